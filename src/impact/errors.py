@@ -1,0 +1,70 @@
+"""Exceptions raised by :mod:`impact`.
+
+Every error about user input names *where* the problem is (file, line or
+column) and *what* was expected, so that an analyst can fix the file without
+reading a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class ImpactError(Exception):
+    """Base class of every error raised on purpose by the library."""
+
+
+class InputError(ImpactError, ValueError):
+    """A file or a frame given by the user does not have the expected form.
+
+    Parameters
+    ----------
+    message
+        What is wrong and what was expected.
+    path
+        The file concerned, if any.
+    line
+        1-based line number in the file (header is line 1), if known.
+    column
+        Column name, if relevant.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.column = column
+        where = []
+        if self.path is not None:
+            where.append(str(self.path))
+        if line is not None:
+            where.append(f"line {line}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        prefix = ", ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class UnknownCodeError(InputError):
+    """Territory codes that do not exist in the reference geography."""
+
+    def __init__(self, codes: Iterable[str], level: str, **kwargs) -> None:
+        codes = sorted({str(c) for c in codes})
+        self.codes = codes
+        self.level = level
+        shown = ", ".join(repr(c) for c in codes[:20])
+        more = f" (and {len(codes) - 20} more)" if len(codes) > 20 else ""
+        super().__init__(
+            f"{len(codes)} unknown {level} code(s): {shown}{more}", **kwargs
+        )
+
+
+class MissingDependencyError(ImpactError, ImportError):
+    """An optional package needed for this feature is not installed."""

@@ -1,0 +1,28 @@
+"""Logging configuration for the command line and notebooks.
+
+The library only *emits* records through :mod:`logging`; it never configures
+handlers on import. The CLI and the notebooks call :func:`configure`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+
+def configure(verbosity: int = 0) -> None:
+    """Send ``impact`` log records to stderr.
+
+    Parameters
+    ----------
+    verbosity
+        0 for warnings and progress messages (INFO), 1 or more for DEBUG,
+        -1 for warnings only.
+    """
+    level = logging.INFO if verbosity == 0 else logging.DEBUG if verbosity > 0 else logging.WARNING
+    logger = logging.getLogger("impact")
+    logger.setLevel(level)
+    if not any(getattr(h, "_impact", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+        handler._impact = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
