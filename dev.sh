@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine with Python 3.11:
+#   ./dev.sh report   set up .venv, generate the demonstration data, run the notebooks,
+#                     and write the HTML report (reports/index.html)
+#   ./dev.sh test     set up .venv with the test tools and run the whole test suite
+# Anything after the first word is passed on (e.g. ./dev.sh test -k territories).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON_BIN="${PYTHON:-}"
+if [ -z "$PYTHON_BIN" ]; then
+  for candidate in python3.11 python3 python; do
+    if command -v "$candidate" >/dev/null 2>&1 && \
+       "$candidate" -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else 1)'; then
+      PYTHON_BIN="$candidate"; break
+    fi
+  done
+fi
+[ -n "$PYTHON_BIN" ] || { echo "dev.sh: Python 3.11 or newer is needed (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+
+VENV="${IMPACT_VENV:-.venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "==> Creating the virtual environment $VENV with $PYTHON_BIN"
+  "$PYTHON_BIN" -m venv "$VENV"
+fi
+# Re-install only when pyproject.toml changed since the last install.
+stamp="$VENV/.impact-installed-$("$VENV/bin/python" -c 'import hashlib,sys; print(hashlib.sha256(open("pyproject.toml","rb").read()).hexdigest()[:16])')"
+if [ ! -f "$stamp" ]; then
+  echo "==> Installing impact and its dependencies into $VENV (first run takes about a minute)"
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet -e ".[test]"
+  rm -f "$VENV"/.impact-installed-*
+  touch "$stamp"
+fi
+
+cmd="${1:-}"; shift || true
+case "$cmd" in
+  report)
+    exec "$VENV/bin/impact" report "$@" ;;
+  test)
+    exec "$VENV/bin/python" -m pytest "$@" ;;
+  *)
+    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2 ;;
+esac

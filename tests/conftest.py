@@ -1,0 +1,36 @@
+"""Shared test configuration.
+
+Tests never touch the user's ``data/processed``: unless ``IMPACT_DATA_DIR`` is
+already set, every session writes its generated files (geography caches, demo
+data, panels) under a fresh temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+if "IMPACT_DATA_DIR" not in os.environ:
+    os.environ["IMPACT_DATA_DIR"] = tempfile.mkdtemp(prefix="impact-tests-")
+# Matplotlib must not try to open windows in CI.
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def shared_data_dir() -> Path:
+    """``../shared/data`` next to the checkout (or ``$IMPACT_SHARED_DATA``)."""
+    env = os.environ.get("IMPACT_SHARED_DATA")
+    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Folder of public reference files; tests using it skip when it is absent."""
+    path = shared_data_dir()
+    if not path.is_dir():
+        pytest.skip(f"reference data folder {path} is absent")
+    return path
