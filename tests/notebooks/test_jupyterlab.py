@@ -1,0 +1,47 @@
+"""The notebooks run in a JupyterLab server's kernel, as a user would run them."""
+
+import sys
+
+import nbformat
+import pytest
+
+from conftest import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+import check_jupyterlab as lab  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with lab.LabServer(tmp_path_factory.mktemp("lab")) as srv:
+        yield srv
+
+
+def test_server_has_the_fresh_install_kernel_and_lab_page(server):
+    specs = server.get("/api/kernelspecs")
+    assert lab.KERNEL_NAME in specs["kernelspecs"]
+    assert server.lab_page_ok()
+
+
+def test_cells_run_in_a_lab_kernel_with_parameters(server, tmp_path):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("x = 1")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("import impact, sys\nprint(impact.__version__, x * 2, sys.executable)")]
+    path = tmp_path / "toy.ipynb"
+    nbformat.write(nb, path)
+    out = lab.execute_through_kernel(server, lab.notebook_sources(path, {"x": "21"}))
+    version, doubled, executable = out[-1].split()
+    assert version == __import__("impact").__version__
+    assert doubled == "42"  # the injected parameter replaced the default
+    # The kernel uses this environment's interpreter, where impact is installed.
+    assert executable.startswith(sys.prefix)
+
+
+def test_a_failing_cell_is_reported(server, tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("raise ValueError('boom')")]
+    path = tmp_path / "bad.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(RuntimeError, match="ValueError: boom"):
+        lab.execute_through_kernel(server, lab.notebook_sources(path, {}))
