@@ -1,0 +1,48 @@
+"""Parameter checks and headline files used by the notebooks."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from impact.errors import InputError
+from impact.notebook import check_parameters, check_period_has_data, write_headline
+
+
+def test_valid_parameters_pass_and_region_is_normalised():
+    out = check_parameters(source="demo", level="region", control="notyet", start=2010, end=2020,
+                           region=84, bootstrap=99)
+    assert out["region"] == "84"
+    assert out["level"] == "region"
+
+
+def test_every_problem_is_listed_in_one_message():
+    with pytest.raises(InputError) as info:
+        check_parameters(level="canton", control="sometimes", start=2020, end=2010, region="99")
+    msg = str(info.value)
+    assert "level='canton' is not valid" in msg and "'departement'" in msg
+    assert "control='sometimes'" in msg
+    assert "start=2020 is after end=2010" in msg
+    assert "region='99' is not a région code" in msg and "84 Auvergne-Rhône-Alpes" in msg
+
+
+def test_non_year_and_negative_counts():
+    with pytest.raises(InputError, match="start='2010' is not a year"):
+        check_parameters(start="2010")
+    with pytest.raises(InputError, match="bootstrap=-1 must be a whole number"):
+        check_parameters(bootstrap=-1)
+
+
+def test_period_without_data():
+    panel = pd.DataFrame({"year": [2012, 2013]})
+    check_period_has_data(panel, "year", 2010, 2012)
+    with pytest.raises(InputError, match="data cover 2012–2013"):
+        check_period_has_data(panel, "year", 2015, 2020)
+    with pytest.raises(InputError, match="no data between"):
+        check_period_has_data(panel.iloc[:0], "year", 2015, 2020)
+
+
+def test_headline_written_atomically(tmp_path):
+    path = write_headline(tmp_path, {"att": 1.5, "n": 3})
+    assert json.loads(path.read_text()) == {"att": 1.5, "n": 3}
+    assert [p.name for p in tmp_path.iterdir()] == ["headline.json"]
