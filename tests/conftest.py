@@ -34,3 +34,7 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"reference data folder {path} is absent")
     return path
+
+
+# Toy notebooks used by the report-runner tests are inputs, not notebooks to validate.
+collect_ignore_glob = ["reports/notebooks/*", "**/.ipynb_checkpoints/*"]
