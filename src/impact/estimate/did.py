@@ -284,7 +284,7 @@ def att_gt(
                 comp = G == 0
             else:
                 comp = (G == 0) | ((G > threshold + anticipation) & (G != g))
-            if not comp.any():
+            if not comp.any() or w[comp].sum() == 0:
                 skipped_no_control.append((g, t))
                 continue
             sub = treated | comp
@@ -312,7 +312,7 @@ def att_gt(
         warnings.warn(
             f"{len(skipped_no_control)} group-time cell(s) have no comparison unit and were dropped "
             f"(e.g. group {skipped_no_control[0][0]:g}, period {skipped_no_control[0][1]:g}); with "
-            "control='notyet' the last cohort has no comparison after every other unit is treated.",
+            "comparison units with zero total weight count as absent.",
             stacklevel=2,
         )
     if not rows:
