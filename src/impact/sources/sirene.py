@@ -1,0 +1,564 @@
+"""Enterprise creations from the SIRENE stock files (INSEE, Licence Ouverte 2.0).
+
+Input files
+-----------
+INSEE publishes the SIRENE register monthly on data.gouv.fr ("Base Sirene des
+entreprises et de leurs établissements (SIREN, SIRET)"), as zipped CSV
+(``StockUniteLegale_utf8.zip``, ``StockEtablissement_utf8.zip``, comma
+separated, UTF-8, one header row) and as Parquet
+(``StockUniteLegale_utf8.parquet``, ``StockEtablissement_utf8.parquet``). The
+column names are those of INSEE's "Description des fichiers du stock SIRENE";
+this module uses:
+
+* legal units: ``siren``, ``dateCreationUniteLegale`` (``YYYY-MM-DD``),
+  ``trancheEffectifsUniteLegale`` (``NN`` non-employer, ``00`` 0 employee,
+  ``01`` 1–2, ``02`` 3–5, ``03`` 6–9, ``11`` 10–19, ``12`` 20–49, ``21`` …
+  ``53`` 10 000+), ``categorieJuridiqueUniteLegale`` (4-digit code of the
+  nomenclature des catégories juridiques), ``activitePrincipaleUniteLegale``
+  (NAF rév. 2 code such as ``62.01Z``), ``economieSocialeSolidaireUniteLegale``
+  (``O``/``N``), ``nicSiegeUniteLegale``, and when present
+  ``nomenclatureActivitePrincipaleUniteLegale`` and ``statutDiffusionUniteLegale``;
+* establishments: ``siren``, ``nic``, ``codeCommuneEtablissement``, and when
+  present ``etablissementSiege`` (``true``/``false``).
+
+What is counted
+---------------
+:func:`creations` counts legal units (enterprises) by month or year of
+``dateCreationUniteLegale`` and commune of their **current head office**: the
+establishment ``siren + nicSiegeUniteLegale`` (restricted to rows flagged
+``etablissementSiege`` when the column exists; SIRET is unique, so a unit is
+never counted twice).
+
+Caveats (read before interpreting the counts)
+---------------------------------------------
+* **Current head office, not head office at creation**: a firm created in Lyon
+  in 2014 that moved to Annecy in 2019 is counted in Annecy.
+* **Current size band, not at creation**: ``creations_tpe`` uses today's
+  ``trancheEffectifsUniteLegale``; a firm that grew beyond 9 employees is no
+  longer counted as a TPE creation. A missing band is treated like ``NN``.
+* **Survivorship**: the stock keeps ceased units, but units ceased long ago may
+  have been purged (``unitePurgeeUniteLegale``); old cohorts are under-counted.
+* **Diffusion restrictions**: units with ``statutDiffusion`` ``P`` (partially
+  diffusible, e.g. individual entrepreneurs who opted out) are in the stock but
+  some fields may be masked (``[ND]``); their commune may be missing. Such
+  creations cannot be placed and are reported, not silently dropped.
+* **Activity nomenclature**: NAF sections are derived only from NAF rév. 2
+  codes (units ceased before 2008 may carry NAF rév. 1 codes); those units are
+  counted in the totals but in no ``creations_naf_*`` indicator.
+* Communes outside the 101 départements (Saint-Pierre-et-Miquelon, Polynesia…)
+  and foreign head offices are reported as unplaced.
+
+Output is sparse: a commune × period absent from the result had no creation,
+and indicator rows equal to zero are omitted (``creations_total`` is always
+present for a commune × period that appears).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from impact.errors import InputError
+from impact.sources._common import (
+    LONG_COLUMNS,
+    check_columns,
+    check_nonempty,
+    check_parquet,
+    check_zip,
+    detect_separator,
+    read_text_sample,
+)
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "insee_sirene"
+LICENCE = "Licence Ouverte / Open Licence 2.0 (Etalab)"
+
+UL_REQUIRED = (
+    "siren", "dateCreationUniteLegale", "trancheEffectifsUniteLegale",
+    "categorieJuridiqueUniteLegale", "activitePrincipaleUniteLegale",
+    "economieSocialeSolidaireUniteLegale", "nicSiegeUniteLegale",
+)
+UL_OPTIONAL = ("nomenclatureActivitePrincipaleUniteLegale", "statutDiffusionUniteLegale",
+               "etatAdministratifUniteLegale")
+ET_REQUIRED = ("siren", "nic", "codeCommuneEtablissement")
+ET_OPTIONAL = ("etablissementSiege", "statutDiffusionEtablissement")
+
+#: Size bands of a très petite entreprise (0–9 employees or non-employer).
+TPE_BANDS: tuple[str, ...] = ("NN", "00", "01", "02", "03")
+
+#: Catégories juridiques of cooperatives (nomenclature des catégories juridiques,
+#: niveau III): SCOP (5458, 5558, 5658), other SARL/SA coopératives (54xx/55xx/56xx
+#: "coopérative" items), agricultural cooperatives and CUMA (6316-6318),
+#: cooperative banks (5191-5196 range). SCIC have no code of their own: they
+#: are registered under these "coopérative" SARL/SA/SAS items.
+COOPERATIVE_CODES: frozenset[str] = frozenset({
+    "5191", "5192", "5193", "5194", "5195", "5196",
+    "5432", "5443", "5451", "5453", "5454", "5455", "5458", "5459", "5460",
+    "5532", "5542", "5543", "5546", "5547", "5551", "5552", "5553", "5554", "5555",
+    "5558", "5559", "5560",
+    "5631", "5632", "5642", "5643", "5646", "5647", "5651", "5652", "5653", "5654",
+    "5655", "5658", "5659", "5660",
+    "6316", "6317", "6318", "6532", "6533", "6558", "6595",
+})
+LEGAL_GROUPS: tuple[str, ...] = ("individual", "company", "association", "cooperative", "other")
+
+#: NAF rév. 2 sections by division (first two digits of the activity code).
+NAF_SECTIONS: dict[str, tuple[int, int]] = {
+    "A": (1, 3), "B": (5, 9), "C": (10, 33), "D": (35, 35), "E": (36, 39), "F": (41, 43),
+    "G": (45, 47), "H": (49, 53), "I": (55, 56), "J": (58, 63), "K": (64, 66), "L": (68, 68),
+    "M": (69, 75), "N": (77, 82), "O": (84, 84), "P": (85, 85), "Q": (86, 88), "R": (90, 93),
+    "S": (94, 96), "T": (97, 98), "U": (99, 99),
+}
+
+INDICATORS: tuple[str, ...] = (
+    "creations_total", "creations_tpe", "creations_ess",
+    *(f"creations_legal_{g}" for g in LEGAL_GROUPS),
+    *(f"creations_naf_{s}" for s in NAF_SECTIONS),
+)
+
+
+def naf_section(code: str | None) -> str | None:
+    """NAF rév. 2 section of an activity code (``"62.01Z"`` → ``"J"``); ``None`` if unknown.
+
+    Examples
+    --------
+    >>> naf_section("62.01Z"), naf_section("0111Z"), naf_section("52.4Z")
+    ('J', 'A', None)
+    """
+    if not isinstance(code, str):
+        return None
+    s = code.replace(".", "").strip().upper()
+    if len(s) != 5 or not s[:4].isdigit() or not s[4].isalpha():
+        return None
+    div = int(s[:2])
+    for section, (lo, hi) in NAF_SECTIONS.items():
+        if lo <= div <= hi:
+            return section
+    return None
+
+
+def legal_group(code: str | None) -> str:
+    """Group of a catégorie juridique: individual, company, association, cooperative, other."""
+    s = str(code or "").strip()
+    if s.endswith(".0"):
+        s = s[:-2]
+    if s in COOPERATIVE_CODES:
+        return "cooperative"
+    if s.startswith("1"):
+        return "individual"
+    if s.startswith("92"):
+        return "association"
+    if s[:1] in ("5", "6"):
+        return "company"
+    return "other"
+
+
+# --------------------------------------------------------------------------- #
+# Input relations
+# --------------------------------------------------------------------------- #
+
+def _kind(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(".parquet") or path.is_dir():
+        return "parquet"
+    if name.endswith(".zip"):
+        return "zip"
+    if name.endswith((".csv", ".csv.gz", ".txt")):
+        return "csv"
+    raise InputError("unsupported SIRENE file type: expected .parquet, .zip or .csv", path=path)
+
+
+def _sql_str(value: str | Path) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _columns(con, path: Path) -> list[str]:
+    """Column names of a SIRENE file without reading its data."""
+    kind = _kind(path)
+    if kind == "parquet":
+        if path.is_file():
+            check_parquet(path)
+        import pyarrow.parquet as pq
+
+        try:
+            if path.is_dir():
+                import pyarrow.dataset as ds
+
+                return list(ds.dataset(path, format="parquet").schema.names)
+            return list(pq.read_schema(path).names)
+        except Exception as exc:  # pyarrow raises ArrowInvalid/OSError on corrupt files
+            raise InputError(f"cannot read the Parquet schema ({exc})", path=path) from exc
+    if kind == "zip":
+        members = check_zip(path)
+        member = _zip_member(path, members)
+        with zipfile.ZipFile(path) as zf, zf.open(member) as fh:
+            try:
+                first = fh.readline().decode("utf-8-sig")
+            except (zipfile.BadZipFile, EOFError, OSError) as exc:
+                raise InputError(f"the zip archive is corrupt or truncated ({exc})",
+                                 path=path) from exc
+        sep = detect_separator([first], path)
+        return [c.strip().strip('"') for c in first.rstrip("\r\n").split(sep)]
+    enc, lines = read_text_sample(path)
+    sep = detect_separator(lines[:5], path)
+    return [c.strip().strip('"') for c in lines[0].split(sep)]
+
+
+def _zip_member(path: Path, members: Sequence[str]) -> str:
+    csvs = [m for m in members if m.lower().endswith(".csv")]
+    if not csvs:
+        raise InputError(f"the zip archive holds no .csv file (members: {list(members)})", path=path)
+    return csvs[0]
+
+
+def _zip_reader(path: Path, columns: Sequence[str]):
+    """Stream the CSV inside a zip as Arrow record batches (never extracted to disk)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    member = _zip_member(path, check_zip(path))
+    schema = pa.schema([(c, pa.string()) for c in columns])
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            with zipfile.ZipFile(path) as zf, zf.open(member) as fh:
+                reader = pacsv.open_csv(
+                    fh,
+                    read_options=pacsv.ReadOptions(block_size=8 << 20),
+                    parse_options=pacsv.ParseOptions(delimiter=","),
+                    convert_options=pacsv.ConvertOptions(
+                        include_columns=list(columns),
+                        column_types={c: pa.string() for c in columns},
+                        strings_can_be_null=True,
+                    ),
+                )
+                for batch in reader:
+                    yield batch.select(list(columns))
+        except (zipfile.BadZipFile, EOFError, OSError, pa.ArrowInvalid) as exc:
+            # A truncated archive fails here, mid-stream: name the file.
+            raise InputError(f"the zip archive is corrupt or truncated while reading "
+                             f"{member} ({exc}); download it again", path=path) from exc
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def _relation(con, path: Path, wanted: Sequence[str], name: str) -> str:
+    """SQL table expression reading only ``wanted`` columns of a SIRENE file."""
+    kind = _kind(path)
+    cols = ", ".join(f'"{c}"' for c in wanted)
+    if kind == "parquet":
+        src = path / "**" / "*.parquet" if path.is_dir() else path
+        return f"(SELECT {cols} FROM read_parquet({_sql_str(src)}))"
+    if kind == "zip":
+        con.register(name, _zip_reader(path, wanted))
+        return name
+    return (f"(SELECT {cols} FROM read_csv({_sql_str(path)}, header=true, all_varchar=true, "
+            f"delim=',', quote='\"', escape='\"'))")
+
+
+@contextlib.contextmanager
+def _connect(memory_limit: str, threads: int | None, temp_directory: str | Path | None):
+    import duckdb
+
+    with contextlib.ExitStack() as stack:
+        tmp = temp_directory or stack.enter_context(tempfile.TemporaryDirectory(prefix="impact-duckdb-"))
+        con = duckdb.connect(config={
+            "memory_limit": memory_limit,
+            "threads": int(threads or min(os.cpu_count() or 2, 4)),
+            "temp_directory": str(tmp),
+            # Order is irrelevant for an aggregation; not keeping it saves memory.
+            "preserve_insertion_order": False,
+        })
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def _query_arrow(con, sql: str):
+    """Arrow table of a query (duckdb 2.x: ``to_arrow_table``; 1.x: ``arrow``), without the
+    extra copy a DB-API cursor makes."""
+    rel = con.sql(sql)
+    fn = getattr(rel, "to_arrow_table", None) or rel.arrow
+    return fn()
+
+
+def _bound(value, *, end: bool) -> str | None:
+    """``2016``/``"2016-07"``/``"2016Q3"`` → an inclusive/exclusive ISO date bound."""
+    if value is None:
+        return None
+    s = str(value).strip()
+    ts = pd.Period(s.replace("Q", "Q"), freq="Q" if "Q" in s.upper() else ("M" if "-" in s else "Y"))
+    if end:
+        ts = ts + 1
+    return ts.start_time.strftime("%Y-%m-%d")
+
+
+# --------------------------------------------------------------------------- #
+# Public API
+# --------------------------------------------------------------------------- #
+
+def read(path: str | Path, columns: Sequence[str] | None = None, *, limit: int | None = None
+         ) -> pd.DataFrame:
+    """Read a (small) SIRENE stock file into pandas, projected on ``columns``.
+
+    For the full national stock use :func:`creations`, which never loads the
+    files into memory.
+
+    Parameters
+    ----------
+    path
+        ``.parquet``, ``.zip`` (holding the CSV) or ``.csv`` file.
+    columns
+        Official column names to keep (default: all).
+    limit
+        Read at most this many rows.
+    """
+    path = Path(path)
+    check_nonempty(path)
+    with _connect("1GB", 2, None) as con:
+        found = _columns(con, path)
+        cols = list(columns or found)
+        check_columns(pd.DataFrame(columns=found), cols, path=path)
+        rel = _relation(con, path, cols, "sirene_read")
+        sql = f"SELECT * FROM {rel}" + (f" LIMIT {int(limit)}" if limit else "")
+        try:
+            table = _query_arrow(con, sql)
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(f"cannot read the SIRENE file ({exc})", path=path) from exc
+    return table.to_pandas()
+
+
+def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols: Sequence[str],
+                   freq: str, start: str | None, end: str | None) -> str:
+    fmt = "%Y-%m" if freq == "month" else "%Y"
+    date = "TRY_CAST(CAST(dateCreationUniteLegale AS VARCHAR) AS DATE)"
+    where = [f"{date} IS NOT NULL"]
+    if start:
+        where.append(f"{date} >= DATE '{start}'")
+    if end:
+        where.append(f"{date} < DATE '{end}'")
+    coop = ", ".join(f"'{c}'" for c in sorted(COOPERATIVE_CODES))
+    tpe = ", ".join(f"'{b}'" for b in TPE_BANDS)
+    naf_ok = "regexp_matches(naf, '^[0-9]{2}[0-9]{2}[A-Z]$')"
+    if "nomenclatureActivitePrincipaleUniteLegale" in ul_cols:
+        naf_ok = (f"({naf_ok} AND coalesce(CAST(nomenclatureActivitePrincipaleUniteLegale AS VARCHAR),"
+                  " 'NAFRev2') = 'NAFRev2')")
+    section_cases = " ".join(
+        f"WHEN div BETWEEN {lo} AND {hi} THEN '{s}'" for s, (lo, hi) in NAF_SECTIONS.items()
+    )
+    siege = ""
+    if "etablissementSiege" in et_cols:
+        siege = ("WHERE lower(CAST(etablissementSiege AS VARCHAR)) IN ('true', 't', '1', 'o', 'oui')")
+    aggs = [
+        "count(*) AS creations_total",
+        "count_if(tpe) AS creations_tpe",
+        "count_if(ess) AS creations_ess",
+        *(f"count_if(grp = '{g}') AS creations_legal_{g}" for g in LEGAL_GROUPS),
+        *(f"count_if(section = '{s}') AS creations_naf_{s}" for s in NAF_SECTIONS),
+    ]
+    return f"""
+    WITH ul0 AS (
+        SELECT
+            TRY_CAST(siren AS BIGINT) * 100000 + TRY_CAST(nicSiegeUniteLegale AS BIGINT) AS k,
+            strftime({date}, '{fmt}') AS period,
+            coalesce(CAST(trancheEffectifsUniteLegale AS VARCHAR), 'NN') IN ({tpe}) AS tpe,
+            upper(coalesce(CAST(economieSocialeSolidaireUniteLegale AS VARCHAR), '')) = 'O' AS ess,
+            regexp_replace(CAST(categorieJuridiqueUniteLegale AS VARCHAR), '\\.0$', '') AS cj,
+            replace(CAST(activitePrincipaleUniteLegale AS VARCHAR), '.', '') AS naf
+            {", nomenclatureActivitePrincipaleUniteLegale"
+             if "nomenclatureActivitePrincipaleUniteLegale" in ul_cols else ""}
+        FROM {ul_rel}
+        WHERE {" AND ".join(where)}
+    ), ul AS (
+        SELECT k, period, tpe, ess,
+            CASE WHEN cj IN ({coop}) THEN 'cooperative'
+                 WHEN cj LIKE '1%' THEN 'individual'
+                 WHEN cj LIKE '92%' THEN 'association'
+                 WHEN cj LIKE '5%' OR cj LIKE '6%' THEN 'company'
+                 ELSE 'other' END AS grp,
+            CASE WHEN {naf_ok} THEN TRY_CAST(substr(naf, 1, 2) AS INTEGER) END AS div
+        FROM ul0
+    ), et AS (
+        SELECT TRY_CAST(siren AS BIGINT) * 100000 + TRY_CAST(nic AS BIGINT) AS k,
+               NULLIF(trim(CAST(codeCommuneEtablissement AS VARCHAR)), '') AS commune
+        FROM {et_rel}
+        {siege}
+    )
+    SELECT et.commune AS commune, ul.period AS period, {", ".join(aggs)}
+    FROM (SELECT *, CASE {section_cases} END AS section FROM ul) AS ul
+    LEFT JOIN et ON ul.k = et.k
+    GROUP BY ALL
+    """
+
+
+def creations(
+    unites_legales: str | Path,
+    etablissements: str | Path,
+    *,
+    freq: Literal["month", "year"] = "month",
+    start: str | int | None = None,
+    end: str | int | None = None,
+    harmonize: bool = True,
+    memory_limit: str = "1GB",
+    threads: int | None = None,
+    temp_directory: str | Path | None = None,
+) -> pd.DataFrame:
+    """Enterprise creations by commune of the current head office and month (or year).
+
+    Parameters
+    ----------
+    unites_legales, etablissements
+        ``StockUniteLegale`` and ``StockEtablissement`` files: Parquet (file or
+        folder of parts), zipped CSV as published, or plain CSV.
+    freq
+        ``"month"`` (period ``"2016-07"``) or ``"year"`` (``"2016"``).
+    start, end
+        Inclusive bounds on the creation date: ``2014``, ``"2014-03"`` or ``"2014Q2"``.
+    harmonize
+        Re-code commune codes to the current geography (COG 2025), summing the
+        counts of merged communes; arrondissements of Paris, Lyon and Marseille
+        are mapped to their commune.
+    memory_limit, threads, temp_directory
+        DuckDB settings: the files are scanned by DuckDB with column projection
+        and filters pushed down and aggregated in SQL, spilling to
+        ``temp_directory`` beyond ``memory_limit``; nothing is loaded whole.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format (see :mod:`impact.sources._common`) with indicators
+        :data:`INDICATORS`: ``creations_total``, ``creations_tpe`` (size band
+        in :data:`TPE_BANDS`), ``creations_ess`` (ESS flag ``O``),
+        ``creations_legal_<individual|company|association|cooperative|other>``
+        and ``creations_naf_<A…U>``. Sparse: zero counts are omitted. Low
+        cardinality columns are pandas categoricals to keep the frame small.
+        ``df.attrs["unplaced"]`` maps each code (or reason) that could not be
+        placed in a current commune to its number of creations (also logged);
+        ``df.attrs["n_units"]`` is the number of legal units counted.
+
+    Notes
+    -----
+    See the module docstring for the caveats (current head office and size
+    band, purged units, diffusion restrictions).
+    """
+    if freq not in ("month", "year"):
+        raise InputError(f"freq must be 'month' or 'year', not {freq!r}")
+    ul_path, et_path = Path(unites_legales), Path(etablissements)
+    lo, hi = _bound(start, end=False), _bound(end, end=True)
+    with _connect(memory_limit, threads, temp_directory) as con:
+        ul_found = _columns(con, ul_path)
+        et_found = _columns(con, et_path)
+        check_columns(pd.DataFrame(columns=ul_found), UL_REQUIRED, path=ul_path,
+                      where="StockUniteLegale: ")
+        check_columns(pd.DataFrame(columns=et_found), ET_REQUIRED, path=et_path,
+                      where="StockEtablissement: ")
+        ul_cols = [*UL_REQUIRED, *(c for c in UL_OPTIONAL if c in ul_found)]
+        et_cols = [*ET_REQUIRED, *(c for c in ET_OPTIONAL if c in et_found)]
+        ul_rel = _relation(con, ul_path, ul_cols, "sirene_ul")
+        et_rel = _relation(con, et_path, et_cols, "sirene_et")
+        sql = _creations_sql(ul_rel, et_rel, ul_cols=ul_cols, et_cols=et_cols,
+                             freq=freq, start=lo, end=hi)
+        try:
+            con.execute(f"CREATE TEMP TABLE agg AS {sql}")
+        except InputError:
+            raise
+        except Exception as exc:
+            # DuckDB wraps errors raised inside the zip stream; keep their text.
+            raise InputError(f"reading the SIRENE files failed: {exc}",
+                             path=f"{ul_path} + {et_path}") from exc
+        codes = con.execute(
+            "SELECT commune, sum(creations_total) AS n FROM agg GROUP BY commune"
+        ).df()
+        mapping, unplaced = _commune_mapping(codes, harmonize)
+        con.register("code_map", mapping)
+        value_cols = ", ".join(INDICATORS)
+        long_sql = f"""
+            WITH m AS (
+                SELECT code_map.code AS territory_code, agg.period,
+                       {", ".join(f"sum({c}) AS {c}" for c in INDICATORS)}
+                FROM agg JOIN code_map ON agg.commune = code_map.raw
+                GROUP BY ALL
+            )
+            SELECT territory_code, period, indicator, CAST(value AS DOUBLE) AS value
+            FROM (UNPIVOT m ON {value_cols} INTO NAME indicator VALUE value)
+            WHERE value > 0 OR indicator = 'creations_total'
+            ORDER BY territory_code, period, indicator
+        """
+        table = _query_arrow(con, long_sql)
+        n_units = int(codes["n"].sum()) if len(codes) else 0
+    out = _arrow_long(table)
+    if unplaced:
+        total = sum(unplaced.values())
+        logger.warning(
+            "SIRENE: %d of %d creations could not be placed in a current commune: %s",
+            total, n_units, ", ".join(f"{k!r} ({v})" for k, v in
+                                      sorted(unplaced.items(), key=lambda kv: -kv[1])[:15]),
+        )
+    out.attrs["unplaced"] = unplaced
+    out.attrs["n_units"] = n_units
+    out.attrs["source_files"] = [str(ul_path), str(et_path)]
+    return out
+
+
+def _commune_mapping(codes: pd.DataFrame, harmonize: bool) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Map the raw commune codes of the stock to output codes; report the others."""
+    from impact.territories import commune_mapping, normalize_code
+
+    raw = codes["commune"]
+    counts = codes["n"].astype("int64").to_numpy()
+    unplaced: dict[str, int] = {}
+    present = raw.notna().to_numpy()
+    if (~present).any():
+        unplaced["<no head office commune (foreign, masked or no matching establishment)>"] = int(
+            counts[~present].sum())
+    raw_p = raw[present].astype(str)
+    flags = normalize_code(raw_p.reset_index(drop=True), "commune", errors="flag",
+                           arrondissements="keep")
+    code = flags["code"].astype(object)
+    if harmonize:
+        mapped = code.map(commune_mapping(arrondissements="commune"))
+        ok = flags["valid"].to_numpy() & mapped.notna().to_numpy()
+        code = mapped
+    else:
+        ok = flags["valid"].to_numpy()
+    for r, n, good, reason in zip(raw_p, counts[present], ok, flags["reason"], strict=True):
+        if not good:
+            unplaced[f"{r} ({reason or 'no current commune'})"] = int(n)
+    mapping = pd.DataFrame({"raw": raw_p.to_numpy()[ok], "code": np.asarray(code, dtype=object)[ok]})
+    return mapping.astype({"raw": str, "code": str}), unplaced
+
+
+def _arrow_long(table) -> pd.DataFrame:
+    """Canonical long frame from an Arrow table of code, period, indicator, value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = table.num_rows
+
+    def cat(values: pa.ChunkedArray | pa.Array) -> pd.Categorical:
+        return pc.dictionary_encode(values).to_pandas()
+
+    df = pd.DataFrame({
+        "territory_code": cat(table["territory_code"]),
+        "level": pd.Categorical(np.repeat("commune", n)),
+        "cog_year": np.full(n, 2025, dtype="int64"),
+        "period": cat(table["period"]),
+        "indicator": cat(table["indicator"]),
+        "value": table["value"].to_numpy(),
+        "status": pd.Categorical(np.repeat("observed", n)),
+        "source": pd.Categorical(np.repeat(SOURCE, n)),
+    })
+    return df[list(LONG_COLUMNS)]
