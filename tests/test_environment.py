@@ -5,7 +5,9 @@ import tomllib
 
 import yaml
 
-from conftest import REPO_ROOT
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # conda-forge names that differ from the PyPI names.
 CONDA_TO_PYPI = {"python-duckdb": "duckdb"}

@@ -5,7 +5,9 @@ import sys
 import nbformat
 import pytest
 
-from conftest import REPO_ROOT
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
 import check_jupyterlab as lab  # noqa: E402
