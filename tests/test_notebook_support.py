@@ -46,3 +46,24 @@ def test_headline_written_atomically(tmp_path):
     path = write_headline(tmp_path, {"att": 1.5, "n": 3})
     assert json.loads(path.read_text()) == {"att": 1.5, "n": 3}
     assert [p.name for p in tmp_path.iterdir()] == ["headline.json"]
+
+
+def test_conclusion_numbers_come_from_results(shared_data):
+    from impact.estimate import att_gt, twfe
+    from impact.notebook import conclusion
+
+    path = shared_data / "mpdta.csv"
+    if not path.exists():
+        pytest.skip("mpdta.csv absent")
+    d = pd.read_csv(path)
+    res = att_gt(d, outcome="lemp", unit="countyreal", time="year", group="first.treat")
+    simple, dyn = res.aggregate("simple"), res.aggregate("dynamic")
+    d["post"] = ((d["first.treat"] > 0) & (d["year"] >= d["first.treat"])).astype(float)
+    tw = twfe(d, outcome="lemp", unit="countyreal", time="year", treatment="post")
+    text = conclusion(outcome_label="log-emplois", simple=simple, dynamic=dyn, twfe_result=tw,
+                      level_label="comtés")
+    assert "baisse de 0,04" in text  # overall ATT -0.0400
+    assert "statistiquement significatif" in text
+    assert f"p = {dyn.pretrend_test().pvalue:.3f}".replace(".", ",") in text
+    assert "Données de démonstration" not in text
+    assert "Données de démonstration" in conclusion(outcome_label="x", simple=simple, dynamic=dyn, demo=True)

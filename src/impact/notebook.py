@@ -106,3 +106,69 @@ def write_headline(output_dir: str | Path, values: Mapping[str, Any]) -> Path:
     with atomic_path(path, suffix=".json") as tmp:
         tmp.write_text(json.dumps(dict(values), ensure_ascii=False, indent=2, default=str))
     return path
+
+
+def _fmt(x: float, digits: int = 2) -> str:
+    """French number formatting for prose: 1 234,56."""
+    s = f"{x:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+    return s
+
+
+def conclusion(*, outcome_label: str, simple, dynamic, twfe_result=None, ri=None,
+               level_label: str = "territoires", demo: bool = False) -> str:
+    """A short plain-language conclusion (Markdown, French) built from computed results.
+
+    Every number comes from the result objects, so the text cannot drift from
+    the estimates when data or parameters change.
+
+    Parameters
+    ----------
+    simple, dynamic
+        ``att_gt(...).aggregate("simple")`` and ``.aggregate("dynamic")``.
+    twfe_result
+        Optional :class:`~impact.estimate.twfe.TWFEResult` to contrast.
+    ri
+        Optional :class:`~impact.estimate.randomization.RandomizationResult`.
+    """
+    lo, hi = simple.overall_ci
+    significant = lo > 0 or hi < 0
+    direction = "hausse" if simple.overall_att > 0 else "baisse"
+    pt = dynamic.pretrend_test()
+    parts = []
+    if demo:
+        parts.append("*Données de démonstration : l'effet ci-dessous est celui injecté dans les "
+                     "données simulées, pas un résultat sur données réelles.*\n")
+    parts.append(
+        f"Après la labellisation d'un PTCE, les {level_label} concernés connaissent en moyenne une "
+        f"**{direction} de {_fmt(abs(simple.overall_att))}** {outcome_label} par rapport aux "
+        f"{level_label} de comparaison (IC à 95 % : {_fmt(lo)} à {_fmt(hi)}), "
+        + ("un écart statistiquement significatif." if significant else
+           "un écart qui n'est pas statistiquement distinct de zéro.")
+    )
+    post = dynamic.table[dynamic.table["event_time"] >= 0]
+    if len(post) > 1:
+        first, last = post.iloc[0], post.iloc[-1]
+        parts.append(
+            f"L'effet estimé passe de {_fmt(first['att'])} l'année de la labellisation à "
+            f"{_fmt(last['att'])} {int(last['event_time'])} an(s) après."
+        )
+    parts.append(
+        f"Le test de pré-tendance donne p = {_fmt(pt.pvalue, 3)} : "
+        + ("rien n'indique que les trajectoires divergeaient avant le label."
+           if pt.pvalue >= 0.05 else
+           "les trajectoires divergeaient déjà avant le label ; l'hypothèse de tendances "
+           "parallèles est fragile et l'estimation doit être lue avec prudence.")
+    )
+    if twfe_result is not None:
+        b = float(twfe_result.table["estimate"].iloc[0])
+        parts.append(
+            f"La régression à effets fixes à deux dimensions donnerait {_fmt(b)}, "
+            "un chiffre biaisé lorsque les effets varient selon la cohorte et la durée d'exposition."
+        )
+    if ri is not None:
+        parts.append(
+            f"Par inférence par randomisation (dates de labellisation permutées entre {level_label}), "
+            f"la probabilité d'obtenir un effet au moins aussi grand par hasard est de "
+            f"{_fmt(ri.pvalue, 3)}."
+        )
+    return "\n\n".join(parts)
