@@ -39,6 +39,16 @@ case "$cmd" in
     exec "$VENV/bin/impact" report "$@" ;;
   test)
     exec "$VENV/bin/python" -m pytest "$@" ;;
+  compat)
+    # CI only: the library tests again with the oldest supported pandas and geopandas.
+    CVENV="${IMPACT_COMPAT_VENV:-.venv-compat}"
+    if [ ! -x "$CVENV/bin/python" ]; then
+      echo "==> Creating $CVENV with pandas 2.2 and geopandas 1.0"
+      "$PYTHON_BIN" -m venv "$CVENV"
+      "$CVENV/bin/python" -m pip install --quiet -e ".[test]" "pandas==2.2.*" "geopandas==1.0.*"
+    fi
+    exec "$CVENV/bin/python" -m pytest -o addopts="-ra" -p no:cacheprovider tests \
+      --ignore=tests/notebooks --ignore=tests/reports "$@" ;;
   *)
     sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
     exit 2 ;;
