@@ -194,6 +194,14 @@ def fr_formatter(decimals: int = 1) -> FuncFormatter:
     return FuncFormatter(lambda v, _pos: format_fr(v, decimals))
 
 
+def _exact_decimals(values: Sequence[float], most: int = 4) -> int:
+    """Fewest decimals (up to ``most``) that write every value exactly."""
+    for d in range(most + 1):
+        if all(math.isclose(round(v, d), v, rel_tol=0, abs_tol=1e-9) for v in values):
+            return d
+    return most
+
+
 def _auto_decimals(edges: Sequence[float]) -> int:
     """Fewest decimals (0–4) that keep distinct class edges distinct once formatted."""
     finite = [float(e) for e in edges if np.isfinite(e)]
@@ -290,6 +298,11 @@ def class_labels(classifier: mapclassify.classifiers.MapClassifier, decimals: in
     lower = [float(np.min(classifier.y)), *upper[:-1]]
     if decimals is None:
         decimals = _auto_decimals([lower[0], *upper])
+        if isinstance(classifier, mapclassify.UserDefined):
+            # Bounds chosen by the analyst are shown exactly (40.25 not "40,2"),
+            # except the maximum that mapclassify may append.
+            chosen = [b for b in upper if b != float(np.max(classifier.y))]
+            decimals = max(decimals, _exact_decimals(chosen))
     return [f"{format_fr(lo, decimals)} – {format_fr(hi, decimals)}" for lo, hi in zip(lower, upper)]
 
 
@@ -1108,6 +1121,24 @@ def _popup_html(row: pd.Series) -> str:
     return "<br>".join(lines)
 
 
+def _html_legend(title: str, entries: list[tuple[str, str]]) -> str:
+    """A fixed legend box (bottom right) for the Leaflet map: title, then colour and label per class."""
+    items = "".join(
+        f"<li><span style='background:{color}'></span>{html.escape(label)}</li>" for label, color in entries
+    )
+    return (
+        "<div class='impact-legend' style=\"position:fixed;bottom:28px;right:12px;z-index:1000;"
+        "background:rgba(255,255,255,.9);padding:6px 10px;border-radius:4px;"
+        "font:12px sans-serif;color:#262626;box-shadow:0 0 4px rgba(0,0,0,.3)\">"
+        f"<div style='font-weight:bold;margin-bottom:4px'>{html.escape(title)}</div>"
+        "<ul style='list-style:none;margin:0;padding:0'>"
+        + items.replace("<span ", "<span class='sw' ")
+        + "</ul></div>"
+        "<style>.impact-legend .sw{display:inline-block;width:14px;height:14px;margin-right:6px;"
+        "vertical-align:middle;border:1px solid #bbb}</style>"
+    )
+
+
 def interactive_map(
     data: pd.DataFrame | gpd.GeoDataFrame | pd.Series | None,
     column: str | None,
@@ -1150,8 +1181,8 @@ def interactive_map(
     tiles
         Background tiles (folium name).
     simplify
-        Simplification tolerance in degrees; by default 0.002 (~200 m) at
-        commune level to keep the file small, none otherwise.
+        Simplification tolerance in degrees (default 0.002, ~200 m: invisible
+        at national zoom and divides the file size; ``0`` keeps the polygons).
 
     Returns
     -------
@@ -1168,7 +1199,7 @@ def interactive_map(
         labels = class_labels(classifier)
         decimals = _auto_decimals([float(np.min(classifier.y)), *classifier.bins])
         gdf = gdf.to_crs("EPSG:4326")
-        if simplify is None and level == "commune":
+        if simplify is None:
             simplify = 0.002
         if simplify:
             gdf["geometry"] = shapely.simplify(gdf.geometry.to_numpy(), simplify, preserve_topology=True)
@@ -1181,19 +1212,26 @@ def interactive_map(
         else:
             tooltip_kwds = {}
         # explore serialises every column: keep only what the map needs.
-        keep = ["geometry", "value", "valeur", *[c for c in (tooltip if isinstance(tooltip, list) else [])]]
+        keep = ["geometry", "value", "valeur", *(list(tooltip) if isinstance(tooltip, (list, tuple)) else [])]
         gdf = gdf[list(dict.fromkeys(c for c in keep if c in gdf.columns))]
         # UserDefined with our bins makes explore reuse exactly the static map's classes.
+        # Colours computed here (same classes and colours as the static map) and
+        # given to explore as a column; the legend is ours, in French.
+        colors = _class_colors(cmap, len(classifier.bins))
+        cls = np.full(len(gdf), -1)
+        cls[finite] = np.asarray(classifier.yb, dtype=int)
+        gdf["couleur"] = [colors[c] if c >= 0 else MISSING_FACE for c in cls]
         gdf.explore(
-            m=m, column="value", scheme="UserDefined", k=len(classifier.bins),
-            classification_kwds={"bins": list(map(float, classifier.bins))}, cmap=cmap,
-            legend=True, legend_kwds={"caption": shown, "labels": labels},
-            missing_kwds={"color": MISSING_FACE, "label": missing_label},
+            m=m, color="couleur", legend=False,
             tooltip=tooltip, tooltip_kwds=tooltip_kwds, popup=False,
             style_kwds={"color": "#8c8c8c", "weight": 0.4 if level != "commune" else 0.1,
                         "fillOpacity": 0.75},
             name=shown, highlight=True,
         )
+        entries = list(zip(labels, colors))[::-1]
+        if (cls < 0).any():
+            entries.append((missing_label, MISSING_FACE))
+        m.get_root().html.add_child(folium.Element(_html_legend(shown, entries)))
     if ptce is not None:
         pts = ptce[ptce.geometry.notna() & ~ptce.geometry.is_empty].to_crs("EPSG:4326")
         if not (pts.geom_type == "Point").all():
