@@ -279,6 +279,7 @@ def _connect(memory_limit: str, threads: int | None, temp_directory: str | Path 
             # Order is irrelevant for an aggregation; not keeping it saves memory.
             "preserve_insertion_order": False,
         })
+        con.execute("SET enable_progress_bar = false")
         try:
             yield con
         finally:
@@ -343,65 +344,93 @@ def read(path: str | Path, columns: Sequence[str] | None = None, *, limit: int |
 
 def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols: Sequence[str],
                    freq: str, start: str | None, end: str | None) -> str:
-    fmt = "%Y-%m" if freq == "month" else "%Y"
+    """Aggregate creations by raw commune code and period in one scan of each file.
+
+    Flags are computed as small integers (legal group and NAF section numbers)
+    so that the ~30 conditional counts compare integers, not strings: that is
+    most of the cost of the query on 25 million rows.
+    """
     date = "TRY_CAST(CAST(dateCreationUniteLegale AS VARCHAR) AS DATE)"
     where = [f"{date} IS NOT NULL"]
     if start:
         where.append(f"{date} >= DATE '{start}'")
     if end:
         where.append(f"{date} < DATE '{end}'")
+    period = f"year({date}) * 100 + month({date})" if freq == "month" else f"year({date})"
     coop = ", ".join(f"'{c}'" for c in sorted(COOPERATIVE_CODES))
     tpe = ", ".join(f"'{b}'" for b in TPE_BANDS)
-    naf_ok = "regexp_matches(naf, '^[0-9]{2}[0-9]{2}[A-Z]$')"
+    naf = "replace(CAST(activitePrincipaleUniteLegale AS VARCHAR), '.', '')"
+    naf_ok = f"(length({naf}) = 5 AND TRY_CAST(substr({naf}, 1, 4) AS INTEGER) IS NOT NULL)"
     if "nomenclatureActivitePrincipaleUniteLegale" in ul_cols:
         naf_ok = (f"({naf_ok} AND coalesce(CAST(nomenclatureActivitePrincipaleUniteLegale AS VARCHAR),"
                   " 'NAFRev2') = 'NAFRev2')")
     section_cases = " ".join(
-        f"WHEN div BETWEEN {lo} AND {hi} THEN '{s}'" for s, (lo, hi) in NAF_SECTIONS.items()
+        f"WHEN div BETWEEN {lo} AND {hi} THEN {i}" for i, (lo, hi) in enumerate(NAF_SECTIONS.values())
     )
+    cj = "regexp_replace(CAST(categorieJuridiqueUniteLegale AS VARCHAR), '\\.0$', '')"
     siege = ""
     if "etablissementSiege" in et_cols:
-        siege = ("WHERE lower(CAST(etablissementSiege AS VARCHAR)) IN ('true', 't', '1', 'o', 'oui')")
+        siege = "WHERE lower(CAST(etablissementSiege AS VARCHAR)) IN ('true', 't', '1', 'o', 'oui')"
     aggs = [
         "count(*) AS creations_total",
         "count_if(tpe) AS creations_tpe",
         "count_if(ess) AS creations_ess",
-        *(f"count_if(grp = '{g}') AS creations_legal_{g}" for g in LEGAL_GROUPS),
-        *(f"count_if(section = '{s}') AS creations_naf_{s}" for s in NAF_SECTIONS),
+        *(f"count_if(grp = {i}) AS creations_legal_{g}" for i, g in enumerate(LEGAL_GROUPS)),
+        *(f"count_if(section = {i}) AS creations_naf_{s}" for i, s in enumerate(NAF_SECTIONS)),
     ]
+    g = {name: i for i, name in enumerate(LEGAL_GROUPS)}
     return f"""
     WITH ul0 AS (
         SELECT
-            TRY_CAST(siren AS BIGINT) * 100000 + TRY_CAST(nicSiegeUniteLegale AS BIGINT) AS k,
-            strftime({date}, '{fmt}') AS period,
+            CAST(siren AS VARCHAR) AS siren,
+            lpad(CAST(nicSiegeUniteLegale AS VARCHAR), 5, '0') AS nic,
+            {period} AS period,
             coalesce(CAST(trancheEffectifsUniteLegale AS VARCHAR), 'NN') IN ({tpe}) AS tpe,
             upper(coalesce(CAST(economieSocialeSolidaireUniteLegale AS VARCHAR), '')) = 'O' AS ess,
-            regexp_replace(CAST(categorieJuridiqueUniteLegale AS VARCHAR), '\\.0$', '') AS cj,
-            replace(CAST(activitePrincipaleUniteLegale AS VARCHAR), '.', '') AS naf
-            {", nomenclatureActivitePrincipaleUniteLegale"
-             if "nomenclatureActivitePrincipaleUniteLegale" in ul_cols else ""}
+            {cj} AS cj,
+            CASE WHEN {naf_ok} THEN TRY_CAST(substr({naf}, 1, 2) AS INTEGER) END AS div
         FROM {ul_rel}
         WHERE {" AND ".join(where)}
     ), ul AS (
-        SELECT k, period, tpe, ess,
-            CASE WHEN cj IN ({coop}) THEN 'cooperative'
-                 WHEN cj LIKE '1%' THEN 'individual'
-                 WHEN cj LIKE '92%' THEN 'association'
-                 WHEN cj LIKE '5%' OR cj LIKE '6%' THEN 'company'
-                 ELSE 'other' END AS grp,
-            CASE WHEN {naf_ok} THEN TRY_CAST(substr(naf, 1, 2) AS INTEGER) END AS div
+        SELECT siren, nic, period, tpe, ess,
+            CAST(CASE WHEN cj IN ({coop}) THEN {g["cooperative"]}
+                 WHEN cj LIKE '1%' THEN {g["individual"]}
+                 WHEN cj LIKE '92%' THEN {g["association"]}
+                 WHEN cj LIKE '5%' OR cj LIKE '6%' THEN {g["company"]}
+                 ELSE {g["other"]} END AS TINYINT) AS grp,
+            CAST(CASE {section_cases} END AS TINYINT) AS section
         FROM ul0
-    ), et AS (
-        SELECT TRY_CAST(siren AS BIGINT) * 100000 + TRY_CAST(nic AS BIGINT) AS k,
-               NULLIF(trim(CAST(codeCommuneEtablissement AS VARCHAR)), '') AS commune
+    ), et0 AS (
+        SELECT CAST(siren AS VARCHAR) AS siren, lpad(CAST(nic AS VARCHAR), 5, '0') AS nic,
+               NULLIF(trim(CAST(codeCommuneEtablissement AS VARCHAR)), '') AS raw
         FROM {et_rel}
         {siege}
+    ), et AS (
+        -- Output code straight away (harmonised or normalised): one aggregation only.
+        -- Codes that cannot be placed keep their raw value behind a '!' marker.
+        SELECT et0.siren, et0.nic, coalesce(code_map.code, '!' || coalesce(et0.raw, '')) AS commune
+        FROM et0 LEFT JOIN code_map ON et0.raw = code_map.raw
     )
     SELECT et.commune AS commune, ul.period AS period, {", ".join(aggs)}
-    FROM (SELECT *, CASE {section_cases} END AS section FROM ul) AS ul
-    LEFT JOIN et ON ul.k = et.k
+    FROM ul LEFT JOIN et ON ul.siren = et.siren AND ul.nic = et.nic
     GROUP BY ALL
     """
+
+
+def _codes_sql(et_rel: str, et_cols: Sequence[str]) -> str:
+    """Distinct commune codes of the head offices (one cheap column scan)."""
+    siege = ""
+    if "etablissementSiege" in et_cols:
+        siege = "WHERE lower(CAST(etablissementSiege AS VARCHAR)) IN ('true', 't', '1', 'o', 'oui')"
+    return (f"SELECT DISTINCT NULLIF(trim(CAST(codeCommuneEtablissement AS VARCHAR)), '') AS raw "
+            f"FROM {et_rel} {siege}")
+
+
+def _period_sql(freq: str) -> str:
+    """SQL turning the integer period of :func:`_creations_sql` into ``2016-07`` / ``2016``."""
+    if freq == "month":
+        return "printf('%04d-%02d', period // 100, period % 100)"
+    return "CAST(period AS VARCHAR)"
 
 
 def creations(
@@ -415,7 +444,8 @@ def creations(
     memory_limit: str = "1GB",
     threads: int | None = None,
     temp_directory: str | Path | None = None,
-) -> pd.DataFrame:
+    out: str | Path | None = None,
+) -> pd.DataFrame | Path:
     """Enterprise creations by commune of the current head office and month (or year).
 
     Parameters
@@ -435,10 +465,16 @@ def creations(
         DuckDB settings: the files are scanned by DuckDB with column projection
         and filters pushed down and aggregated in SQL, spilling to
         ``temp_directory`` beyond ``memory_limit``; nothing is loaded whole.
+    out
+        Write the result to this Parquet file (atomically, straight from
+        DuckDB) and return its path instead of a DataFrame. For the national
+        stock by month the long result has tens of millions of rows: writing it
+        keeps memory flat, and the panel can read back only what it needs.
+        The unplaced report is then written next to it as ``<out>.unplaced.json``.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame or pathlib.Path
         Long format (see :mod:`impact.sources._common`) with indicators
         :data:`INDICATORS`: ``creations_total``, ``creations_tpe`` (size band
         in :data:`TPE_BANDS`), ``creations_ess`` (ESS flag ``O``),
@@ -456,6 +492,8 @@ def creations(
     """
     if freq not in ("month", "year"):
         raise InputError(f"freq must be 'month' or 'year', not {freq!r}")
+    import duckdb
+
     ul_path, et_path = Path(unites_legales), Path(etablissements)
     lo, hi = _bound(start, end=False), _bound(end, end=True)
     with _connect(memory_limit, threads, temp_directory) as con:
@@ -469,76 +507,214 @@ def creations(
         et_cols = [*ET_REQUIRED, *(c for c in ET_OPTIONAL if c in et_found)]
         ul_rel = _relation(con, ul_path, ul_cols, "sirene_ul")
         et_rel = _relation(con, et_path, et_cols, "sirene_et")
-        sql = _creations_sql(ul_rel, et_rel, ul_cols=ul_cols, et_cols=et_cols,
-                             freq=freq, start=lo, end=hi)
         try:
-            con.execute(f"CREATE TEMP TABLE agg AS {sql}")
-        except InputError:
-            raise
-        except Exception as exc:
+            raw_codes = con.execute(_codes_sql(et_rel, et_cols)).df()["raw"]
+            if _kind(et_path) == "zip":
+                # A registered Arrow stream can be read once: register it again.
+                et_rel = _relation(con, et_path, et_cols, "sirene_et2")
+            mapping, reasons = _commune_mapping(raw_codes, harmonize)
+            con.register("code_map", mapping)
+            sql = _creations_sql(ul_rel, et_rel, ul_cols=ul_cols, et_cols=et_cols,
+                                 freq=freq, start=lo, end=hi)
+            # ENUM types make DuckDB hand Arrow dictionaries, i.e. pandas categoricals:
+            # tens of millions of rows without one Python string each. All their
+            # values are known before the scan (codes from the map, every month).
+            codes = sorted({*mapping["code"], *("!" + r for r in reasons), "!"})
+            _create_enum(con, "code_t", codes)
+            _create_enum(con, "period_t", _all_periods(freq))
+            _create_enum(con, "indicator_t", INDICATORS)
+            long_sql = f"""
+                WITH agg AS ({sql})
+                SELECT CAST(commune AS code_t) AS territory_code,
+                       CAST({_period_sql(freq)} AS period_t) AS period,
+                       CAST(indicator AS indicator_t) AS indicator,
+                       CAST(value AS DOUBLE) AS value
+                FROM (UNPIVOT agg ON {", ".join(INDICATORS)} INTO NAME indicator VALUE value)
+                WHERE value > 0 OR indicator = 'creations_total'
+            """
+            sink = _ParquetSink(Path(out)) if out is not None else _TableSink()
+            try:
+                unplaced_raw = _stream(con, long_sql, sink)
+            except BaseException as exc:
+                sink.abort(exc)
+                raise
+        except duckdb.Error as exc:
             # DuckDB wraps errors raised inside the zip stream; keep their text.
             raise InputError(f"reading the SIRENE files failed: {exc}",
                              path=f"{ul_path} + {et_path}") from exc
-        codes = con.execute(
-            "SELECT commune, sum(creations_total) AS n FROM agg GROUP BY commune"
-        ).df()
-        mapping, unplaced = _commune_mapping(codes, harmonize)
-        con.register("code_map", mapping)
-        value_cols = ", ".join(INDICATORS)
-        long_sql = f"""
-            WITH m AS (
-                SELECT code_map.code AS territory_code, agg.period,
-                       {", ".join(f"sum({c}) AS {c}" for c in INDICATORS)}
-                FROM agg JOIN code_map ON agg.commune = code_map.raw
-                GROUP BY ALL
-            )
-            SELECT territory_code, period, indicator, CAST(value AS DOUBLE) AS value
-            FROM (UNPIVOT m ON {value_cols} INTO NAME indicator VALUE value)
-            WHERE value > 0 OR indicator = 'creations_total'
-            ORDER BY territory_code, period, indicator
-        """
-        table = _query_arrow(con, long_sql)
-        n_units = int(codes["n"].sum()) if len(codes) else 0
-    out = _arrow_long(table)
+    unplaced = {}
+    for raw, n in sorted(unplaced_raw.items(), key=lambda kv: -kv[1]):
+        raw = raw[1:]
+        key = (f"{raw} ({reasons.get(raw, 'no current commune')})" if raw else
+               "<no head office commune (foreign, masked or no matching establishment)>")
+        unplaced[key] = int(n)
+    n_units = int(sink.n_total + sum(unplaced.values()))
+    _log_unplaced(unplaced, n_units)
+    if out is not None:
+        return sink.close(unplaced, n_units)
+    df = _arrow_long(sink.table())
+    df.attrs["unplaced"] = unplaced
+    df.attrs["n_units"] = n_units
+    df.attrs["source_files"] = [str(ul_path), str(et_path)]
+    return df
+
+
+def _create_enum(con, name: str, values: Sequence[str]) -> None:
+    con.execute(f"CREATE TYPE {name} AS ENUM ({', '.join(_sql_str(v) for v in values)})")
+
+
+def _all_periods(freq: str) -> list[str]:
+    """Every period SIRENE creation dates can fall in (the register starts in the 1800s)."""
+    years = range(1800, 2101)
+    if freq == "year":
+        return [str(y) for y in years]
+    return [f"{y:04d}-{m:02d}" for y in years for m in range(1, 13)]
+
+
+def _stream(con, sql: str, sink) -> dict[str, float]:
+    """Run ``sql`` and feed its batches to ``sink``; return creations of unplaced codes.
+
+    Rows whose code starts with ``!`` (codes that could not be placed) are kept
+    out of the result and only counted.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rel = con.sql(sql)
+    reader = (rel.to_arrow_reader(1 << 20) if hasattr(rel, "to_arrow_reader")
+              else rel.fetch_arrow_reader(1 << 20))
+    unplaced: dict[str, float] = {}
+    for batch in reader:
+        codes = batch.column(0)
+        bad_dict = pc.starts_with(codes.dictionary, "!")
+        bad = pc.fill_null(pc.take(bad_dict, codes.indices), True)
+        if pc.any(bad).as_py():
+            rows = batch.filter(bad)
+            total = rows.filter(pc.equal(pc.cast(rows.column(2), pa.string()), "creations_total"))
+            for code, value in zip(pc.cast(total.column(0), pa.string()).to_pylist(),
+                                   total.column(3).to_pylist(), strict=True):
+                unplaced[code or "!"] = unplaced.get(code or "!", 0) + value
+            batch = batch.filter(pc.invert(bad))
+        sink.add(batch)
+    return unplaced
+
+
+class _TableSink:
+    """Collects Arrow batches for the DataFrame result."""
+
+    def __init__(self) -> None:
+        self.batches: list = []
+        self.n_total = 0.0
+
+    def add(self, batch) -> None:
+        self.n_total += _total_creations(batch)
+        self.batches.append(batch)
+
+    def abort(self, exc: BaseException) -> None:
+        self.batches = []
+
+    def table(self):
+        import pyarrow as pa
+
+        schema = self.batches[0].schema if self.batches else pa.schema([
+            ("territory_code", pa.dictionary(pa.int32(), pa.string())),
+            ("period", pa.dictionary(pa.int32(), pa.string())),
+            ("indicator", pa.dictionary(pa.int32(), pa.string())), ("value", pa.float64())])
+        return pa.Table.from_batches(self.batches, schema=schema)
+
+
+class _ParquetSink:
+    """Writes batches to ``out`` (atomically) with the canonical columns."""
+
+    def __init__(self, out: Path) -> None:
+        from impact._io import atomic_path
+
+        self.out = out
+        self._ctx = atomic_path(out, suffix=".parquet")
+        self._tmp = self._ctx.__enter__()
+        self._writer = None
+        self.n_total = 0.0
+
+    def add(self, batch) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.n_total += _total_creations(batch)
+        n = batch.num_rows
+        table = pa.table({
+            "territory_code": batch.column(0), "level": pa.array(["commune"] * n),
+            "cog_year": pa.array(np.full(n, 2025, dtype="int64")), "period": batch.column(1),
+            "indicator": batch.column(2), "value": batch.column(3),
+            "status": pa.array(["observed"] * n), "source": pa.array([SOURCE] * n),
+        })
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._tmp, table.schema, compression="zstd")
+        self._writer.write_table(table)
+
+    def abort(self, exc: BaseException) -> None:
+        """Remove the partial file: nothing half-written is left behind."""
+        if self._writer is not None:
+            self._writer.close()
+        self._ctx.__exit__(type(exc), exc, exc.__traceback__)
+
+    def close(self, unplaced: dict[str, int], n_units: int) -> Path:
+        import json
+
+        from impact._io import atomic_path
+
+        if self._writer is None:
+            self.add(_empty_batch())
+        self._writer.close()
+        self._ctx.__exit__(None, None, None)
+        report = self.out.with_name(self.out.name + ".unplaced.json")
+        with atomic_path(report, suffix=".json") as tmp:
+            tmp.write_text(json.dumps({"n_units": n_units, "unplaced": unplaced}, indent=1,
+                                      ensure_ascii=False))
+        return self.out
+
+
+def _empty_batch():
+    import pyarrow as pa
+
+    d = pa.dictionary(pa.int32(), pa.string())
+    return pa.record_batch([pa.array([], d), pa.array([], d), pa.array([], d),
+                            pa.array([], pa.float64())],
+                           names=["territory_code", "period", "indicator", "value"])
+
+
+def _total_creations(batch) -> float:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ind = batch.column(2)
+    mask = pc.equal(pc.cast(ind, pa.string()), "creations_total")
+    return float(pc.sum(pc.filter(batch.column(3), mask)).as_py() or 0.0)
+
+
+def _log_unplaced(unplaced: dict[str, int], n_units: int) -> None:
     if unplaced:
-        total = sum(unplaced.values())
         logger.warning(
             "SIRENE: %d of %d creations could not be placed in a current commune: %s",
-            total, n_units, ", ".join(f"{k!r} ({v})" for k, v in
-                                      sorted(unplaced.items(), key=lambda kv: -kv[1])[:15]),
+            sum(unplaced.values()), n_units,
+            ", ".join(f"{k!r} ({v})" for k, v in list(unplaced.items())[:15]),
         )
-    out.attrs["unplaced"] = unplaced
-    out.attrs["n_units"] = n_units
-    out.attrs["source_files"] = [str(ul_path), str(et_path)]
-    return out
 
 
-def _commune_mapping(codes: pd.DataFrame, harmonize: bool) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Map the raw commune codes of the stock to output codes; report the others."""
+def _commune_mapping(raw: pd.Series, harmonize: bool) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Map distinct raw commune codes to output codes; return the reasons for the others."""
     from impact.territories import commune_mapping, normalize_code
 
-    raw = codes["commune"]
-    counts = codes["n"].astype("int64").to_numpy()
-    unplaced: dict[str, int] = {}
-    present = raw.notna().to_numpy()
-    if (~present).any():
-        unplaced["<no head office commune (foreign, masked or no matching establishment)>"] = int(
-            counts[~present].sum())
-    raw_p = raw[present].astype(str)
-    flags = normalize_code(raw_p.reset_index(drop=True), "commune", errors="flag",
-                           arrondissements="keep")
+    raw_p = raw.dropna().astype(str).reset_index(drop=True)
+    flags = normalize_code(raw_p, "commune", errors="flag", arrondissements="keep")
     code = flags["code"].astype(object)
+    ok = flags["valid"].to_numpy()
     if harmonize:
-        mapped = code.map(commune_mapping(arrondissements="commune"))
-        ok = flags["valid"].to_numpy() & mapped.notna().to_numpy()
-        code = mapped
-    else:
-        ok = flags["valid"].to_numpy()
-    for r, n, good, reason in zip(raw_p, counts[present], ok, flags["reason"], strict=True):
-        if not good:
-            unplaced[f"{r} ({reason or 'no current commune'})"] = int(n)
-    mapping = pd.DataFrame({"raw": raw_p.to_numpy()[ok], "code": np.asarray(code, dtype=object)[ok]})
-    return mapping.astype({"raw": str, "code": str}), unplaced
+        code = code.map(commune_mapping(arrondissements="commune"))
+        ok = ok & code.notna().to_numpy()
+    reasons = {r: (reason or "no current commune")
+               for r, good, reason in zip(raw_p, ok, flags["reason"], strict=True) if not good}
+    mapping = pd.DataFrame({"raw": raw_p.to_numpy()[ok], "code": code.to_numpy()[ok]})
+    return mapping.astype({"raw": str, "code": str}), reasons
 
 
 def _arrow_long(table) -> pd.DataFrame:
@@ -548,8 +724,11 @@ def _arrow_long(table) -> pd.DataFrame:
 
     n = table.num_rows
 
-    def cat(values: pa.ChunkedArray | pa.Array) -> pd.Categorical:
-        return pc.dictionary_encode(values).to_pandas()
+    def cat(values: pa.ChunkedArray) -> pd.Series:
+        if not pa.types.is_dictionary(values.type):
+            values = pc.dictionary_encode(values)
+        # ENUM dictionaries list every possible value: keep the ones present.
+        return values.to_pandas().cat.remove_unused_categories()
 
     df = pd.DataFrame({
         "territory_code": cat(table["territory_code"]),
