@@ -1,0 +1,72 @@
+"""The public files :func:`impact.sources.fetch.fetch` can download.
+
+Official files are replaced in place every month or quarter, so most entries
+have no registered checksum (``sha256=None``): the download is accepted with
+a logged warning and the checksum of what was downloaded is recorded in a JSON
+sidecar for provenance. Register a checksum to pin a given release.
+
+URLs are the stable ones published on data.gouv.fr / insee.fr / open.urssaf.fr
+at the time of writing; with ``IMPACT_MIRROR_URL`` (or ``base_url=``) the file
+name is fetched from a mirror instead (which is how tests use a local server).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Source:
+    """One downloadable file."""
+
+    name: str
+    url: str
+    filename: str
+    licence: str
+    size: str
+    description: str
+    sha256: str | None = None
+
+
+_ETALAB = "Licence Ouverte / Open Licence 2.0 (Etalab)"
+_SIRENE = "https://object.files.data.gouv.fr/data-pipeline-open/siren/stock/"
+
+SOURCES: dict[str, Source] = {s.name: s for s in (
+    Source("sirene_unites_legales", _SIRENE + "StockUniteLegale_utf8.parquet",
+           "StockUniteLegale_utf8.parquet", _ETALAB, "~0.7 GB",
+           "SIRENE stock of legal units (INSEE, monthly)"),
+    Source("sirene_etablissements", _SIRENE + "StockEtablissement_utf8.parquet",
+           "StockEtablissement_utf8.parquet", _ETALAB, "~2 GB",
+           "SIRENE stock of establishments (INSEE, monthly)"),
+    Source("sirene_unites_legales_csv", _SIRENE + "StockUniteLegale_utf8.zip",
+           "StockUniteLegale_utf8.zip", _ETALAB, "~0.5 GB zipped",
+           "SIRENE legal units, zipped CSV"),
+    Source("sirene_etablissements_csv", _SIRENE + "StockEtablissement_utf8.zip",
+           "StockEtablissement_utf8.zip", _ETALAB, "~2 GB zipped",
+           "SIRENE establishments, zipped CSV"),
+    Source("unemployment", "https://www.insee.fr/fr/statistiques/fichier/1893230/"
+           "chomage-zone-t1-2003-t2-2025.xlsx", "chomage-zone-t1-2003-t2-2025.xlsx", _ETALAB,
+           "~2 MB", "INSEE localised unemployment rates, quarterly (update the URL each quarter)"),
+    Source("urssaf_communes", "https://open.urssaf.fr/api/explore/v2.1/catalog/datasets/"
+           "etablissements-et-effectifs-salaries-au-niveau-commune-x-ape-last/exports/csv"
+           "?delimiter=%3B", "urssaf_effectifs_commune_ape.csv",
+           "Open Database License (ODbL) 1.0", "~300 MB",
+           "URSSAF establishments and salaried jobs by commune x APE, end of year"),
+)}
+
+
+def get(name: str) -> Source:
+    """The registered source ``name``; the error lists the known ones."""
+    from impact.errors import InputError
+
+    try:
+        return SOURCES[name]
+    except KeyError:
+        raise InputError(f"unknown source {name!r}; known sources: {', '.join(SOURCES)}") from None
+
+
+def describe() -> str:
+    """One line per source (name, size, licence, description), for ``impact fetch --help``."""
+    width = max(len(n) for n in SOURCES)
+    return "\n".join(f"{s.name:<{width}}  {s.size:>15}  {s.licence}: {s.description}"
+                     for s in SOURCES.values())
