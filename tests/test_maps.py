@@ -251,8 +251,8 @@ def test_ptce_points_colours_positions_labels(ptce, dep_data):
     # Both legends coexist: classes and calls.
     legs = {leg.get_gid(): leg for leg in maps.legends(ax)}
     assert set(legs) == {"legend-classes", "legend-ptce"}
-    assert _legend_texts(legs["legend-ptce"]) == ["Lauréats 2013 (labellisés 2014) (3)",
-                                                  "Lauréats 2015 (labellisés 2016) (2)"]
+    assert _legend_texts(legs["legend-ptce"]) == ["Lauréats 2013 (labellisés 2014)",
+                                                  "Lauréats 2015 (labellisés 2016)"]
     # Saint-Denis de La Réunion moved into the Réunion inset, with its département.
     frames = inset_frames().set_index("departement")
     reunion_xy = c2015.get_offsets()[list(ptce.loc[ptce["call"] == 2015, "ptce_id"]).index("P2")]

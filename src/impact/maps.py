@@ -116,8 +116,9 @@ TEXT_COLOR = "#262626"
 NOTE_COLOR = "#595959"
 
 #: Map extent in Lambert-93 "map" metres: metropolitan France, Corsica and the
-#: inset column (x from -155 km) with room for the inset names and note.
-NATIONAL_EXTENT = (-170_000.0, 6_020_000.0, 1_255_000.0, 7_125_000.0)
+#: inset column (x from -155 km) with room for the inset names and note, and for
+#: names written east of Corsica.
+NATIONAL_EXTENT = (-170_000.0, 6_020_000.0, 1_300_000.0, 7_125_000.0)
 
 # Figure layout when the functions create the figure (inches): the map is
 # centred with the title block above it and the source line below it.
@@ -640,10 +641,10 @@ def _legend(ax: Axes, handles: list[Any], labels: list[str], title: str | None, 
 
 
 # Where the legends go, in map coordinates: the class legend in the Bay of
-# Biscay (sea, right of the insets), the PTCE legend top right (outside France's
-# north-east border).
+# Biscay (sea, right of the insets), the PTCE legend top right, beyond France's
+# north-eastern border (nothing of France lies east of 900 km and north of 6,950 km).
 _CLASS_LEGEND_ANCHOR = (80_000.0, 6_035_000.0)
-_POINT_LEGEND_ANCHOR = (1_255_000.0, 7_125_000.0)
+_POINT_LEGEND_ANCHOR = (NATIONAL_EXTENT[2], NATIONAL_EXTENT[3])
 
 
 def legends(ax: Axes) -> list[Legend]:
@@ -781,7 +782,7 @@ def choropleth(
                      legend_title if legend_title is not None else column,
                      loc="lower left", anchor=anchor, gid="legend-classes")
     if not insets:
-        legend.set_bbox_to_anchor((0.0, 0.0), transform=ax.transAxes)
+        legend.set_bbox_to_anchor((0.0, 0.03), transform=ax.transAxes)
     _decorate(fig, ax, own_figure=own_figure, title=title, subtitle=subtitle, source=source, demo=demo)
     logger.debug("choropleth %s/%s: %s, bins %s", level, column, type(classifier).__name__, classifier.bins)
     result = MapResult(fig=fig, ax=ax, classifier=classifier, data=laid, labels=labels, colors=colors,
@@ -855,7 +856,8 @@ def ptce_points(
     markersize: float = 34.0,
     fontsize: float = 6.5,
     legend: bool = True,
-    legend_title: str | None = "Pôles territoriaux de coopération économique",
+    legend_title: str | None = "Pôles territoriaux de\ncoopération économique (PTCE)",
+    legend_counts: bool = False,
 ) -> Axes:
     """Draw the PTCE on their commune, coloured by call, optionally labelled.
 
@@ -880,8 +882,9 @@ def ptce_points(
         match the background map).
     markersize, fontsize
         Marker area (points²) and label size.
-    legend, legend_title
-        Add a legend of the categories (top right of the map).
+    legend, legend_title, legend_counts
+        Add a legend of the categories (top right), optionally with the number
+        of poles of each.
 
     Returns
     -------
@@ -926,10 +929,12 @@ def ptce_points(
                    linewidths=0.7, zorder=20, gid=gid, label=text)
         handles.append(Line2D([], [], linestyle="", marker=marker, markersize=math.sqrt(markersize),
                               markerfacecolor=color, markeredgecolor="white", markeredgewidth=0.7))
-        texts.append(f"{text} ({len(part)})")
+        texts.append(f"{text} ({len(part)})" if legend_counts else text)
     if legend:
         _legend(ax, handles, texts, legend_title, loc="upper right", anchor=_POINT_LEGEND_ANCHOR,
                 gid="legend-ptce")
+        if not insets:
+            legends(ax)[-1].set_bbox_to_anchor((1.0, 1.0), transform=ax.transAxes)
     if labels and label_column in pts.columns:
         _place_labels(ax, pts, label_column, max_labels=max_labels, priority=priority,
                       fontsize=fontsize, markersize=markersize)
@@ -938,7 +943,7 @@ def ptce_points(
 
 def _place_labels(ax: Axes, pts: gpd.GeoDataFrame, label_column: str, *, max_labels: int,
                   priority: str | None, fontsize: float, markersize: float) -> list[str]:
-    """Greedy labelling: try four positions around each point, keep the first that is free."""
+    """Greedy labelling: try six positions around each point, keep the first that is free."""
     order = pts
     if priority and priority in pts.columns:
         order = pts.sort_values(priority, ascending=False, na_position="last", kind="stable")
@@ -952,9 +957,22 @@ def _place_labels(ax: Axes, pts: gpd.GeoDataFrame, label_column: str, *, max_lab
     if renderer is not None:
         disp = ax.transData.transform(pts[["_x", "_y"]].to_numpy(dtype=float))
         occupied = [(x - marker_half, y - marker_half, x + marker_half, y + marker_half) for x, y in disp]
+        # Names must not run over the legends either.
+        for leg in legends(ax):
+            e = leg.get_window_extent(renderer)
+            occupied.append((e.x0, e.y0, e.x1, e.y1))
+    fig_box = tuple(fig.bbox.extents)
+    frame_boxes = {}
+    if renderer is not None and "inset" in pts.columns and pts["inset"].any():
+        for _, fr in inset_frames().iterrows():
+            (x0, y0), (x1, y1) = ax.transData.transform(np.reshape(fr.geometry.bounds, (2, 2)))
+            # A name may run out of the box to the right (open sea before the
+            # mainland), never across its other edges (other insets, figure edge).
+            frame_boxes[fr["departement"]] = (x0, y0, fig_box[2], y1)
     offset = math.sqrt(markersize) / 2 + 1.5
     candidates = [((offset, 0.5), "left", "bottom"), ((offset, -0.5), "left", "top"),
-                  ((-offset, 0.5), "right", "bottom"), ((-offset, -0.5), "right", "top")]
+                  ((-offset, 0.5), "right", "bottom"), ((-offset, -0.5), "right", "top"),
+                  ((0.0, offset), "center", "bottom"), ((0.0, -offset), "center", "top")]
     halo = [pe.withStroke(linewidth=2.2, foreground="white", alpha=0.9)]
     placed: list[str] = []
     for _, row in order.iterrows():
@@ -973,9 +991,10 @@ def _place_labels(ax: Axes, pts: gpd.GeoDataFrame, label_column: str, *, max_lab
             ext = txt.get_window_extent(renderer)
             box = (ext.x0, ext.y0, ext.x1, ext.y1)
             own = ax.transData.transform((row["_x"], row["_y"]))
-            inside = ax.figure.bbox
-            if ext.x0 < inside.x0 or ext.x1 > inside.x1 or ext.y0 < inside.y0 or ext.y1 > inside.y1:
-                txt.remove()  # would be cut by the edge of the figure
+            # Inside the figure, and inside its box for a pole drawn in a DROM inset.
+            inside = frame_boxes.get(row["departement"], fig_box) if row.get("inset", False) else fig_box
+            if ext.x0 < inside[0] or ext.x1 > inside[2] or ext.y0 < inside[1] or ext.y1 > inside[3]:
+                txt.remove()
                 continue
             clash = any(
                 box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3]
