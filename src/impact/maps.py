@@ -80,8 +80,19 @@ if TYPE_CHECKING:  # folium is only needed for interactive maps
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "CALL_COLORS", "CALL_LABELS", "MapResult", "SCHEMES", "choropleth", "class_labels", "classify",
-    "format_fr", "fr_formatter", "interactive_map", "ptce_map", "ptce_points", "save_figure",
+    "CALL_COLORS",
+    "CALL_LABELS",
+    "MapResult",
+    "SCHEMES",
+    "choropleth",
+    "class_labels",
+    "classify",
+    "format_fr",
+    "fr_formatter",
+    "interactive_map",
+    "ptce_map",
+    "ptce_points",
+    "save_figure",
 ]
 
 # --------------------------------------------------------------------------- style
@@ -265,8 +276,10 @@ def classify(
     key = str(scheme).lower().replace("-", "_").replace(" ", "_")
     if key not in SCHEMES:
         raise InputError(f"scheme={scheme!r}: expected one of {', '.join(SCHEMES)}")
-    y = np.asarray(pd.to_numeric(pd.Series(np.asarray(values, dtype=object).ravel()), errors="coerce"),
-                   dtype=float)
+    y = np.asarray(
+        pd.to_numeric(pd.Series(np.asarray(values, dtype=object).ravel()), errors="coerce"),
+        dtype=float,
+    )
     y = y[np.isfinite(y)]
     if y.size == 0:
         raise InputError("nothing to classify: every value is missing")
@@ -283,13 +296,18 @@ def classify(
         # "Numba not installed": expected; the sample below keeps Fisher-Jenks fast.
         warnings.filterwarnings("ignore", message=".*[Nn]umba.*")
         if key == "fisher_jenks" and y.size > _FISHER_JENKS_MAX:
-            logger.info("Fisher-Jenks on a sample of %d of %d values (exact algorithm too slow)",
-                        _FISHER_JENKS_MAX, y.size)
+            logger.info(
+                "Fisher-Jenks on a sample of %d of %d values (exact algorithm too slow)",
+                _FISHER_JENKS_MAX,
+                y.size,
+            )
             return mapclassify.FisherJenksSampled(y, k=k, pct=_FISHER_JENKS_MAX / y.size)
         return getattr(mapclassify, SCHEMES[key])(y, k=k)
 
 
-def class_labels(classifier: mapclassify.classifiers.MapClassifier, decimals: int | None = None) -> list[str]:
+def class_labels(
+    classifier: mapclassify.classifiers.MapClassifier, decimals: int | None = None
+) -> list[str]:
     """Legend labels ``"12,5 – 20,0"`` of each class, from the minimum to the last bound.
 
     The lower bound of the first class is the smallest value; each later class
@@ -304,7 +322,10 @@ def class_labels(classifier: mapclassify.classifiers.MapClassifier, decimals: in
             # except the maximum that mapclassify may append.
             chosen = [b for b in upper if b != float(np.max(classifier.y))]
             decimals = max(decimals, _exact_decimals(chosen))
-    return [f"{format_fr(lo, decimals)} – {format_fr(hi, decimals)}" for lo, hi in zip(lower, upper)]
+    return [
+        f"{format_fr(lo, decimals)} – {format_fr(hi, decimals)}"
+        for lo, hi in zip(lower, upper, strict=True)
+    ]
 
 
 def _class_colors(cmap: str, k: int) -> list[str]:
@@ -360,8 +381,10 @@ def _key_column(df: pd.DataFrame) -> str:
     for col in ("territory_code", "code"):
         if col in df.columns:
             return col
-    raise InputError("the data need a 'territory_code' or 'code' column (or a GeoDataFrame)",
-                     column="territory_code")
+    raise InputError(
+        "the data need a 'territory_code' or 'code' column (or a GeoDataFrame)",
+        column="territory_code",
+    )
 
 
 def _departements_for(codes: pd.Series, level: str) -> pd.Series:
@@ -379,8 +402,11 @@ def _departements_for(codes: pd.Series, level: str) -> pd.Series:
     return pd.Series(pd.NA, index=codes.index, dtype="string")
 
 
-def _prepare(data: pd.DataFrame | pd.Series | gpd.GeoDataFrame, column: str | None, level: str,
-             ) -> gpd.GeoDataFrame:
+def _prepare(
+    data: pd.DataFrame | pd.Series | gpd.GeoDataFrame,
+    column: str | None,
+    level: str,
+) -> gpd.GeoDataFrame:
     """The territories to draw (EPSG:4326) with ``value`` and a ``departement`` column."""
     if level not in BOUNDARY_LEVELS:
         raise InputError(f"level={level!r}: expected one of {', '.join(BOUNDARY_LEVELS)}")
@@ -391,41 +417,63 @@ def _prepare(data: pd.DataFrame | pd.Series | gpd.GeoDataFrame, column: str | No
         raise InputError(f"data must be a DataFrame or GeoDataFrame, not {type(data).__name__}")
     if column is None:
         raise InputError("column= is needed: the numeric column to map")
-    has_geometry = (isinstance(data, gpd.GeoDataFrame) and data._geometry_column_name in data.columns
-                    and data.geometry.notna().any())
+    has_geometry = (
+        isinstance(data, gpd.GeoDataFrame)
+        and data._geometry_column_name in data.columns
+        and data.geometry.notna().any()
+    )
     if has_geometry:
         if data.crs is None:
             raise InputError("the GeoDataFrame has no CRS")
         gdf = data.copy()
         if "departement" not in gdf.columns:
             if "code" in gdf.columns:
-                lvl = gdf["level"].astype("string") if "level" in gdf.columns else pd.Series(level, index=gdf.index)
+                lvl = (
+                    gdf["level"].astype("string")
+                    if "level" in gdf.columns
+                    else pd.Series(level, index=gdf.index)
+                )
                 gdf["departement"] = pd.concat(
-                    [_departements_for(gdf.loc[lvl == lv, "code"], str(lv)) for lv in pd.unique(lvl)]
+                    [
+                        _departements_for(gdf.loc[lvl == lv, "code"], str(lv))
+                        for lv in pd.unique(lvl)
+                    ]
                 ).reindex(gdf.index)
             else:
                 gdf["departement"] = pd.Series(pd.NA, index=gdf.index, dtype="string")
-                logger.warning("GeoDataFrame without 'code' or 'departement': overseas territories "
-                               "cannot be moved into insets")
+                logger.warning(
+                    "GeoDataFrame without 'code' or 'departement': overseas territories "
+                    "cannot be moved into insets"
+                )
     else:
         df = data.reset_index() if data.index.name in ("territory_code", "code") else data.copy()
         key = _key_column(df)
-        df["code"] = normalize_code(df[key], "commune" if level == "commune" else level, errors="coerce") \
-            if level != "france" else df[key].astype("string")
+        df["code"] = (
+            normalize_code(df[key], "commune" if level == "commune" else level, errors="coerce")
+            if level != "france"
+            else df[key].astype("string")
+        )
         if key != "code":
             df = df.drop(columns=key)
         dup = df["code"].dropna()
         dup = dup[dup.duplicated()]
         if len(dup):
-            raise InputError(f"{len(dup)} territory codes appear more than once, e.g. "
-                             f"{', '.join(pd.unique(dup).astype(str)[:5])}; one row per territory is needed",
-                             column=key)
+            raise InputError(
+                f"{len(dup)} territory codes appear more than once, e.g. "
+                f"{', '.join(pd.unique(dup).astype(str)[:5])}; one row per territory is needed",
+                column=key,
+            )
         df = df[df["code"].notna()]
         geo = boundaries(level)
         unknown = ~df["code"].isin(geo["code"])
         if unknown.any():
-            logger.warning("%d of %d codes are not %s codes of the current geography and are not drawn: %s",
-                           int(unknown.sum()), len(df), level, ", ".join(df.loc[unknown, "code"].astype(str)[:8]))
+            logger.warning(
+                "%d of %d codes are not %s codes of the current geography and are not drawn: %s",
+                int(unknown.sum()),
+                len(df),
+                level,
+                ", ".join(df.loc[unknown, "code"].astype(str)[:8]),
+            )
         if level == "commune":
             logger.info("Commune level: %d territories to draw", len(geo))
         df = df.drop(columns=[c for c in ("name", "level", "geometry") if c in df.columns])
@@ -437,8 +485,10 @@ def _prepare(data: pd.DataFrame | pd.Series | gpd.GeoDataFrame, column: str | No
             gdf["departement"] = _departements_for(gdf["code"], level)
     if column not in gdf.columns:
         # (a boundary column such as "population" is accepted for plain DataFrames)
-        raise InputError(f"column {column!r} is not in the data (columns: "
-                         f"{', '.join(map(str, data.columns))})", column=column)
+        raise InputError(
+            f"column {column!r} is not in the data (columns: {', '.join(map(str, data.columns))})",
+            column=column,
+        )
     values = gdf[column]
     if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
         raise InputError(f"column {column!r} must be numeric (dtype {values.dtype})", column=column)
@@ -459,8 +509,9 @@ def _split_overseas(gdf: gpd.GeoDataFrame, insets: bool) -> gpd.GeoDataFrame:
 
 @functools.cache
 def _layout_cached(level: str, cache_key: str) -> gpd.GeoDataFrame:
-    return inset_layout(boundaries(level), departement_col="departement" if level in ("commune", "epci")
-                        else None)
+    return inset_layout(
+        boundaries(level), departement_col="departement" if level in ("commune", "epci") else None
+    )
 
 
 def _layout(level: str) -> gpd.GeoDataFrame:
@@ -496,30 +547,51 @@ def _geometry_paths(geoms: np.ndarray) -> list[MplPath]:
         codes[last] = MplPath.CLOSEPOLY
     coord_geom = ring_geom[coord_ring] if len(coords) else np.empty(0, dtype=int)
     starts = np.searchsorted(coord_geom, np.arange(len(geoms) + 1))
-    return [MplPath(coords[a:b], codes[a:b]) for a, b in zip(starts[:-1], starts[1:])]
+    return [MplPath(coords[a:b], codes[a:b]) for a, b in zip(starts[:-1], starts[1:], strict=True)]
 
 
-def _add_polygons(ax: Axes, geoms: Any, *, facecolors: Any, edgecolor: Any = "none",
-                  linewidth: float = 0.0, hatch: str | None = None, zorder: float = 1,
-                  gid: str | None = None) -> PathCollection:
+def _add_polygons(
+    ax: Axes,
+    geoms: Any,
+    *,
+    facecolors: Any,
+    edgecolor: Any = "none",
+    linewidth: float = 0.0,
+    hatch: str | None = None,
+    zorder: float = 1,
+    gid: str | None = None,
+) -> PathCollection:
     """Fill polygons as a single collection (one path per geometry, in order)."""
-    coll = PathCollection(_geometry_paths(geoms), facecolors=facecolors, edgecolors=edgecolor,
-                          linewidths=linewidth, hatch=hatch, zorder=zorder)
+    coll = PathCollection(
+        _geometry_paths(geoms),
+        facecolors=facecolors,
+        edgecolors=edgecolor,
+        linewidths=linewidth,
+        hatch=hatch,
+        zorder=zorder,
+    )
     coll.set_gid(gid)
     ax.add_collection(coll, autolim=False)
     return coll
 
 
-def _add_lines(ax: Axes, geoms: Any, *, color: str, linewidth: float, zorder: float = 3,
-               gid: str | None = None) -> LineCollection:
+def _add_lines(
+    ax: Axes, geoms: Any, *, color: str, linewidth: float, zorder: float = 3, gid: str | None = None
+) -> LineCollection:
     """Outlines of polygons (their rings) as a single line collection."""
     boundary = shapely.boundary(np.asarray(geoms, dtype=object))
     lines = shapely.get_parts(boundary[~shapely.is_missing(boundary)])
     coords, idx = shapely.get_coordinates(lines, return_index=True)
     starts = np.searchsorted(idx, np.arange(len(lines) + 1))
-    segments = [coords[a:b] for a, b in zip(starts[:-1], starts[1:]) if b - a > 1]
-    coll = LineCollection(segments, colors=color, linewidths=linewidth, zorder=zorder,
-                          capstyle="round", joinstyle="round")
+    segments = [coords[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True) if b - a > 1]
+    coll = LineCollection(
+        segments,
+        colors=color,
+        linewidths=linewidth,
+        zorder=zorder,
+        capstyle="round",
+        joinstyle="round",
+    )
     coll.set_gid(gid)
     ax.add_collection(coll, autolim=False)
     return coll
@@ -531,8 +603,15 @@ def _new_figure(figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     return fig, ax
 
 
-def _style_axes(ax: Axes, gdf_extent: tuple[float, float, float, float] | None, insets: bool, *,
-                own_figure: bool = False, title: bool = False, subtitle: bool = False) -> None:
+def _style_axes(
+    ax: Axes,
+    gdf_extent: tuple[float, float, float, float] | None,
+    insets: bool,
+    *,
+    own_figure: bool = False,
+    title: bool = False,
+    subtitle: bool = False,
+) -> None:
     """No axes, equal aspect, national extent (or the data's when metropolitan only).
 
     On a figure created here, the axes are resized to the map's aspect and
@@ -557,7 +636,9 @@ def _style_axes(ax: Axes, gdf_extent: tuple[float, float, float, float] | None, 
     bottom = _SOURCE_H
     avail_w, avail_h = fw - 2 * _SIDE_MARGIN, fh - top - bottom - 2 * _TOP_MARGIN
     aspect = (xmax - xmin) / (ymax - ymin)
-    w, h = (avail_w, avail_w / aspect) if avail_w / avail_h < aspect else (avail_h * aspect, avail_h)
+    w, h = (
+        (avail_w, avail_w / aspect) if avail_w / avail_h < aspect else (avail_h * aspect, avail_h)
+    )
     y0 = (fh - (top + h + bottom)) / 2 + bottom
     ax.set_position([(fw - w) / 2 / fw, y0 / fh, w / fw, h / fh])
 
@@ -565,18 +646,45 @@ def _style_axes(ax: Axes, gdf_extent: tuple[float, float, float, float] | None, 
 def _draw_insets(ax: Axes) -> None:
     """Frames, names and the "not to scale" note of the DROM insets."""
     frames = inset_frames()
-    _add_lines(ax, frames.geometry.to_numpy(), color=FRAME_COLOR, linewidth=0.6, zorder=5,
-               gid="inset-frames")
+    _add_lines(
+        ax,
+        frames.geometry.to_numpy(),
+        color=FRAME_COLOR,
+        linewidth=0.6,
+        zorder=5,
+        gid="inset-frames",
+    )
     for _, row in frames.iterrows():
         xmin, _ymin, _xmax, ymax = row.geometry.bounds
         # Above the box (in the gap between boxes), so the name never covers the territory.
-        ax.annotate(row["name"], (xmin, ymax), xytext=(0.5, 1.0), textcoords="offset points",
-                    ha="left", va="bottom", fontsize=6.5, color=NOTE_COLOR, zorder=6, gid="inset-name",
-                    annotation_clip=False)
+        ax.annotate(
+            row["name"],
+            (xmin, ymax),
+            xytext=(0.5, 1.0),
+            textcoords="offset points",
+            ha="left",
+            va="bottom",
+            fontsize=6.5,
+            color=NOTE_COLOR,
+            zorder=6,
+            gid="inset-name",
+            annotation_clip=False,
+        )
     xmin, ymin, xmax, _ = frames.total_bounds
-    ax.annotate(INSET_NOTE, ((xmin + xmax) / 2, ymin), xytext=(0, -3), textcoords="offset points",
-                ha="center", va="top", fontsize=6, fontstyle="italic", color=NOTE_COLOR, zorder=6,
-                gid="inset-note", annotation_clip=False)
+    ax.annotate(
+        INSET_NOTE,
+        ((xmin + xmax) / 2, ymin),
+        xytext=(0, -3),
+        textcoords="offset points",
+        ha="center",
+        va="top",
+        fontsize=6,
+        fontstyle="italic",
+        color=NOTE_COLOR,
+        zorder=6,
+        gid="inset-note",
+        annotation_clip=False,
+    )
 
 
 def _draw_borders(ax: Axes, level: str, insets: bool) -> None:
@@ -590,17 +698,34 @@ def _draw_borders(ax: Axes, level: str, insets: bool) -> None:
         layer = _layout(lvl)
         if not insets:
             layer = layer[~layer["inset"]]
-        _add_lines(ax, layer.geometry.to_numpy(), color=color, linewidth=width, zorder=3,
-                   gid=f"borders-{lvl}")
+        _add_lines(
+            ax,
+            layer.geometry.to_numpy(),
+            color=color,
+            linewidth=width,
+            zorder=3,
+            gid=f"borders-{lvl}",
+        )
 
 
-def _decorate(fig: Figure, ax: Axes, *, own_figure: bool, title: str | None, subtitle: str | None,
-              source: str | None, demo: bool) -> None:
+def _decorate(
+    fig: Figure,
+    ax: Axes,
+    *,
+    own_figure: bool,
+    title: str | None,
+    subtitle: str | None,
+    source: str | None,
+    demo: bool,
+) -> None:
     """Title and subtitle at the top, source line at the bottom (French)."""
     if demo:
         subtitle = f"{subtitle} – {DEMO_NOTE}" if subtitle else DEMO_NOTE
-    source_line = f"Source : {source.strip().rstrip('.')} ; {BASEMAP_CREDIT}." if source \
+    source_line = (
+        f"Source : {source.strip().rstrip('.')} ; {BASEMAP_CREDIT}."
+        if source
         else f"{BASEMAP_CREDIT[0].upper()}{BASEMAP_CREDIT[1:]}."
+    )
     if source and source.strip().lower().startswith("source"):
         source_line = f"{source.strip().rstrip('.')} ; {BASEMAP_CREDIT}."
     if own_figure:
@@ -610,30 +735,89 @@ def _decorate(fig: Figure, ax: Axes, *, own_figure: bool, title: str | None, sub
         left = pos.x0
         y = pos.y1 + (_TITLE_H * bool(title) + _SUBTITLE_H * bool(subtitle)) / fh
         if title:
-            fig.text(left, y, title, ha="left", va="top", fontsize=14, fontweight="bold",
-                     color=TEXT_COLOR, gid="map-title")
+            fig.text(
+                left,
+                y,
+                title,
+                ha="left",
+                va="top",
+                fontsize=14,
+                fontweight="bold",
+                color=TEXT_COLOR,
+                gid="map-title",
+            )
             y -= _TITLE_H / fh
         if subtitle:
-            fig.text(left, y, subtitle, ha="left", va="top", fontsize=10, color=NOTE_COLOR,
-                     gid="map-subtitle")
-        fig.text(left, pos.y0 - 0.08 / fh, source_line, ha="left", va="top", fontsize=7.5,
-                 color=NOTE_COLOR, gid="map-source")
+            fig.text(
+                left,
+                y,
+                subtitle,
+                ha="left",
+                va="top",
+                fontsize=10,
+                color=NOTE_COLOR,
+                gid="map-subtitle",
+            )
+        fig.text(
+            left,
+            pos.y0 - 0.08 / fh,
+            source_line,
+            ha="left",
+            va="top",
+            fontsize=7.5,
+            color=NOTE_COLOR,
+            gid="map-source",
+        )
     else:
         # A caller's axes (e.g. a panel of small multiples): keep texts attached to it.
         if title or subtitle:
-            ax.set_title("\n".join(t for t in (title, subtitle) if t), loc="left", fontsize=11,
-                         color=TEXT_COLOR)
-        ax.text(0.0, -0.01, source_line, transform=ax.transAxes, ha="left", va="top", fontsize=6.5,
-                color=NOTE_COLOR, gid="map-source")
+            ax.set_title(
+                "\n".join(t for t in (title, subtitle) if t),
+                loc="left",
+                fontsize=11,
+                color=TEXT_COLOR,
+            )
+        ax.text(
+            0.0,
+            -0.01,
+            source_line,
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=6.5,
+            color=NOTE_COLOR,
+            gid="map-source",
+        )
 
 
-def _legend(ax: Axes, handles: list[Any], labels: list[str], title: str | None, *, loc: str,
-            anchor: tuple[float, float], gid: str) -> Legend:
+def _legend(
+    ax: Axes,
+    handles: list[Any],
+    labels: list[str],
+    title: str | None,
+    *,
+    loc: str,
+    anchor: tuple[float, float],
+    gid: str,
+) -> Legend:
     """A legend anchored in map coordinates and added as an artist (several may coexist)."""
-    leg = Legend(ax, handles, labels, title=title, loc=loc, bbox_to_anchor=anchor,
-                 bbox_transform=ax.transData, frameon=False, fontsize=8, title_fontsize=8.5,
-                 alignment="left", handlelength=1.6, handleheight=1.1, borderaxespad=0.0,
-                 labelspacing=0.45)
+    leg = Legend(
+        ax,
+        handles,
+        labels,
+        title=title,
+        loc=loc,
+        bbox_to_anchor=anchor,
+        bbox_transform=ax.transData,
+        frameon=False,
+        fontsize=8,
+        title_fontsize=8.5,
+        alignment="left",
+        handlelength=1.6,
+        handleheight=1.1,
+        borderaxespad=0.0,
+        labelspacing=0.45,
+    )
     leg.set_gid(gid)
     leg.set_zorder(10)
     ax.add_artist(leg)
@@ -752,41 +936,83 @@ def choropleth(
     if len(present):
         # Fine levels: no outline per polygon (35,000 outlines would darken the
         # map); the fill colour as edge hides antialiasing seams between communes.
-        _add_polygons(ax, present.geometry.to_numpy(), facecolors=present["color"].tolist(),
-                      edgecolor="face" if level == "commune" else BORDER_COLOR,
-                      linewidth=0.15 if fine else 0.35, zorder=1, gid="choropleth")
+        _add_polygons(
+            ax,
+            present.geometry.to_numpy(),
+            facecolors=present["color"].tolist(),
+            edgecolor="face" if level == "commune" else BORDER_COLOR,
+            linewidth=0.15 if fine else 0.35,
+            zorder=1,
+            gid="choropleth",
+        )
     missing = laid[laid["class"] < 0]
     if len(missing):
         # The hatch takes the edge colour; at commune level the outline itself stays invisible.
-        _add_polygons(ax, missing.geometry.to_numpy(), facecolors=MISSING_FACE,
-                      edgecolor=MISSING_HATCH_COLOR, hatch=MISSING_HATCH,
-                      linewidth=0.0 if level == "commune" else 0.2, zorder=1, gid="choropleth-missing")
+        _add_polygons(
+            ax,
+            missing.geometry.to_numpy(),
+            facecolors=MISSING_FACE,
+            edgecolor=MISSING_HATCH_COLOR,
+            hatch=MISSING_HATCH,
+            linewidth=0.0 if level == "commune" else 0.2,
+            zorder=1,
+            gid="choropleth-missing",
+        )
         logger.info("%d of %d territories without a value (drawn hatched)", len(missing), len(laid))
     if borders:
         _draw_borders(ax, level, insets)
     if insets:
         _draw_insets(ax)
-    _style_axes(ax, tuple(laid.total_bounds) if len(laid) else None, insets, own_figure=own_figure,
-                title=bool(title), subtitle=bool(subtitle) or demo)
+    _style_axes(
+        ax,
+        tuple(laid.total_bounds) if len(laid) else None,
+        insets,
+        own_figure=own_figure,
+        title=bool(title),
+        subtitle=bool(subtitle) or demo,
+    )
 
     handles: list[Any] = [Patch(facecolor=c, edgecolor=BORDER_COLOR, linewidth=0.4) for c in colors]
     leg_labels = list(labels)
     if len(missing):
-        handles.append(Patch(facecolor=MISSING_FACE, edgecolor=MISSING_HATCH_COLOR, hatch=MISSING_HATCH,
-                             linewidth=0.4))
+        handles.append(
+            Patch(
+                facecolor=MISSING_FACE,
+                edgecolor=MISSING_HATCH_COLOR,
+                hatch=MISSING_HATCH,
+                linewidth=0.4,
+            )
+        )
         leg_labels.append(missing_label)
     # Highest class on top, as on INSEE maps; the missing entry stays last.
     order = list(range(n_classes))[::-1] + list(range(n_classes, len(handles)))
     anchor = _CLASS_LEGEND_ANCHOR if insets else (0.0, 0.0)
-    legend = _legend(ax, [handles[i] for i in order], [leg_labels[i] for i in order],
-                     legend_title if legend_title is not None else column,
-                     loc="lower left", anchor=anchor, gid="legend-classes")
+    legend = _legend(
+        ax,
+        [handles[i] for i in order],
+        [leg_labels[i] for i in order],
+        legend_title if legend_title is not None else column,
+        loc="lower left",
+        anchor=anchor,
+        gid="legend-classes",
+    )
     if not insets:
         legend.set_bbox_to_anchor((0.0, 0.03), transform=ax.transAxes)
-    _decorate(fig, ax, own_figure=own_figure, title=title, subtitle=subtitle, source=source, demo=demo)
-    logger.debug("choropleth %s/%s: %s, bins %s", level, column, type(classifier).__name__, classifier.bins)
-    result = MapResult(fig=fig, ax=ax, classifier=classifier, data=laid, labels=labels, colors=colors,
-                       legend=legend)
+    _decorate(
+        fig, ax, own_figure=own_figure, title=title, subtitle=subtitle, source=source, demo=demo
+    )
+    logger.debug(
+        "choropleth %s/%s: %s, bins %s", level, column, type(classifier).__name__, classifier.bins
+    )
+    result = MapResult(
+        fig=fig,
+        ax=ax,
+        classifier=classifier,
+        data=laid,
+        labels=labels,
+        colors=colors,
+        legend=legend,
+    )
     # Keep the result reachable from the figure (ptce_map returns only the figure).
     fig.map_result = result  # type: ignore[attr-defined]
     return result
@@ -805,8 +1031,10 @@ def _ptce_layout(ptce: gpd.GeoDataFrame, insets: bool) -> gpd.GeoDataFrame:
         logger.warning("%d PTCE without a location are not drawn", len(ptce) - len(pts))
     if "departement" not in pts.columns:
         if "commune_code" not in pts.columns:
-            raise InputError("PTCE need a 'departement' or 'commune_code' column to be placed in insets",
-                             column="departement")
+            raise InputError(
+                "PTCE need a 'departement' or 'commune_code' column to be placed in insets",
+                column="departement",
+            )
         pts["departement"] = departement_of(pts["commune_code"])
     pts["departement"] = pts["departement"].astype("string")
     # Polygons (a PTCE given as its commune) are drawn at a point inside them.
@@ -905,7 +1133,10 @@ def ptce_points(
     bbox = ax.get_window_extent()
     x0, x1 = ax.get_xlim()
     per_point = (x1 - x0) / max(bbox.width * 72.0 / ax.figure.dpi, 1.0)
-    xy = _dodge(shapely.get_coordinates(pts.geometry.to_numpy()), radius=1.1 * math.sqrt(markersize) * per_point)
+    xy = _dodge(
+        shapely.get_coordinates(pts.geometry.to_numpy()),
+        radius=1.1 * math.sqrt(markersize) * per_point,
+    )
     pts["_x"], pts["_y"] = xy[:, 0], xy[:, 1]
 
     if by is not None and by not in pts.columns:
@@ -925,24 +1156,66 @@ def ptce_points(
         gid = f"ptce-{value if value is not None else 'na'}"
         if isinstance(value, float) and value.is_integer():
             gid = f"ptce-{int(value)}"
-        ax.scatter(part["_x"], part["_y"], s=markersize, c=color, marker=marker, edgecolors="white",
-                   linewidths=0.7, zorder=20, gid=gid, label=text)
-        handles.append(Line2D([], [], linestyle="", marker=marker, markersize=math.sqrt(markersize),
-                              markerfacecolor=color, markeredgecolor="white", markeredgewidth=0.7))
+        ax.scatter(
+            part["_x"],
+            part["_y"],
+            s=markersize,
+            c=color,
+            marker=marker,
+            edgecolors="white",
+            linewidths=0.7,
+            zorder=20,
+            gid=gid,
+            label=text,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker=marker,
+                markersize=math.sqrt(markersize),
+                markerfacecolor=color,
+                markeredgecolor="white",
+                markeredgewidth=0.7,
+            )
+        )
         texts.append(f"{text} ({len(part)})" if legend_counts else text)
     if legend:
-        _legend(ax, handles, texts, legend_title, loc="upper right", anchor=_POINT_LEGEND_ANCHOR,
-                gid="legend-ptce")
+        _legend(
+            ax,
+            handles,
+            texts,
+            legend_title,
+            loc="upper right",
+            anchor=_POINT_LEGEND_ANCHOR,
+            gid="legend-ptce",
+        )
         if not insets:
             legends(ax)[-1].set_bbox_to_anchor((1.0, 1.0), transform=ax.transAxes)
     if labels and label_column in pts.columns:
-        _place_labels(ax, pts, label_column, max_labels=max_labels, priority=priority,
-                      fontsize=fontsize, markersize=markersize)
+        _place_labels(
+            ax,
+            pts,
+            label_column,
+            max_labels=max_labels,
+            priority=priority,
+            fontsize=fontsize,
+            markersize=markersize,
+        )
     return ax
 
 
-def _place_labels(ax: Axes, pts: gpd.GeoDataFrame, label_column: str, *, max_labels: int,
-                  priority: str | None, fontsize: float, markersize: float) -> list[str]:
+def _place_labels(
+    ax: Axes,
+    pts: gpd.GeoDataFrame,
+    label_column: str,
+    *,
+    max_labels: int,
+    priority: str | None,
+    fontsize: float,
+    markersize: float,
+) -> list[str]:
     """Greedy labelling: try six positions around each point, keep the first that is free."""
     order = pts
     if priority and priority in pts.columns:
@@ -956,7 +1229,9 @@ def _place_labels(ax: Axes, pts: gpd.GeoDataFrame, label_column: str, *, max_lab
     occupied = []
     if renderer is not None:
         disp = ax.transData.transform(pts[["_x", "_y"]].to_numpy(dtype=float))
-        occupied = [(x - marker_half, y - marker_half, x + marker_half, y + marker_half) for x, y in disp]
+        occupied = [
+            (x - marker_half, y - marker_half, x + marker_half, y + marker_half) for x, y in disp
+        ]
         # Names must not run over the legends either.
         for leg in legends(ax):
             e = leg.get_window_extent(renderer)
@@ -970,9 +1245,14 @@ def _place_labels(ax: Axes, pts: gpd.GeoDataFrame, label_column: str, *, max_lab
             # mainland), never across its other edges (other insets, figure edge).
             frame_boxes[fr["departement"]] = (x0, y0, fig_box[2], y1)
     offset = math.sqrt(markersize) / 2 + 1.5
-    candidates = [((offset, 0.5), "left", "bottom"), ((offset, -0.5), "left", "top"),
-                  ((-offset, 0.5), "right", "bottom"), ((-offset, -0.5), "right", "top"),
-                  ((0.0, offset), "center", "bottom"), ((0.0, -offset), "center", "top")]
+    candidates = [
+        ((offset, 0.5), "left", "bottom"),
+        ((offset, -0.5), "left", "top"),
+        ((-offset, 0.5), "right", "bottom"),
+        ((-offset, -0.5), "right", "top"),
+        ((0.0, offset), "center", "bottom"),
+        ((0.0, -offset), "center", "top"),
+    ]
     halo = [pe.withStroke(linewidth=2.2, foreground="white", alpha=0.9)]
     placed: list[str] = []
     for _, row in order.iterrows():
@@ -982,9 +1262,20 @@ def _place_labels(ax: Axes, pts: gpd.GeoDataFrame, label_column: str, *, max_lab
         if name is None or name is pd.NA or (isinstance(name, float) and math.isnan(name)):
             continue
         for (dx, dy), ha, va in candidates:
-            txt = ax.annotate(str(name), (row["_x"], row["_y"]), xytext=(dx, dy), textcoords="offset points",
-                              ha=ha, va=va, fontsize=fontsize, color=TEXT_COLOR, zorder=21,
-                              path_effects=halo, gid="ptce-label", annotation_clip=False)
+            txt = ax.annotate(
+                str(name),
+                (row["_x"], row["_y"]),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=fontsize,
+                color=TEXT_COLOR,
+                zorder=21,
+                path_effects=halo,
+                gid="ptce-label",
+                annotation_clip=False,
+            )
             if renderer is None:
                 placed.append(str(name))
                 break
@@ -992,13 +1283,21 @@ def _place_labels(ax: Axes, pts: gpd.GeoDataFrame, label_column: str, *, max_lab
             box = (ext.x0, ext.y0, ext.x1, ext.y1)
             own = ax.transData.transform((row["_x"], row["_y"]))
             # Inside the figure, and inside its box for a pole drawn in a DROM inset.
-            inside = frame_boxes.get(row["departement"], fig_box) if row.get("inset", False) else fig_box
+            inside = (
+                frame_boxes.get(row["departement"], fig_box) if row.get("inset", False) else fig_box
+            )
             if ext.x0 < inside[0] or ext.x1 > inside[2] or ext.y0 < inside[1] or ext.y1 > inside[3]:
                 txt.remove()
                 continue
             clash = any(
-                box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3]
-                and not (abs((o[0] + o[2]) / 2 - own[0]) < 1e-6 and abs((o[1] + o[3]) / 2 - own[1]) < 1e-6)
+                box[0] < o[2]
+                and o[0] < box[2]
+                and box[1] < o[3]
+                and o[1] < box[3]
+                and not (
+                    abs((o[0] + o[2]) / 2 - own[0]) < 1e-6
+                    and abs((o[1] + o[3]) / 2 - own[1]) < 1e-6
+                )
                 for o in occupied
             )
             if not clash:
@@ -1008,8 +1307,12 @@ def _place_labels(ax: Axes, pts: gpd.GeoDataFrame, label_column: str, *, max_lab
             txt.remove()
     skipped = pts[label_column].notna().sum() - len(placed)
     if skipped:
-        logger.info("PTCE labels: %d written, %d left out (limit %d or overlap)", len(placed), skipped,
-                    max_labels)
+        logger.info(
+            "PTCE labels: %d written, %d left out (limit %d or overlap)",
+            len(placed),
+            skipped,
+            max_labels,
+        )
     return placed
 
 
@@ -1018,12 +1321,21 @@ def _draw_background(ax: Axes, insets: bool) -> None:
     dep = _layout("departement")
     if not insets:
         dep = dep[~dep["inset"]]
-    _add_polygons(ax, dep.geometry.to_numpy(), facecolors="#efefef", edgecolor="white", linewidth=0.5,
-                  zorder=1, gid="background")
+    _add_polygons(
+        ax,
+        dep.geometry.to_numpy(),
+        facecolors="#efefef",
+        edgecolor="white",
+        linewidth=0.5,
+        zorder=1,
+        gid="background",
+    )
     reg = _layout("region")
     if not insets:
         reg = reg[~reg["inset"]]
-    _add_lines(ax, reg.geometry.to_numpy(), color="#b8b8b8", linewidth=0.6, zorder=2, gid="borders-region")
+    _add_lines(
+        ax, reg.geometry.to_numpy(), color="#b8b8b8", linewidth=0.6, zorder=2, gid="borders-region"
+    )
     if insets:
         _draw_insets(ax)
 
@@ -1077,17 +1389,31 @@ def ptce_map(
     if background is not None:
         if column is None and not isinstance(background, pd.Series):
             raise InputError("ptce_map: give column= with background=")
-        res = choropleth(background, column, level=level, title=title, subtitle=subtitle, source=source,
-                         legend_title=legend_title, insets=insets, figsize=figsize, demo=demo,
-                         **choropleth_kwargs)
+        res = choropleth(
+            background,
+            column,
+            level=level,
+            title=title,
+            subtitle=subtitle,
+            source=source,
+            legend_title=legend_title,
+            insets=insets,
+            figsize=figsize,
+            demo=demo,
+            **choropleth_kwargs,
+        )
         fig, ax = res.fig, res.ax
     else:
         if choropleth_kwargs:
             logger.warning("ptce_map: %s ignored without background", ", ".join(choropleth_kwargs))
         fig, ax = _new_figure(figsize)
         _draw_background(ax, insets)
-        _style_axes(ax, None, insets, own_figure=True, title=bool(title), subtitle=bool(subtitle) or demo)
-        _decorate(fig, ax, own_figure=True, title=title, subtitle=subtitle, source=source, demo=demo)
+        _style_axes(
+            ax, None, insets, own_figure=True, title=bool(title), subtitle=bool(subtitle) or demo
+        )
+        _decorate(
+            fig, ax, own_figure=True, title=title, subtitle=subtitle, source=source, demo=demo
+        )
     ptce_points(ptce, ax=ax, by=by, labels=labels, max_labels=max_labels, insets=insets)
     return fig
 
@@ -1120,6 +1446,7 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 150, **savefig_kwargs:
 
 def _popup_html(row: pd.Series) -> str:
     """Popup of a PTCE marker: name, commune, call and label year, grant."""
+
     def esc(v: Any) -> str:
         return html.escape(str(v)) if v is not None and v is not pd.NA and v == v else ""
 
@@ -1141,14 +1468,15 @@ def _popup_html(row: pd.Series) -> str:
 
 
 def _html_legend(title: str, entries: list[tuple[str, str]]) -> str:
-    """A fixed legend box (bottom right) for the Leaflet map: title, then colour and label per class."""
+    """Fixed legend box (bottom right) of the Leaflet map: title, colour and label per class."""
     items = "".join(
-        f"<li><span style='background:{color}'></span>{html.escape(label)}</li>" for label, color in entries
+        f"<li><span style='background:{color}'></span>{html.escape(label)}</li>"
+        for label, color in entries
     )
     return (
         "<div class='impact-legend' style=\"position:fixed;bottom:28px;right:12px;z-index:1000;"
         "background:rgba(255,255,255,.9);padding:6px 10px;border-radius:4px;"
-        "font:12px sans-serif;color:#262626;box-shadow:0 0 4px rgba(0,0,0,.3)\">"
+        'font:12px sans-serif;color:#262626;box-shadow:0 0 4px rgba(0,0,0,.3)">'
         f"<div style='font-weight:bold;margin-bottom:4px'>{html.escape(title)}</div>"
         "<ul style='list-style:none;margin:0;padding:0'>"
         + items.replace("<span ", "<span class='sw' ")
@@ -1221,7 +1549,9 @@ def interactive_map(
         if simplify is None:
             simplify = 0.002
         if simplify:
-            gdf["geometry"] = shapely.simplify(gdf.geometry.to_numpy(), simplify, preserve_topology=True)
+            gdf["geometry"] = shapely.simplify(
+                gdf.geometry.to_numpy(), simplify, preserve_topology=True
+            )
         shown = legend_title or column
         gdf["valeur"] = [format_fr(v, decimals) for v in gdf["value"]]
         if tooltip is None:
@@ -1231,7 +1561,12 @@ def interactive_map(
         else:
             tooltip_kwds = {}
         # explore serialises every column: keep only what the map needs.
-        keep = ["geometry", "value", "valeur", *(list(tooltip) if isinstance(tooltip, (list, tuple)) else [])]
+        keep = [
+            "geometry",
+            "value",
+            "valeur",
+            *(list(tooltip) if isinstance(tooltip, (list, tuple)) else []),
+        ]
         gdf = gdf[list(dict.fromkeys(c for c in keep if c in gdf.columns))]
         # UserDefined with our bins makes explore reuse exactly the static map's classes.
         # Colours computed here (same classes and colours as the static map) and
@@ -1241,13 +1576,21 @@ def interactive_map(
         cls[finite] = np.asarray(classifier.yb, dtype=int)
         gdf["couleur"] = [colors[c] if c >= 0 else MISSING_FACE for c in cls]
         gdf.explore(
-            m=m, color="couleur", legend=False,
-            tooltip=tooltip, tooltip_kwds=tooltip_kwds, popup=False,
-            style_kwds={"color": "#8c8c8c", "weight": 0.4 if level != "commune" else 0.1,
-                        "fillOpacity": 0.75},
-            name=shown, highlight=True,
+            m=m,
+            color="couleur",
+            legend=False,
+            tooltip=tooltip,
+            tooltip_kwds=tooltip_kwds,
+            popup=False,
+            style_kwds={
+                "color": "#8c8c8c",
+                "weight": 0.4 if level != "commune" else 0.1,
+                "fillOpacity": 0.75,
+            },
+            name=shown,
+            highlight=True,
         )
-        entries = list(zip(labels, colors))[::-1]
+        entries = list(zip(labels, colors, strict=True))[::-1]
         if (cls < 0).any():
             entries.append((missing_label, MISSING_FACE))
         m.get_root().html.add_child(folium.Element(_html_legend(shown, entries)))
@@ -1262,16 +1605,27 @@ def interactive_map(
             group = folium.FeatureGroup(name=f"PTCE – {label}", show=True)
             for _, row in part.iterrows():
                 folium.CircleMarker(
-                    location=[row.geometry.y, row.geometry.x], radius=6, color="white", weight=1.2,
-                    fill=True, fill_color=color, fill_opacity=0.95,
+                    location=[row.geometry.y, row.geometry.x],
+                    radius=6,
+                    color="white",
+                    weight=1.2,
+                    fill=True,
+                    fill_color=color,
+                    fill_opacity=0.95,
                     popup=folium.Popup(_popup_html(row), max_width=320),
                     tooltip=html.escape(str(row.get("name", ""))),
                 ).add_to(group)
             group.add_to(m)
     if title:
-        m.get_root().html.add_child(folium.Element(
-            "<div style=\"position:fixed;top:10px;left:60px;z-index:1000;background:rgba(255,255,255,.85);"
-            "padding:4px 10px;font:bold 15px sans-serif;color:#262626\">" + html.escape(title) + "</div>"))
+        m.get_root().html.add_child(
+            folium.Element(
+                '<div style="position:fixed;top:10px;left:60px;z-index:1000;'
+                "background:rgba(255,255,255,.85);"
+                'padding:4px 10px;font:bold 15px sans-serif;color:#262626">'
+                + html.escape(title)
+                + "</div>"
+            )
+        )
     folium.LayerControl(collapsed=False).add_to(m)
     # Metropolitan France first; the overseas départements are a pan away.
     m.fit_bounds([[41.3, -5.3], [51.1, 9.6]])
