@@ -424,3 +424,19 @@ def test_doctests():
     import doctest
 
     assert doctest.testmod(maps, raise_on_error=False).failed == 0
+
+
+def test_ptce_points_nullable_call_column(ptce):
+    # The registry may read "call" as nullable Int64 with a missing value, or as text.
+    odd = pd.concat(
+        [ptce, ptce.iloc[[3]].assign(ptce_id="P6", name="Sans appel")], ignore_index=True
+    )
+    odd["call"] = pd.array([2013, 2015, 2013, 2015, 2013, None], dtype="Int64")
+    ax = maps.ptce_points(odd, labels=False)
+    assert len(_gid(ax, "ptce-2013").get_offsets()) == 3
+    assert len(_gid(ax, "ptce-na").get_offsets()) == 1
+    text_calls = ptce.assign(call=ptce["call"].astype(str))
+    ax = maps.ptce_points(text_calls, labels=False)
+    assert {to_hex(c) for c in _gid(ax, "ptce-2015").get_facecolors()} == {maps.CALL_COLORS[2015]}
+    m = maps.interactive_map(None, None, odd)
+    assert "Sans appel" in m.get_root().render()

@@ -369,13 +369,6 @@ class MapResult:
     legend: Legend | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
-    def _repr_png_(self) -> bytes | None:  # show the map when a notebook cell returns the result
-        import io
-
-        buf = io.BytesIO()
-        self.fig.savefig(buf, format="png", dpi=100)
-        return buf.getvalue()
-
 
 def _key_column(df: pd.DataFrame) -> str:
     for col in ("territory_code", "code"):
@@ -1043,12 +1036,26 @@ def _ptce_layout(ptce: gpd.GeoDataFrame, insets: bool) -> gpd.GeoDataFrame:
     return _split_overseas(pts, insets)
 
 
+def _as_int(v: Any) -> Any:
+    """2013, 2013.0 and "2013" all mean the call of 2013; other values are kept."""
+    if isinstance(v, numbers.Number) and float(v).is_integer():
+        return int(v)
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v.strip())
+    return v
+
+
+def _equals(values: pd.Series, v: Any) -> np.ndarray:
+    """``values == v`` as a plain boolean mask (nullable columns give <NA>, not False)."""
+    return values.eq(v).fillna(False).to_numpy(dtype=bool)
+
+
 def _category_style(values: pd.Series) -> dict[Any, tuple[str, str, str]]:
     """Colour, marker and legend label of each category (calls get the French labels)."""
     style = {}
     cats = sorted(pd.unique(values.dropna()), key=lambda v: (str(type(v)), v))
     for i, v in enumerate(cats):
-        key = int(v) if isinstance(v, numbers.Number) and float(v).is_integer() else v
+        key = _as_int(v)
         if key in CALL_LABELS:
             style[v] = (CALL_COLORS[key], CALL_MARKERS[key], CALL_LABELS[key])
         else:
@@ -1146,16 +1153,14 @@ def ptce_points(
         groups = [(None, pts, ("#d7301f", "o", "PTCE"))]
     else:
         style = _category_style(pts[by])
-        groups = [(v, pts[pts[by] == v], style[v]) for v in style]
+        groups = [(v, pts[_equals(pts[by], v)], style[v]) for v in style]
         unknown = pts[pts[by].isna()]
         if len(unknown):
             groups.append((None, unknown, ("#7f7f7f", "o", "Non renseigné")))
     for value, part, (color, marker, text) in groups:
         if len(part) == 0:
             continue
-        gid = f"ptce-{value if value is not None else 'na'}"
-        if isinstance(value, float) and value.is_integer():
-            gid = f"ptce-{int(value)}"
+        gid = f"ptce-{_as_int(value) if value is not None else 'na'}"
         ax.scatter(
             part["_x"],
             part["_y"],
@@ -1599,9 +1604,17 @@ def interactive_map(
         if not (pts.geom_type == "Point").all():
             pts = pts.set_geometry(pts.geometry.representative_point())
         by = "call" if "call" in pts.columns else None
-        style = _category_style(pts[by]) if by else {None: ("#d7301f", "o", "PTCE")}
-        for value, (color, _marker, label) in style.items():
-            part = pts if by is None else pts[pts[by] == value]
+        if by is None:
+            groups = [(pts, "#d7301f", "PTCE")]
+        else:
+            groups = [
+                (pts[_equals(pts[by], value)], color, label)
+                for value, (color, _marker, label) in _category_style(pts[by]).items()
+            ]
+            groups.append((pts[pts[by].isna().to_numpy(dtype=bool)], "#7f7f7f", "Non renseigné"))
+        for part, color, label in groups:
+            if len(part) == 0:
+                continue
             group = folium.FeatureGroup(name=f"PTCE – {label}", show=True)
             for _, row in part.iterrows():
                 folium.CircleMarker(
