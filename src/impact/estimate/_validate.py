@@ -10,6 +10,7 @@ rows, treatment that switches off, periods that are not numbers.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,17 +26,17 @@ logger = logging.getLogger(__name__)
 class PanelArrays:
     """A balanced panel as dense arrays (rows: units, columns: periods)."""
 
-    units: np.ndarray  # unit identifiers, length n
+    units: np.ndarray  # unit identifiers, length n (sorted)
     periods: np.ndarray  # sorted numeric periods, length T
     y: np.ndarray  # (n, T) outcome
     group: np.ndarray  # (n,) first treated period, 0 for never treated
     weights: np.ndarray  # (n,) sampling weights normalised to mean 1
-    cluster: np.ndarray  # (n,) integer cluster codes
+    cluster: np.ndarray  # (n,) integer cluster codes 0 .. n_clusters - 1
     n_clusters: int
-    x: np.ndarray | None  # (n, k) covariates measured in the first period, with intercept
+    x: np.ndarray | None  # (T, n, 1 + k) covariates by period, first column the intercept
     covariate_names: list[str]
     dropped_units: int = 0
-
+    x_time_varying: bool = False
 
 def require_columns(data: pd.DataFrame, columns: Sequence[str | None]) -> None:
     missing = [c for c in columns if c is not None and c not in data.columns]
@@ -58,6 +59,24 @@ def numeric_periods(values: pd.Series, name: str) -> pd.Series:
     return values
 
 
+def _examples(values: np.ndarray, k: int = 5) -> str:
+    return ", ".join(map(repr, list(values[:k]))) + (" …" if len(values) > k else "")
+
+
+def _scatter(values: np.ndarray, ucode: np.ndarray, tcode: np.ndarray, n: int, n_t: int) -> np.ndarray:
+    """Long values to an (n, T) float matrix, NaN where a unit-period row is absent."""
+    out = np.full((n, n_t), np.nan)
+    out[ucode, tcode] = values
+    return out
+
+
+def _varies_within(mat: np.ndarray) -> np.ndarray:
+    """Rows of an (n, T) matrix whose non-missing values are not all equal."""
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: no variation
+        return np.nanmax(mat, axis=1) != np.nanmin(mat, axis=1)
+
+
 def prepare_panel(
     data: pd.DataFrame,
     *,
@@ -72,103 +91,134 @@ def prepare_panel(
 ) -> PanelArrays:
     """Validate a long panel and reshape it to dense arrays.
 
+    The reshaping is done once, with integer codes and NumPy scatters (no
+    group-by per unit), so it stays fast for tens of thousands of communes.
+
+    Rows whose outcome is missing count as absent. Covariates are kept period
+    by period (the estimator uses, as R ``did``, their values in the earlier
+    of the two periods of each group-time cell); weights and clusters must be
+    constant within a unit.
+
     Raises
     ------
     InputError
         Missing columns, non-numeric periods, duplicated unit-period rows, a
-        group (first treated period) that changes within a unit, a covariate or
-        weight that varies within a unit when it must not, negative weights, or
-        an unbalanced panel when ``allow_unbalanced`` is False (the message lists
-        the unbalanced units; with ``allow_unbalanced=True`` they are dropped and
-        the number dropped is logged and stored).
+        group (first treated period) that changes within a unit, a weight or
+        cluster that varies within a unit, negative or missing weights,
+        missing covariates, or an unbalanced panel when ``allow_unbalanced``
+        is False (the message lists unbalanced units; with
+        ``allow_unbalanced=True`` they are dropped, a warning is logged and the
+        number dropped is stored in ``dropped_units``).
     """
     covariates = list(covariates or [])
     require_columns(data, [outcome, unit, time, group, weights, cluster, *covariates])
     if len(data) == 0:
         raise InputError("the panel is empty")
-    df = data[[c for c in dict.fromkeys([unit, time, group, outcome, weights, cluster, *covariates]) if c]].copy()
-    numeric_periods(df[time], time)
-    g = pd.to_numeric(df[group], errors="coerce")
-    if g.isna().sum() > data[group].isna().sum():
+    numeric_periods(data[time], time)
+    if data[unit].isna().any():
+        raise InputError(f"column {unit!r} has {int(data[unit].isna().sum())} missing unit identifiers",
+                         column=unit)
+    g_raw = data[group]
+    g = pd.to_numeric(g_raw, errors="coerce")
+    if (g.isna() & g_raw.notna()).any():
+        bad = pd.unique(g_raw[g.isna() & g_raw.notna()].astype(str))
         raise InputError(f"column {group!r} must hold the first treated period as a number "
-                         "(0 or missing for never treated)", column=group)
-    df[group] = g.fillna(0)
+                         f"(0 or missing for never treated), found {_examples(bad)}", column=group)
+    g = g.fillna(0).to_numpy(dtype=float)
 
-    dup = df.duplicated([unit, time], keep=False)
-    if dup.any():
-        ex = df.loc[dup, [unit, time]].drop_duplicates().head(5)
+    ucode, units = pd.factorize(data[unit], sort=True)
+    periods = np.sort(pd.unique(data[time].to_numpy()))
+    tcode = np.searchsorted(periods, data[time].to_numpy())
+    n, n_t = len(units), len(periods)
+
+    # Duplicated unit-period rows: one integer key per row.
+    key = ucode.astype(np.int64) * n_t + tcode
+    counts = np.bincount(key, minlength=n * n_t)
+    if (counts > 1).any():
+        dup_keys = np.flatnonzero(counts > 1)
+        ex = "; ".join(f"{units[k // n_t]!r} in {periods[k % n_t]:g}" for k in dup_keys[:5])
         raise InputError(
-            f"{int(dup.sum())} rows share a ({unit}, {time}) pair; each unit must appear once per "
-            f"period. Examples: " + "; ".join(f"{u} in {t}" for u, t in ex.itertuples(index=False))
-        )
-    switches = df.groupby(unit)[group].nunique()
-    if (switches > 1).any():
-        bad = switches[switches > 1].index[:5].tolist()
-        raise InputError(
-            f"the first treated period ({group!r}) changes over time for {int((switches > 1).sum())} "
-            f"unit(s), e.g. {bad}. Staggered DiD assumes treatment, once on, stays on "
-            "(no switching off): give each unit a single first treated period."
+            f"{int(counts[dup_keys].sum())} rows share a ({unit}, {time}) pair; each unit must appear "
+            f"once per period. Examples: {ex}"
         )
 
-    periods = np.sort(df[time].unique())
-    n_t = len(periods)
-    counts = df.groupby(unit)[time].size()
-    y_missing = df[outcome].isna()
-    if y_missing.any():
-        logger.info("%d rows with a missing outcome are treated as absent", int(y_missing.sum()))
-    obs = df.loc[~y_missing].groupby(unit)[time].size()
-    complete = obs.reindex(counts.index, fill_value=0) == n_t
+    switches = _varies_within(_scatter(g, ucode, tcode, n, n_t))
+    if switches.any():
+        raise InputError(
+            f"the first treated period ({group!r}) changes over time for {int(switches.sum())} "
+            f"unit(s), e.g. {_examples(units[switches])}. Staggered DiD assumes treatment, once on, "
+            "stays on (no switching off): give each unit a single first treated period.",
+            column=group,
+        )
+
+    y_long = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(y_long).sum() > data[outcome].isna().sum():
+        raise InputError(f"column {outcome!r} must be numeric", column=outcome)
+    y = _scatter(y_long, ucode, tcode, n, n_t)
+    if np.isnan(y_long).any():
+        logger.info("%d rows with a missing outcome are treated as absent", int(np.isnan(y_long).sum()))
+    complete = ~np.isnan(y).any(axis=1)
     dropped = 0
     if not complete.all():
-        bad = complete[~complete].index
+        bad = units[~complete]
         if not allow_unbalanced:
             raise InputError(
-                f"the panel is unbalanced: {len(bad)} of {len(complete)} units lack an outcome in some "
-                f"of the {n_t} periods (e.g. {list(bad[:5])}). Pass allow_unbalanced=True to drop them "
+                f"the panel is unbalanced: {len(bad)} of {n} units lack an outcome in some of the "
+                f"{n_t} periods (e.g. {_examples(bad)}). Pass allow_unbalanced=True to drop them "
                 "(the estimator needs every unit in every period), or fill the gaps."
             )
-        logger.warning("dropping %d unbalanced units (of %d) before estimation", len(bad), len(complete))
-        df = df[df[unit].isin(complete[complete].index)]
+        logger.warning("dropping %d unbalanced units (of %d) before estimation", len(bad), n)
         dropped = len(bad)
+    keep = complete
 
-    df = df.sort_values([unit, time])
-    units = df[unit].drop_duplicates().to_numpy()
-    n = len(units)
-    y = df[outcome].to_numpy(dtype=float).reshape(n, n_t)
-    first = df.groupby(unit, sort=True).head(1)  # one row per unit, first period
-    gvec = first[group].to_numpy(dtype=float)
+    def per_unit(values: np.ndarray, name: str, what: str) -> np.ndarray:
+        mat = _scatter(values, ucode, tcode, n, n_t)[keep]
+        varies = _varies_within(mat)
+        if varies.any():
+            raise InputError(f"{what} {name!r} varies over time within {int(varies.sum())} unit(s), "
+                             f"e.g. {_examples(units[keep][varies])}; it must be constant within a unit",
+                             column=name)
+        return mat[:, 0]
 
+    gvec = _scatter(g, ucode, tcode, n, n_t)[keep, 0]
     if weights is not None:
-        wvar = df.groupby(unit, sort=True)[weights].nunique()
-        if (wvar > 1).any():
-            raise InputError(f"weights {weights!r} vary over time within units; use a time-invariant weight",
+        w_long = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
+        w = per_unit(w_long, weights, "weight")
+        if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
+            raise InputError(f"weights {weights!r} must be finite, non-negative and not all zero",
                              column=weights)
-        w = first[weights].to_numpy(dtype=float)
-        if (w < 0).any() or not np.isfinite(w).all():
-            raise InputError(f"weights {weights!r} must be finite and non-negative", column=weights)
         w = w / w.mean()
     else:
-        w = np.ones(n)
+        w = np.ones(int(keep.sum()))
 
     if cluster is not None and cluster != unit:
-        cvar = df.groupby(unit, sort=True)[cluster].nunique()
-        if (cvar > 1).any():
-            raise InputError(f"cluster {cluster!r} varies over time within units; units must be nested "
-                             "in clusters", column=cluster)
-        codes, uniques = pd.factorize(first[cluster])
-        n_clusters = len(uniques)
+        c_long, c_uniques = pd.factorize(data[cluster])
+        if (c_long < 0).any():
+            raise InputError(f"cluster column {cluster!r} has missing values", column=cluster)
+        cvec = per_unit(c_long.astype(float), cluster, "cluster").astype(np.int64)
+        codes, c_used = pd.factorize(cvec)  # renumber the clusters that remain
+        n_clusters = len(c_used)
     else:
-        codes, n_clusters = np.arange(n), n
+        codes, n_clusters = np.arange(int(keep.sum())), int(keep.sum())
 
     x = None
+    varying = False
     if covariates:
-        # As in Callaway & Sant'Anna (2021): covariates are taken in the first
-        # period (pre-treatment for every cohort) and held fixed.
-        xv = first[covariates].to_numpy(dtype=float)
-        if not np.isfinite(xv).all():
-            raise InputError(f"covariates {covariates} have missing values in the first period")
-        x = np.column_stack([np.ones(n), xv])
+        mats = []
+        for c in covariates:
+            v = pd.to_numeric(data[c], errors="coerce").to_numpy(dtype=float)
+            m = _scatter(v, ucode, tcode, n, n_t)[keep]
+            if not np.isfinite(m).all():
+                bad = units[keep][~np.isfinite(m).all(axis=1)]
+                raise InputError(f"covariate {c!r} is missing or not numeric for {len(bad)} unit(s), "
+                                 f"e.g. {_examples(bad)}", column=c)
+            varying |= bool(_varies_within(m).any())
+            mats.append(m.T)  # (T, n)
+        x = np.stack([np.ones_like(mats[0]), *mats], axis=2)  # (T, n, 1 + k)
+        if varying:
+            logger.info("covariates vary over time: each group-time cell uses their values in the "
+                        "earlier of its two periods, as R did")
 
-    return PanelArrays(units=units, periods=periods.astype(float), y=y, group=gvec, weights=w,
-                       cluster=np.asarray(codes), n_clusters=int(n_clusters), x=x,
-                       covariate_names=covariates, dropped_units=dropped)
+    return PanelArrays(units=np.asarray(units)[keep], periods=periods.astype(float), y=y[keep], group=gvec,
+                       weights=w, cluster=np.asarray(codes), n_clusters=int(n_clusters), x=x,
+                       covariate_names=covariates, dropped_units=dropped, x_time_varying=varying)

@@ -8,8 +8,7 @@ errors therefore agree with R, ``csdid`` and ``differences``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -17,88 +16,29 @@ from scipy import stats
 
 from impact.errors import InputError
 from impact.estimate.inference import (
-    WaldTest,
     analytic_se,
     covariance,
     gaussian_uniform_crit,
     multiplier_bootstrap,
-    wald_test,
 )
+from impact.estimate.results import AggregateResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from impact.estimate.results import ATTgtResult
+
+__all__ = ["AggregateResult", "aggregate"]
 
 KINDS = ("simple", "group", "dynamic", "calendar")
 
 
-@dataclass
-class AggregateResult:
-    """An aggregation of ATT(g, t).
-
-    Attributes
-    ----------
-    kind
-        ``"simple"``, ``"group"``, ``"dynamic"`` or ``"calendar"``.
-    overall_att, overall_se
-        The overall summary (for ``dynamic``: mean of post-treatment event-time
-        effects; ``group``: cohort-size weighted; ``calendar``: mean over periods).
-    table
-        The disaggregated effects (``event_time`` / ``group`` / ``time`` with
-        ``att, se, ci_low, ci_high`` and, for ``dynamic``, simultaneous bands
-        ``ci_low_uniform, ci_high_uniform``); one row for ``simple``.
-    """
-
-    kind: str
-    overall_att: float
-    overall_se: float
-    table: pd.DataFrame
-    options: dict[str, Any]
-    psi: np.ndarray = field(repr=False)
-    overall_psi: np.ndarray = field(repr=False)
-    cluster: np.ndarray = field(repr=False)
-    n_clusters: int = 0
-    crit: float = np.nan
-
-    @property
-    def overall_ci(self) -> tuple[float, float]:
-        z = stats.norm.ppf(1 - self.options["alpha"] / 2)
-        return self.overall_att - z * self.overall_se, self.overall_att + z * self.overall_se
-
-    @property
-    def overall_pvalue(self) -> float:
-        return float(2 * stats.norm.sf(abs(self.overall_att / self.overall_se)))
-
-    def vcov(self) -> np.ndarray:
-        return covariance(self.psi, self.cluster, self.n_clusters)
-
-    def pretrend_test(self) -> WaldTest:
-        """Joint Wald test that every pre-treatment event-time effect is zero (dynamic only)."""
-        if self.kind != "dynamic":
-            raise InputError("pretrend_test() needs the dynamic (event-study) aggregation")
-        pre = (self.table["event_time"].to_numpy() < 0) & (self.table["se"].to_numpy() > 0)
-        return wald_test(self.table.loc[pre, "att"].to_numpy(), self.vcov()[np.ix_(pre, pre)],
-                         "Pre-trend test (all pre-treatment event-time effects = 0)")
-
-    def summary(self, digits: int = 4) -> str:
-        o = self.options
-        lo, hi = self.overall_ci
-        lines = [
-            f"Aggregated treatment effects ({self.kind}) — Callaway & Sant'Anna (2021)",
-            f"Outcome: {o['outcome']}   Comparison: {o['control']}   Method: {o['method']}   "
-            f"SE: {o['se_type']}",
-            f"Overall ATT = {self.overall_att:.{digits}f} (SE {self.overall_se:.{digits}f}; "
-            f"{100 * (1 - o['alpha']):.0f}% CI {lo:.{digits}f} to {hi:.{digits}f}; "
-            f"p = {self.overall_pvalue:.4f})",
-        ]
-        if self.kind != "simple":
-            lines += ["", self.table.to_string(index=False, float_format=lambda v: f"{v:.{digits}f}")]
-        if self.kind == "dynamic":
-            lines += ["", str(self.pretrend_test())]
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        return "<pre>" + self.summary() + "</pre>"
-
-
 def _wif(keepers: np.ndarray, pg: np.ndarray, w: np.ndarray, G: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Influence function of the estimated aggregation weights (R did's ``wif``)."""
+    """Influence function of the estimated aggregation weights (R did's ``wif``), n × k.
+
+    Column ``k`` is the influence function of weight ``pg_k / sum(pg)``: the
+    estimation error of the numerator ``P(G = g_k)`` and of the denominator.
+    Kept as the reference formula; :func:`_wif_dot` applies it without
+    building the matrix.
+    """
     pk = pg[keepers]
     s = pk.sum()
     ind = (G[:, None] == groups[keepers][None, :]) * w[:, None] - pk[None, :]  # n × k
@@ -107,16 +47,38 @@ def _wif(keepers: np.ndarray, pg: np.ndarray, w: np.ndarray, G: np.ndarray, grou
     return if1 - if2
 
 
-def _combine(att, psi, keepers, weights, wif=None):
+def _wif_dot(keepers: np.ndarray, pg: np.ndarray, w: np.ndarray, G: np.ndarray, groups: np.ndarray,
+             att: np.ndarray) -> np.ndarray:
+    """``_wif(...) @ att[keepers]`` in O(n): the same vector without the n × k matrix.
+
+    With ``ind_ik = w_i 1{G_i = g_k} - p_k`` and ``s = sum_k p_k``::
+
+        wif @ a = (ind @ a) / s - (ind @ 1) (p . a) / s**2,
+        ind @ a = w_i * (sum of a_k over cells whose cohort is G_i) - p . a.
+    """
+    pk, a = pg[keepers], att[keepers]
+    s, pa = pk.sum(), pk @ a
+    cohorts, inverse = np.unique(groups[keepers], return_inverse=True)
+    sum_a = np.bincount(inverse, weights=a, minlength=len(cohorts))
+    count = np.bincount(inverse, minlength=len(cohorts)).astype(float)
+    pos = np.clip(np.searchsorted(cohorts, G), 0, len(cohorts) - 1)
+    member = cohorts[pos] == G  # units in one of the aggregated cohorts
+    ind_a = np.where(member, w * sum_a[pos], 0.0) - pa
+    ind_1 = np.where(member, w * count[pos], 0.0) - pk.sum()
+    return ind_a / s - ind_1 * pa / s**2
+
+
+def _combine(att, psi, keepers, weights, wif_att=None):
+    """Weighted sum of estimates and its influence function (plus the weights' term)."""
     est = float(att[keepers] @ weights)
     inf = psi[:, keepers] @ weights
-    if wif is not None:
-        inf = inf + wif @ att[keepers]
+    if wif_att is not None:
+        inf = inf + wif_att
     return est, inf
 
 
 def aggregate(
-    result,
+    result: ATTgtResult,
     kind: Literal["simple", "group", "dynamic", "calendar"] = "simple",
     *,
     min_e: float = -np.inf,
@@ -141,16 +103,37 @@ def aggregate(
         Event-time window (``dynamic``; ``max_e`` also caps the cells used by
         ``simple`` and ``group``).
     balance_e
-        ``dynamic`` only: keep cohorts observed for at least ``balance_e``
-        periods after treatment, so the composition does not change with event
-        time.
+        ``dynamic`` only: keep the cohorts with an estimate at every event
+        time from 0 to ``balance_e``, so the composition of the event study
+        does not change with event time (event times then span
+        ``balance_e - (T_last - T_first)`` to ``balance_e``, as R ``did``).
     bootstrap
-        Draws of the multiplier bootstrap (default: as in ``result``). When no
-        bootstrap is used, the simultaneous band of the event study comes from
-        the Gaussian approximation with the estimated covariance.
+        Draws of the multiplier bootstrap (default: as in ``result``; ``0`` for
+        analytic standard errors). When no bootstrap is used, the critical
+        value of the simultaneous band of the event study comes from the
+        Gaussian approximation with the estimated covariance (R ``did`` would
+        run a bootstrap for it).
+    bootstrap_weights, alpha, seed
+        Override the options of ``result``.
+
+    Returns
+    -------
+    AggregateResult
+        ``.overall_att``, ``.overall_se``, ``.table`` and, for ``dynamic``,
+        ``.pretrend_test()`` and the band ``ci_low_uniform, ci_high_uniform``.
+
+    Notes
+    -----
+    Every aggregate is a weighted sum of ATT(g, t) with weights proportional
+    to cohort sizes ``P(G = g)`` estimated from the data; its influence
+    function is ``psi @ weights + wif @ att`` where ``wif`` is the influence
+    function of the estimated weights (R ``did``'s ``wif``), so standard
+    errors account for the weights being estimated.
     """
     if kind not in KINDS:
         raise InputError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if balance_e is not None and (kind != "dynamic" or int(balance_e) != balance_e or balance_e < 0):
+        raise InputError("balance_e must be a whole number >= 0 and is only used by kind='dynamic'")
     o = dict(result.options)
     alpha = o["alpha"] if alpha is None else alpha
     bootstrap = o["bootstrap"] if bootstrap is None else (999 if bootstrap is True else int(bootstrap))
@@ -176,11 +159,12 @@ def aggregate(
     if kind == "simple":
         keep = np.flatnonzero(ok & (group <= t) & (t <= group + max_e))
         wts = pg[keep] / pg[keep].sum()
-        overall, overall_inf = _combine(att, psi, keep, wts, _wif(keep, pg, w, G, group))
+        overall, overall_inf = _combine(att, psi, keep, wts, _wif_dot(keep, pg, w, G, group, att))
         labels, est_list, inf_list = [np.nan], [overall], [overall_inf]
         key = None
     elif kind == "group":
         for g in cohorts:
+            # A cohort's effect is the plain mean of its post-treatment cells.
             keep = np.flatnonzero(ok & (group == g) & (g <= t) & (t <= group + max_e))
             if len(keep) == 0:
                 continue
@@ -188,24 +172,35 @@ def aggregate(
             labels.append(g), est_list.append(e), inf_list.append(inf)
         gl = np.array(labels)
         pgg = pg_cohort[np.searchsorted(cohorts, gl)]
-        wif = _wif(np.arange(len(gl)), pgg, w, G, gl)
         att_g, psi_g = np.array(est_list), np.column_stack(inf_list)
-        overall, overall_inf = _combine(att_g, psi_g, np.arange(len(gl)), pgg / pgg.sum(), wif)
+        everything = np.arange(len(gl))
+        overall, overall_inf = _combine(att_g, psi_g, everything, pgg / pgg.sum(),
+                                        _wif_dot(everything, pgg, w, G, gl, att_g))
         key = "group"
     elif kind == "dynamic":
         e_cell = t - group
         sel = ok.copy()
-        if balance_e is not None:
-            # Keep cohorts observed at least balance_e periods after treatment.
-            max_t = t.max()
-            sel &= (max_t - group) >= balance_e
-            sel &= (e_cell <= balance_e) & (e_cell >= min_e)
         eseq = np.unique(e_cell[sel])
+        if balance_e is not None:
+            # As R did: keep the cohorts observed (with an estimate) at every
+            # event time 0 .. balance_e, so that the composition of the event
+            # study does not change with e; event times then run from
+            # balance_e - (last - first period) to balance_e.
+            first_t, last_t = float(panel.periods[0]), float(panel.periods[-1])
+            eligible = [g for g in cohorts if last_t - g >= balance_e]
+            complete = [g for g in eligible
+                        if set(range(0, int(balance_e) + 1)) <= set(e_cell[sel & (group == g)].astype(int))]
+            if not complete:
+                raise InputError(f"no cohort is observed at every event time from 0 to balance_e="
+                                 f"{balance_e}: reduce balance_e")
+            sel &= np.isin(group, complete)
+            eseq = np.unique(e_cell[sel])
+            eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - (last_t - first_t))]
         eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
         for e in eseq:
             keep = np.flatnonzero(sel & (e_cell == e))
             wts = pg[keep] / pg[keep].sum()
-            est, inf = _combine(att, psi, keep, wts, _wif(keep, pg, w, G, group))
+            est, inf = _combine(att, psi, keep, wts, _wif_dot(keep, pg, w, G, group, att))
             labels.append(e), est_list.append(est), inf_list.append(inf)
         el = np.array(labels)
         post = np.flatnonzero(el >= 0)
@@ -220,24 +215,27 @@ def aggregate(
             if len(keep) == 0:
                 continue
             wts = pg[keep] / pg[keep].sum()
-            est, inf = _combine(att, psi, keep, wts, _wif(keep, pg, w, G, group))
+            est, inf = _combine(att, psi, keep, wts, _wif_dot(keep, pg, w, G, group, att))
             labels.append(tt), est_list.append(est), inf_list.append(inf)
         overall, overall_inf = _combine(np.array(est_list), np.column_stack(inf_list),
                                         np.arange(len(est_list)), np.full(len(est_list), 1 / len(est_list)))
         key = "time"
 
+    if not inf_list:
+        raise InputError(f"no post-treatment group-time effect to aggregate ({kind})")
     psi_k = np.column_stack(inf_list)
     all_psi = np.column_stack([psi_k, overall_inf])
     se_all = analytic_se(all_psi, panel.cluster, panel.n_clusters)
-    se_type = o["se_type"] if not bootstrap else f"multiplier bootstrap ({bootstrap} {bootstrap_weights} draws)"
+    se_type = "analytic (influence function)"
     crit = np.nan
     if bootstrap:
-        bt = multiplier_bootstrap(psi_k, panel.cluster, panel.n_clusters, draws=bootstrap,
-                                  kind=bootstrap_weights, alpha=alpha, seed=seed)
-        bo = multiplier_bootstrap(overall_inf[:, None], panel.cluster, panel.n_clusters,
-                                  draws=bootstrap, kind=bootstrap_weights, alpha=alpha, seed=seed)
-        se_k = np.where(np.isfinite(bt.se), bt.se, se_all[:-1])
-        overall_se = float(bo.se[0]) if np.isfinite(bo.se[0]) else float(se_all[-1])
+        # One set of draws for the disaggregated effects and the overall one;
+        # the simultaneous band covers the disaggregated effects only.
+        band = np.r_[np.ones(psi_k.shape[1], dtype=bool), False]
+        bt = multiplier_bootstrap(all_psi, panel.cluster, panel.n_clusters, draws=bootstrap,
+                                  kind=bootstrap_weights, alpha=alpha, seed=seed, band=band)
+        se_boot = np.where(np.isfinite(bt.se), bt.se, se_all)
+        se_k, overall_se = se_boot[:-1], float(se_boot[-1])
         crit = bt.crit
         se_type = f"multiplier bootstrap ({bootstrap} {bootstrap_weights} draws)"
     else:

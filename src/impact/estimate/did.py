@@ -19,13 +19,27 @@ Conventions follow R ``did`` (and its Python ports ``csdid`` and
   post-treatment cells compare with ``g - 1 - anticipation``;
   ``"universal"``: every cell compares with ``g - 1 - anticipation``, and the
   reference cell itself is reported as 0;
-* covariates are taken in the first period (time-invariant);
+* covariates enter each cell with their values in the earlier of its two
+  periods (R ``did`` takes them from the first row of its two-period
+  reshape); with time-invariant covariates this is simply their value;
+* not-yet-treated comparison units are those with ``G == 0`` or
+  ``G > max(t, base) + anticipation`` (and not in the cohort itself);
 * influence functions are kept so that every aggregation and the bootstrap
   are exact linear functions of them.
 
-Differences from R ``did``: analytic standard errors can be clustered
-(``cluster=``; R only clusters in the bootstrap), by summing the influence
-function within clusters (CR0); the bootstrap uses the same sums.
+Differences from R ``did``:
+
+* analytic standard errors can be clustered (``cluster=``; R only clusters in
+  the bootstrap), by summing the influence function within clusters (CR0).
+  The multiplier bootstrap draws one weight per cluster and multiplies the
+  same sums; R multiplies cluster *means*, which gives the same variance only
+  when clusters have equal sizes;
+* R's default is the bootstrap (``bstrap=TRUE``); here analytic standard
+  errors are the default and ``bootstrap=999`` asks for the bootstrap;
+* with ``allow_unbalanced=True`` units missing in some period are dropped
+  (R ``did`` would switch to its unbalanced-panel estimator);
+* R's overlap and rank checks on covariates are replaced by an error when a
+  regression is singular in a cell.
 """
 
 from __future__ import annotations
@@ -33,8 +47,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -42,84 +55,13 @@ from scipy import stats
 
 from impact.errors import InputError
 from impact.estimate import _drdid
-from impact.estimate._validate import PanelArrays, prepare_panel
-from impact.estimate.inference import (
-    analytic_se,
-    covariance,
-    multiplier_bootstrap,
-    wald_test,
-    WaldTest,
-)
+from impact.estimate._validate import numeric_periods, prepare_panel, require_columns
+from impact.estimate.inference import analytic_se, multiplier_bootstrap
+from impact.estimate.results import ATTgtResult
+
+__all__ = ["ATTgtResult", "att_gt"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class ATTgtResult:
-    """Group-time average treatment effects with their influence functions.
-
-    Attributes
-    ----------
-    table
-        One row per cell: ``group, time, att, se, ci_low, ci_high, post,
-        n_treated, n_control`` (and ``event_time = time - group``).
-    options
-        Every option used (outcome, control group, method, …).
-    psi
-        Influence functions, ``n_units × n_cells``.
-    """
-
-    table: pd.DataFrame
-    options: dict[str, Any]
-    psi: np.ndarray = field(repr=False)
-    panel: PanelArrays = field(repr=False)
-    crit: float = field(default=np.nan, repr=False)
-
-    @property
-    def n_units(self) -> int:
-        return len(self.panel.units)
-
-    def vcov(self) -> np.ndarray:
-        """Covariance matrix of the ATT(g, t) estimates."""
-        return covariance(self.psi, self.panel.cluster, self.panel.n_clusters)
-
-    def pretrend_test(self) -> WaldTest:
-        """Wald test that all pre-treatment ATT(g, t) are zero (as R ``did``'s pre-test).
-
-        Reference cells fixed at zero (universal base period) are excluded.
-        """
-        tab = self.table
-        pre = (~tab["post"].to_numpy()) & (tab["se"].to_numpy() > 0) & np.isfinite(tab["att"].to_numpy())
-        cov = self.vcov()[np.ix_(pre, pre)]
-        return wald_test(tab.loc[pre, "att"].to_numpy(), cov,
-                         "Pre-trend test (all pre-treatment ATT(g,t) = 0)")
-
-    def aggregate(self, kind: Literal["simple", "group", "dynamic", "calendar"] = "simple", **kwargs):
-        """Aggregate the group-time effects; see :func:`impact.estimate.aggregation.aggregate`."""
-        from impact.estimate.aggregation import aggregate
-
-        return aggregate(self, kind, **kwargs)
-
-    def summary(self, digits: int = 4) -> str:
-        o = self.options
-        head = [
-            "Group-time average treatment effects (Callaway & Sant'Anna 2021)",
-            f"Outcome: {o['outcome']}   Units: {self.n_units}   Periods: {len(self.panel.periods)}   "
-            f"Cohorts: {', '.join(str(int(g)) for g in o['cohorts'])}",
-            f"Comparison group: {'never treated' if o['control'] == 'never' else 'not yet treated'}   "
-            f"Method: {o['method']}   Base period: {o['base_period']}   Anticipation: {o['anticipation']}",
-            f"Standard errors: {o['se_type']}" + (f", clustered by {o['cluster']}" if o['cluster'] else ""),
-        ]
-        tab = self.table[["group", "time", "att", "se", "ci_low", "ci_high"]].copy()
-        body = tab.to_string(index=False, float_format=lambda v: f"{v:.{digits}f}")
-        pt = self.pretrend_test()
-        return "\n".join([*head, "", body, "", str(pt)])
-
-    def __str__(self) -> str:  # pragma: no cover - convenience
-        return self.summary()
-
-    def _repr_html_(self) -> str:  # shown by Jupyter
-        return "<pre>" + self.summary() + "</pre>"
 
 
 def _drop_and_recode_groups(df: pd.DataFrame, group: str, time: str, unit: str,
@@ -195,7 +137,9 @@ def att_gt(
         ``"never"`` (never-treated units, default) or ``"notyet"`` (units not yet
         treated at ``t``, plus never treated).
     covariates
-        Time-invariant covariates (values of the first period are used).
+        Covariate columns (numeric; encode categories as dummies first). Each
+        cell uses their values in the earlier of its two periods, as R ``did``;
+        pre-treatment, time-invariant covariates are the safe choice.
     method
         ``"dr"`` doubly robust (default), ``"ipw"`` or ``"reg"``. Without
         covariates the three coincide.
@@ -219,7 +163,37 @@ def att_gt(
     seed
         Seed of the bootstrap.
     allow_unbalanced
-        Drop units missing in some period instead of raising.
+        Units missing (or with a missing outcome) in some period make the panel
+        unbalanced: by default this raises an :class:`~impact.errors.InputError`
+        listing them; with ``True`` they are dropped, a warning is logged and
+        their number is stored in ``options["dropped_units"]``.
+
+    Raises
+    ------
+    InputError
+        Missing columns, non-numeric periods (e.g. ``"2015"`` as text or
+        ``"2015Q1"``: convert to integers first), duplicated unit-period rows,
+        a first treated period that changes within a unit (treatment switching
+        off), no never-treated unit with ``control="never"``, an unbalanced
+        panel (see above), invalid options, or nothing left to estimate.
+
+    Warns
+    -----
+    UserWarning
+        Units already treated in the first period (``g <= first period +
+        anticipation``) have no pre-period and are dropped, as R ``did`` does;
+        group-time cells without any comparison unit (e.g. zero total weight)
+        are dropped.
+
+    Notes
+    -----
+    Without covariates the three methods coincide and each cell is a closed
+    form: the difference between the weighted mean change of the cohort and of
+    the comparison units, with influence function
+    ``n * (w_i D_i (dY_i - m_1) / sum(w D) - w_i C_i (dY_i - m_0) / sum(w C))``.
+    With covariates each cell runs the DRDID panel estimator on the cohort and
+    its comparison units (outcome regression by weighted least squares,
+    propensity score by a Newton–Raphson logit).
 
     Returns
     -------
@@ -241,10 +215,14 @@ def att_gt(
         raise InputError(f"base_period must be 'varying' or 'universal', not {base_period!r}")
     if not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
         raise InputError(f"anticipation must be a whole number >= 0, not {anticipation!r}")
+    if not 0 < alpha < 1:
+        raise InputError(f"alpha must be between 0 and 1, not {alpha!r}")
+    if bootstrap_weights not in ("rademacher", "mammen"):
+        raise InputError(f"bootstrap_weights must be 'rademacher' or 'mammen', not {bootstrap_weights!r}")
     if bootstrap is True:
         bootstrap = 999
-
-    from impact.estimate._validate import numeric_periods, require_columns
+    if isinstance(bootstrap, float) or int(bootstrap) < 0 or (bootstrap and int(bootstrap) < 2):
+        raise InputError(f"bootstrap must be False, True or a number of draws >= 2, not {bootstrap!r}")
 
     require_columns(data, [outcome, unit, time, group, weights, cluster, *(covariates or [])])
     numeric_periods(data[time], time)
@@ -257,8 +235,12 @@ def att_gt(
     G, w, y, x = panel.group, panel.weights, panel.y, panel.x
     estimator = _drdid.ESTIMATORS[method]
 
+    # Cohorts can vanish when unbalanced units are dropped.
+    cohorts = [g for g in cohorts if (G == g).any()]
     rows: list[dict] = []
-    psis: list[np.ndarray] = []
+    # Influence functions are written column by column into one Fortran-ordered
+    # block (each column contiguous), sized for the largest possible number of cells.
+    psi_buf = np.zeros((n, max(1, len(cohorts) * n_t)), order="F")
     start = 1 if base_period == "varying" else 0
     skipped_no_control: list[tuple[float, float]] = []
     for g in cohorts:
@@ -267,58 +249,64 @@ def att_gt(
         if len(pre_idx) == 0:
             continue
         base_universal = pre_idx[-1]
+        w1 = w * treated
+        s1 = w1.sum()
+        if s1 <= 0:
+            skipped_no_control.append((g, np.nan))
+            continue
+        n_treated = int(treated.sum())
         for c in range(start, n_t):
             t = periods[c]
-            post = g <= t
-            if base_period == "universal" or post:
-                b = base_universal
-            else:
-                b = c - 1
-            if base_period == "universal" and b == c:
-                rows.append(dict(group=g, time=t, att=0.0, post=False, n_treated=int(treated.sum()),
+            post = bool(g <= t)
+            b = base_universal if (base_period == "universal" or post) else c - 1
+            if b == c:
+                # Universal base period: the reference cell is 0 by construction (as R did).
+                rows.append(dict(group=g, time=t, att=0.0, post=False, n_treated=n_treated,
                                  n_control=0, base=periods[b]))
-                psis.append(np.zeros(n))
-                continue
+                continue  # its influence function stays zero
+            # Not-yet-treated comparisons must be untreated (allowing for
+            # anticipation) in both periods of the cell, hence the later one.
             threshold = max(t, periods[b])
             if control == "never":
                 comp = G == 0
             else:
                 comp = (G == 0) | ((G > threshold + anticipation) & (G != g))
-            if not comp.any() or w[comp].sum() == 0:
+            w0 = w * comp
+            s0 = w0.sum()
+            if s0 <= 0:
                 skipped_no_control.append((g, t))
                 continue
-            sub = treated | comp
-            dy = y[sub, c] - y[sub, b]
-            d = treated[sub].astype(float)
-            ws = w[sub]
+            col = psi_buf[:, len(rows)]
             if x is None:
-                # Closed form: difference of weighted mean changes; same as all
-                # three methods with an intercept-only design.
-                w1, w0 = ws * d, ws * (1 - d)
-                m1 = (w1 @ dy) / w1.sum()
-                m0 = (w0 @ dy) / w0.sum()
+                # Closed form, identical to reg/ipw/dr with an intercept only:
+                # difference of weighted mean changes. Computed on full-length
+                # vectors (zero weight outside the cell) to avoid fancy indexing.
+                dy = y[:, c] - y[:, b]
+                m1 = (w1 @ dy) / s1
+                m0 = (w0 @ dy) / s0
                 att = m1 - m0
-                psi_sub = n * (w1 * (dy - m1) / w1.sum() - w0 * (dy - m0) / w0.sum())
+                col[:] = n * (w1 * (dy - m1) / s1 - w0 * (dy - m0) / s0)
             else:
-                wn = ws / ws.mean()
-                att, inf = estimator(dy, d, x[sub], wn)
-                psi_sub = (n / sub.sum()) * inf
-            psi = np.zeros(n)
-            psi[sub] = psi_sub
-            psis.append(psi)
-            rows.append(dict(group=g, time=t, att=float(att), post=bool(post),
-                             n_treated=int(treated.sum()), n_control=int(comp.sum()), base=periods[b]))
+                sub = treated | comp
+                dy = y[sub, c] - y[sub, b]
+                ws = w[sub]
+                # Covariates of the earlier period of the cell, as R did / DRDID.
+                att, inf = estimator(dy, treated[sub].astype(float), x[min(b, c)][sub], ws / ws.mean())
+                # DRDID scales the influence function to the cell sample; rescale to all n units.
+                col[sub] = (n / sub.sum()) * inf
+            rows.append(dict(group=g, time=t, att=float(att), post=post, n_treated=n_treated,
+                             n_control=int(comp.sum()), base=periods[b]))
     if skipped_no_control:
         warnings.warn(
-            f"{len(skipped_no_control)} group-time cell(s) have no comparison unit and were dropped "
-            f"(e.g. group {skipped_no_control[0][0]:g}, period {skipped_no_control[0][1]:g}); with "
-            "comparison units with zero total weight count as absent.",
+            f"{len(skipped_no_control)} group-time cell(s) have no comparison unit (or a zero total "
+            f"weight) and were dropped (e.g. group {skipped_no_control[0][0]:g}, period "
+            f"{skipped_no_control[0][1]:g}).",
             stacklevel=2,
         )
     if not rows:
         raise InputError("no group-time effect could be estimated: no cohort has both a pre-period "
                          "and a comparison group")
-    psi = np.column_stack(psis)
+    psi = psi_buf[:, :len(rows)]
     table = pd.DataFrame(rows)
     table["event_time"] = table["time"] - table["group"]
     se = analytic_se(psi, panel.cluster, panel.n_clusters)

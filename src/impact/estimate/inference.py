@@ -66,6 +66,7 @@ def multiplier_bootstrap(
     alpha: float = 0.05,
     seed: int | np.random.Generator | None = None,
     chunk: int = 128,
+    band: np.ndarray | None = None,
 ) -> BootstrapResult:
     """Multiplier bootstrap of the estimates whose influence function is ``psi``.
 
@@ -75,6 +76,31 @@ def multiplier_bootstrap(
     ``did``; the critical value of the simultaneous band is the (1 - alpha)
     quantile of the maximum absolute t-statistic across estimates. Draws are
     made in chunks so memory stays bounded (draws × clusters is never stored).
+
+    Weights are drawn per cluster and multiply the *sums* of the influence
+    function within clusters, so the bootstrap variance converges to the
+    analytic clustered (CR0) variance. R ``did`` multiplies cluster *means*
+    instead, which coincides only when all clusters have the same size.
+
+    Parameters
+    ----------
+    psi
+        Influence functions, ``n_units × k``.
+    cluster, n_clusters
+        Integer cluster code of each unit (``0 .. n_clusters - 1``).
+    draws
+        Number of bootstrap draws.
+    kind
+        ``"rademacher"`` or ``"mammen"`` multiplier weights.
+    alpha
+        Level of the simultaneous band.
+    seed
+        Seed or generator (same seed, same draws).
+    chunk
+        Draws generated at once.
+    band
+        Boolean mask of the columns entering the simultaneous band (default:
+        all columns with a positive standard error).
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     n = psi.shape[0]
@@ -87,9 +113,12 @@ def multiplier_bootstrap(
         boot[start:start + m] = v @ s / n
     q75, q25 = np.quantile(boot, [0.75, 0.25], axis=0, method="inverted_cdf")
     se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
+    # As R did: estimates with (numerically) zero spread, such as the reference
+    # cell of a universal base period, get no SE and stay out of the band.
     ok = se > np.sqrt(np.finfo(float).eps) * 10
-    if ok.any():
-        tmax = np.max(np.abs(boot[:, ok] / se[ok]), axis=1)
+    in_band = ok if band is None else ok & np.asarray(band, dtype=bool)
+    if in_band.any():
+        tmax = np.max(np.abs(boot[:, in_band] / se[in_band]), axis=1)
         crit = float(np.quantile(tmax, 1 - alpha, method="inverted_cdf"))
     else:
         crit = float(stats.norm.ppf(1 - alpha / 2))
