@@ -98,3 +98,76 @@ def test_anticipation_shifts_the_base_period(mpdta):
     assert cell.loc[(2006, 2006), "base"] == 2004
     # Cohort 2004 has no period before 2003 + 1: it is dropped.
     assert 2004 not in res.table["group"].to_numpy()
+
+
+def test_weight_influence_shortcut_equals_the_r_did_matrix_formula():
+    from impact.estimate.aggregation import _wif, _wif_dot
+
+    rng = np.random.default_rng(0)
+    G = rng.choice([0, 2004, 2006, 2007], size=300).astype(float)
+    w = rng.uniform(0.5, 2, size=300)
+    groups = np.array([2004, 2004, 2006, 2006, 2007, 2007], dtype=float)  # cells' cohorts
+    pg = np.array([np.mean(w * (G == g)) for g in groups])
+    att = rng.normal(size=6)
+    for keepers in (np.arange(6), np.array([1, 3, 5]), np.array([0, 1])):
+        np.testing.assert_allclose(_wif_dot(keepers, pg, w, G, groups, att),
+                                   _wif(keepers, pg, w, G, groups) @ att[keepers], atol=1e-12)
+
+
+def test_result_keeps_influence_functions_and_options(mpdta):
+    res = att_gt(mpdta, outcome="lemp", unit="countyreal", time="year", group="first.treat",
+                 covariates=["lpop"], method="ipw")
+    assert res.psi.shape == (500, len(res.table))
+    # Influence functions are centred and give the reported standard errors.
+    np.testing.assert_allclose(res.psi.mean(axis=0), 0, atol=1e-8)
+    np.testing.assert_allclose(np.sqrt((res.psi**2).sum(axis=0)) / 500, res.table["se"], rtol=1e-12)
+    for key in ("control", "method", "covariates", "anticipation", "base_period", "cluster", "alpha",
+                "bootstrap", "bootstrap_weights", "seed", "weights"):
+        assert key in res.options
+    assert res.options["method"] == "ipw" and res.options["covariates"] == ["lpop"]
+    assert {"group", "time", "att", "se", "ci_low", "ci_high", "post", "n_treated", "n_control"} <= set(res.table)
+
+
+def test_clustered_bootstrap_agrees_with_clustered_analytic_se(staggered):
+    df, _ = staggered
+    kw = dict(outcome="y", unit="unit", time="year", group="g", cluster="region")
+    analytic = att_gt(df, **kw).aggregate("dynamic")
+    boot = att_gt(df, **kw, bootstrap=999, seed=7, bootstrap_weights="mammen").aggregate("dynamic")
+    np.testing.assert_allclose(boot.table["att"], analytic.table["att"])
+    # 15 clusters: the bootstrap SE is noisy but centred on the analytic CR0 SE.
+    ratio = (boot.table["se"] / analytic.table["se"]).to_numpy()
+    assert 0.8 < np.median(ratio) < 1.2
+    assert boot.options["bootstrap_weights"] == "mammen"
+
+
+def test_bootstrap_seeds_and_weights_change_draws_only(mpdta):
+    kw = dict(outcome="lemp", unit="countyreal", time="year", group="first.treat")
+    a = att_gt(mpdta, **kw, bootstrap=199, seed=1)
+    b = att_gt(mpdta, **kw, bootstrap=199, seed=2)
+    np.testing.assert_array_equal(a.table["att"], b.table["att"])
+    assert not np.array_equal(a.table["se"], b.table["se"])
+    # An aggregation inherits the bootstrap of the fit unless told otherwise.
+    assert "bootstrap" in a.aggregate("group").options["se_type"]
+    assert "analytic" in a.aggregate("group", bootstrap=0).options["se_type"]
+
+
+def test_pretrend_pvalues_are_roughly_uniform_under_parallel_trends():
+    from scipy import stats
+
+    kw = dict(outcome="y", unit="unit", time="year", group="g")
+    pvals = np.array([att_gt(simulate_staggered(n_units=200, periods=(2010, 2016),
+                                                cohorts={2013: 0.3, 2015: 0.3}, seed=100 + s)[0],
+                             **kw).aggregate("dynamic").pretrend_test().pvalue for s in range(80)])
+    assert stats.kstest(pvals, "uniform").pvalue > 0.001
+    assert 0.3 < np.median(pvals) < 0.7
+
+
+def test_event_study_summary_is_pasteable(mpdta):
+    res = att_gt(mpdta, outcome="lemp", unit="countyreal", time="year", group="first.treat")
+    text = res.summary()
+    for needle in ("Callaway & Sant'Anna", "Units: 500", "Periods: 5", "Cohorts: 2004, 2006, 2007",
+                   "never treated", "analytic"):
+        assert needle in text
+    dyn_text = res.aggregate("dynamic").summary()
+    assert "Simultaneous 95% band" in dyn_text and "Pre-trend test" in dyn_text
+    assert str(res.aggregate("simple")).startswith("Aggregated treatment effects (simple)")

@@ -87,3 +87,76 @@ def test_missing_group_means_never_treated(panel):
     a = att_gt(nan_g, **KW).table["att"].to_numpy()
     b = att_gt(panel, **KW).table["att"].to_numpy()
     np.testing.assert_allclose(a, b)
+
+
+def test_non_numeric_periods_of_other_kinds(panel):
+    quarters = panel.assign(year=panel["year"].astype(str) + "Q1")
+    with pytest.raises(InputError, match="year \\* 4 \\+ quarter"):
+        att_gt(quarters, **KW)
+    dates = panel.assign(year=pd.to_datetime(panel["year"].astype(str) + "-01-01"))
+    with pytest.raises(InputError, match="numeric periods"):
+        att_gt(dates, **KW)
+
+
+def test_text_group_column(panel):
+    bad = panel.assign(g=panel["g"].astype(str).replace("0", "never"))
+    with pytest.raises(InputError, match="first treated period as a number.*'never'"):
+        att_gt(bad, **KW)
+    # Numbers stored as text are converted.
+    ok = panel.assign(g=panel["g"].astype(str))
+    np.testing.assert_allclose(att_gt(ok, **KW).table["att"], att_gt(panel, **KW).table["att"])
+
+
+def test_duplicate_rows_name_examples(panel):
+    dup = pd.concat([panel, panel[(panel["unit"] == 7) & (panel["year"] == 2012)]])
+    with pytest.raises(InputError, match="Examples: 7 in 2012"):
+        att_gt(dup, **KW)
+
+
+def test_missing_outcome_makes_the_panel_unbalanced(panel):
+    holes = panel.copy()
+    holes.loc[(holes["unit"] == 4) & (holes["year"] == 2011), "y"] = np.nan
+    with pytest.raises(InputError, match=r"unbalanced: 1 of 120 units .*\(e\.g\. 4\)"):
+        att_gt(holes, **KW)
+    assert att_gt(holes, **KW, allow_unbalanced=True).n_units == 119
+
+
+def test_time_varying_weights_clusters_and_missing_covariates(panel):
+    with pytest.raises(InputError, match="weight 'year' varies over time"):
+        att_gt(panel, **KW, weights="year")
+    with pytest.raises(InputError, match="cluster 'cl' varies over time"):
+        att_gt(panel.assign(cl=panel["year"] % 2), **KW, cluster="cl")
+    nan_x = panel.assign(x=np.where(panel["unit"] == 3, np.nan, panel["x"]))
+    with pytest.raises(InputError, match="covariate 'x' is missing"):
+        att_gt(nan_x, **KW, covariates=["x"])
+    with pytest.raises(InputError, match="must be finite, non-negative"):
+        att_gt(panel.assign(pop=-panel["pop"]), **KW, weights="pop")
+
+
+def test_bad_options(panel):
+    with pytest.raises(InputError, match="base_period"):
+        att_gt(panel, **KW, base_period="first")
+    with pytest.raises(InputError, match="anticipation"):
+        att_gt(panel, **KW, anticipation=-1)
+    with pytest.raises(InputError, match="alpha"):
+        att_gt(panel, **KW, alpha=5)
+    with pytest.raises(InputError, match="bootstrap_weights"):
+        att_gt(panel, **KW, bootstrap=99, bootstrap_weights="normal")
+    res = att_gt(panel, **KW)
+    with pytest.raises(InputError, match="kind must be one of"):
+        res.aggregate("cohort")
+    with pytest.raises(InputError, match="balance_e"):
+        res.aggregate("simple", balance_e=1)
+    with pytest.raises(InputError, match="reduce balance_e"):
+        res.aggregate("dynamic", balance_e=50)
+    with pytest.raises(InputError, match="pretrend_test"):
+        res.aggregate("group").pretrend_test()
+
+
+def test_cohort_without_comparison_when_its_controls_have_zero_weight():
+    # A not-yet-treated design with no never-treated unit: the last cohort has
+    # no comparison group, so it is not estimated (it serves as comparison).
+    df, _ = simulate_staggered(n_units=150, seed=3, cohorts={2013: 0.4, 2015: 0.6})
+    res = att_gt(df, **KW, control="notyet")
+    assert set(res.table["group"]) == {2013}
+    assert res.table["time"].max() == 2014

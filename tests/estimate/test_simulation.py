@@ -25,13 +25,26 @@ def _true_simple_att(df, truth):
     return float(np.mean([truth[(g, t)] for g, t in zip(post["g"], post["year"], strict=True)]))
 
 
+COHORTS = {2012: 0.3, 2014: 0.3, 2016: 0.2}
+
+
+def _true_event_effects(truth, last=2017):
+    """Population event-time effects: cohort effects weighted by cohort probabilities."""
+    out = {}
+    for e in range(min(COHORTS) - last, last - min(COHORTS) + 1):
+        cells = [(COHORTS[g], truth[(g, g + e)]) for g in COHORTS if (g, g + e) in truth]
+        if cells:
+            p, tau = np.array(cells).T
+            out[e] = float(p @ tau / p.sum())
+    return out
+
+
 def test_group_time_estimator_covers_truth_and_twfe_is_biased():
     reps = 200
-    covered_simple = covered_cells = n_cells = 0
+    covered_simple = covered_cells = n_cells = covered_e = n_e = 0
     twfe_err, cs_err = [], []
     for seed in range(reps):
-        df, info = simulate_staggered(n_units=300, periods=(2010, 2017),
-                                      cohorts={2012: 0.3, 2014: 0.3, 2016: 0.2}, seed=seed)
+        df, info = simulate_staggered(n_units=300, periods=(2010, 2017), cohorts=COHORTS, seed=seed)
         truth = info["truth"]
         res = att_gt(df, outcome="y", unit="unit", time="year", group="g")
         tab = res.table
@@ -45,9 +58,17 @@ def test_group_time_estimator_covers_truth_and_twfe_is_biased():
         covered_simple += lo <= target <= hi
         cs_err.append(simple.overall_att - target)
         twfe_err.append(_twfe_within(df) - target)
+        dyn = res.aggregate("dynamic").table
+        true_e = _true_event_effects(truth)
+        te = dyn["event_time"].map(true_e).to_numpy()
+        covered_e += int(((dyn["ci_low"] <= te) & (te <= dyn["ci_high"])).sum())
+        n_e += len(dyn)
     # 95% intervals should cover the truth in (close to) 95% of replications.
     assert covered_simple / reps >= 0.90
     assert covered_cells / n_cells >= 0.90
+    assert covered_e / n_e >= 0.90
+    # ... and not trivially: intervals are not so wide that they always cover.
+    assert covered_cells / n_cells <= 0.99 and covered_e / n_e <= 0.99
     # The group-time estimator is unbiased: mean error within 3 Monte Carlo SEs.
     cs_err, twfe_err = np.array(cs_err), np.array(twfe_err)
     assert abs(cs_err.mean()) < 3 * cs_err.std(ddof=1) / np.sqrt(reps)

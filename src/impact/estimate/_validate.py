@@ -59,8 +59,27 @@ def numeric_periods(values: pd.Series, name: str) -> pd.Series:
     return values
 
 
-def _examples(values: np.ndarray, k: int = 5) -> str:
-    return ", ".join(map(repr, list(values[:k]))) + (" …" if len(values) > k else "")
+def _show(v: object) -> str:
+    return repr(v.item() if isinstance(v, np.generic) else v)
+
+
+def _examples(values, k: int = 5) -> str:
+    return ", ".join(_show(v) for v in list(values[:k])) + (" …" if len(values) > k else "")
+
+
+def numeric_groups(values: pd.Series, name: str) -> pd.Series:
+    """First treated periods as numbers, missing (never treated) as 0.
+
+    Numbers stored as text ("2015") are converted; anything else ("never",
+    "2015-06") is an error rather than silently read as never treated.
+    """
+    g = pd.to_numeric(values, errors="coerce")
+    bad = g.isna() & values.notna()
+    if bad.any():
+        raise InputError(f"column {name!r} must hold the first treated period as a number "
+                         f"(0 or missing for never treated), found {_examples(pd.unique(values[bad].astype(str)))}",
+                         column=name)
+    return g.fillna(0).astype(float)
 
 
 def _scatter(values: np.ndarray, ucode: np.ndarray, tcode: np.ndarray, n: int, n_t: int) -> np.ndarray:
@@ -118,13 +137,7 @@ def prepare_panel(
     if data[unit].isna().any():
         raise InputError(f"column {unit!r} has {int(data[unit].isna().sum())} missing unit identifiers",
                          column=unit)
-    g_raw = data[group]
-    g = pd.to_numeric(g_raw, errors="coerce")
-    if (g.isna() & g_raw.notna()).any():
-        bad = pd.unique(g_raw[g.isna() & g_raw.notna()].astype(str))
-        raise InputError(f"column {group!r} must hold the first treated period as a number "
-                         f"(0 or missing for never treated), found {_examples(bad)}", column=group)
-    g = g.fillna(0).to_numpy(dtype=float)
+    g = numeric_groups(data[group], group).to_numpy(dtype=float)
 
     ucode, units = pd.factorize(data[unit], sort=True)
     periods = np.sort(pd.unique(data[time].to_numpy()))
@@ -136,7 +149,7 @@ def prepare_panel(
     counts = np.bincount(key, minlength=n * n_t)
     if (counts > 1).any():
         dup_keys = np.flatnonzero(counts > 1)
-        ex = "; ".join(f"{units[k // n_t]!r} in {periods[k % n_t]:g}" for k in dup_keys[:5])
+        ex = "; ".join(f"{_show(units[k // n_t])} in {periods[k % n_t]:g}" for k in dup_keys[:5])
         raise InputError(
             f"{int(counts[dup_keys].sum())} rows share a ({unit}, {time}) pair; each unit must appear "
             f"once per period. Examples: {ex}"

@@ -55,7 +55,7 @@ from scipy import stats
 
 from impact.errors import InputError
 from impact.estimate import _drdid
-from impact.estimate._validate import numeric_periods, prepare_panel, require_columns
+from impact.estimate._validate import numeric_groups, numeric_periods, prepare_panel, require_columns
 from impact.estimate.inference import analytic_se, multiplier_bootstrap
 from impact.estimate.results import ATTgtResult
 
@@ -67,7 +67,7 @@ logger = logging.getLogger(__name__)
 def _drop_and_recode_groups(df: pd.DataFrame, group: str, time: str, unit: str,
                             anticipation: int, control: str) -> tuple[pd.DataFrame, list[float]]:
     periods = np.sort(df[time].unique())
-    g = pd.to_numeric(df[group], errors="coerce").fillna(0)
+    g = numeric_groups(df[group], group)
     late = g > periods[-1]
     if late.any():
         logger.info("%d units first treated after the last period are treated as never treated",
