@@ -172,3 +172,90 @@ def conclusion(*, outcome_label: str, simple, dynamic, twfe_result=None, ri=None
             f"{_fmt(ri.pvalue, 3)}."
         )
     return "\n\n".join(parts)
+
+
+LEVEL_LABELS = {"commune": "communes", "epci": "EPCI", "departement": "départements", "region": "régions"}
+OUTCOME_LABELS = {
+    "creations_tpe_per10k": "créations de TPE pour 10 000 habitants",
+    "creations_total_per10k": "créations d'entreprises pour 10 000 habitants",
+    "creations_ess_per10k": "créations d'entreprises de l'ESS pour 10 000 habitants",
+}
+
+
+def build_tables(*, source: str = "demo", level: str = "departement", freq: str = "year",
+                 start: int | None = None, end: int | None = None, region: str | None = None,
+                 seed: int = 2014, scale: float = 1.0):
+    """Long table and estimation panel for the notebooks, cached as Parquet.
+
+    The long table is built once per data source (and demo seed/scale) and the
+    panel once per level and région, under ``data/processed/notebooks/``;
+    later notebooks and report runs read the cache.
+
+    Returns
+    -------
+    (long, panel, info)
+        ``info`` holds labels for titles and prose: ``label`` ("Données de
+        démonstration" or the source), ``level_label``, ``outcome_label``,
+        ``source_line`` and ``creation_level``.
+    """
+    import pandas as pd
+
+    from impact import panel as P
+    from impact.config import processed_dir
+    from impact.demo import DEMO_LABEL, default_folder
+
+    folder = processed_dir() / "notebooks" / (f"demo-seed{seed}-scale{scale:g}" if source == "demo" else "real")
+    long_path = folder / "long.parquet"
+    if long_path.exists():
+        long = pd.read_parquet(long_path)
+    else:
+        long = P.build_long(source, seed=seed, scale=scale)
+        with atomic_path(long_path, suffix=".parquet") as tmp:
+            long.to_parquet(tmp, index=False)
+    long.attrs["demo"] = source == "demo"
+    panel_path = folder / f"panel_{level}_{freq}_{region or 'FR'}.parquet"
+    if panel_path.exists():
+        panel = pd.read_parquet(panel_path)
+    else:
+        panel = P.build_panel(long, level=level, freq=freq, region=region,
+                              demo_folder=default_folder(seed, scale) if source == "demo" else None)
+        with atomic_path(panel_path, suffix=".parquet") as tmp:
+            panel.to_parquet(tmp, index=False)
+    check_period_has_data(panel, "year", start, end)
+    if start is not None:
+        panel = panel[panel["year"] >= start]
+    if end is not None:
+        panel = panel[panel["year"] <= end]
+    panel = panel.reset_index(drop=True)
+    info = {
+        "label": DEMO_LABEL if source == "demo" else "Données Insee, Urssaf",
+        "level_label": LEVEL_LABELS.get(level, level),
+        "source_line": (f"Source : {DEMO_LABEL} (impact.demo, graine {seed})" if source == "demo"
+                        else "Source : Insee (Sirene, taux de chômage localisés), Urssaf"),
+        "creation_level": "commune",
+    }
+    return long, panel, info
+
+
+def estimation_panel(*, source: str = "demo", level: str = "departement", start: int | None = None,
+                     end: int | None = None, region: str | None = None, outcome: str = "creations_tpe_per10k",
+                     seed: int = 2014, scale: float = 1.0):
+    """The estimation panel and labels (see :func:`build_tables`); checks the outcome exists."""
+    _, panel, info = build_tables(source=source, level=level, start=start, end=end, region=region,
+                                  seed=seed, scale=scale)
+    if outcome not in panel.columns:
+        options = [c for c in panel.columns if c.endswith("_per10k") or c.startswith("creations")]
+        raise InputError(f"outcome={outcome!r} is not a panel column; choose one of {', '.join(options)}")
+    info["outcome_label"] = OUTCOME_LABELS.get(outcome, outcome)
+    return panel, info
+
+
+def ptce_points(source: str = "demo", *, seed: int = 2014, scale: float = 1.0):
+    """PTCE to map: the registry for real data, the demonstration's own PTCE otherwise."""
+    from impact import ptce
+    from impact.demo import default_folder, generate
+
+    if source == "demo":
+        generate(seed=seed, scale=scale)  # no-op when the files exist
+        return ptce.demo_registry(default_folder(seed, scale))
+    return ptce.load()

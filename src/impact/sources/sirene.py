@@ -279,7 +279,12 @@ def _connect(memory_limit: str, threads: int | None, temp_directory: str | Path 
             # Order is irrelevant for an aggregation; not keeping it saves memory.
             "preserve_insertion_order": False,
         })
-        con.execute("SET enable_progress_bar = false")
+        try:
+            con.execute("SET enable_progress_bar = false")
+        except duckdb.Error:
+            # Inside a Jupyter kernel DuckDB wants ipywidgets to change this
+            # setting; without it the bar is not shown anyway.
+            pass
         try:
             yield con
         finally:
