@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +35,21 @@ def make_panel(n_units: int, seed: int = 0) -> pd.DataFrame:
     years = np.arange(2010, 2025)
     g = rng.choice(COHORTS + [0], size=n_units, p=[0.05] * 7 + [0.65])
     fe = rng.normal(size=n_units)
-    y = fe[:, None] + np.linspace(0, 1, len(years))[None, :] + rng.normal(size=(n_units, len(years)))
+    y = (
+        fe[:, None]
+        + np.linspace(0, 1, len(years))[None, :]
+        + rng.normal(size=(n_units, len(years)))
+    )
     e = years[None, :] - g[:, None]
     y += np.where((g[:, None] > 0) & (e >= 0), 0.1 * (e + 1), 0.0)
-    return pd.DataFrame({"unit": np.repeat(np.arange(n_units), len(years)),
-                         "year": np.tile(years, n_units), "y": y.ravel(),
-                         "g": np.repeat(g, len(years))})
+    return pd.DataFrame(
+        {
+            "unit": np.repeat(np.arange(n_units), len(years)),
+            "year": np.tile(years, n_units),
+            "y": y.ravel(),
+            "g": np.repeat(g, len(years)),
+        }
+    )
 
 
 WORKER = r"""
@@ -75,10 +82,13 @@ for _ in range(repeat):
         dyn = d.table[["event_time", "att"]].to_numpy().tolist()
     elif which == "csdid":
         with contextlib.redirect_stdout(io.StringIO()):
-            m = ATTgt(yname="y", gname="g", idname="unit", tname="year", data=df).fit(est_method="dr", bstrap=False)
+            m = ATTgt(yname="y", gname="g", idname="unit", tname="year", data=df)
+            m.fit(est_method="dr", bstrap=False)
             m.aggte(typec="dynamic", bstrap=False)
         out["runs"].append(time.perf_counter() - t0)
-        cells = [[float(g), float(t), float(a)] for g, t, a in zip(m.results["group"], m.results["year"], m.results["att"])]
+        res = m.results
+        cells = [[float(g), float(t), float(a)]
+                 for g, t, a in zip(res["group"], res["year"], res["att"])]
         dyn = [[float(e), float(a)] for e, a in zip(m.atte["egt"], m.atte["att_egt"])]
     else:
         d = df.assign(ft=df["g"].replace(0, np.nan)).set_index(["unit", "year"])
@@ -106,8 +116,12 @@ print(json.dumps(out))
 
 
 def run(which: str, path: Path, repeat: int = 1) -> dict:
-    res = subprocess.run([sys.executable, "-c", WORKER, which, str(path), str(repeat)],
-                         capture_output=True, text=True, check=True)
+    res = subprocess.run(
+        [sys.executable, "-c", WORKER, which, str(path), str(repeat)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
@@ -122,10 +136,14 @@ def max_diff(ours: list, ref: list, nkey: int) -> tuple[float, int]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--small", action="store_true", help="3,500 units instead of 35,000")
     ap.add_argument("--skip", nargs="*", default=[], help="skip 'csdid' and/or 'differences'")
-    ap.add_argument("--repeat", type=int, default=3, help="timed runs of impact (first and median shown)")
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="timed runs of impact (first and median shown)"
+    )
     args = ap.parse_args()
     n = 3_500 if args.small else 35_000
     df = make_panel(n)
@@ -134,12 +152,17 @@ def main() -> None:
     print(f"panel: {n:,} units × 15 years = {len(df):,} rows, cohorts {COHORTS} + never treated")
     ours = run("ours", path, args.repeat)
     first, median = ours["runs"][0], float(np.median(ours["runs"]))
-    print(f"impact      : {first:.3f} s first run, {median:.3f} s median of {len(ours['runs'])} "
-          f"(ATT(g,t) + dynamic, analytic SE); peak RSS {ours['peak_mb']:.0f} MB "
-          f"({ours['rss_before_mb']:.0f} MB after reading the data)")
-    print(f"  bootstrap : +{ours['dynamic_bootstrap_seconds']:.3f} s for the 999-draw dynamic aggregation; "
-          f"full fit with bootstrap=999 (cells + dynamic) {ours['full_bootstrap_seconds']:.3f} s; "
-          f"peak RSS {ours['peak_with_bootstrap_mb']:.0f} MB")
+    print(
+        f"impact      : {first:.3f} s first run, {median:.3f} s median of {len(ours['runs'])} "
+        f"(ATT(g,t) + dynamic, analytic SE); peak RSS {ours['peak_mb']:.0f} MB "
+        f"({ours['rss_before_mb']:.0f} MB after reading the data)"
+    )
+    print(
+        f"  bootstrap : +{ours['dynamic_bootstrap_seconds']:.3f} s for the 999-draw dynamic "
+        "aggregation; "
+        f"full fit with bootstrap=999 (cells + dynamic) {ours['full_bootstrap_seconds']:.3f} s; "
+        f"peak RSS {ours['peak_with_bootstrap_mb']:.0f} MB"
+    )
     for ref in ("csdid", "differences"):
         if ref in args.skip:
             continue
@@ -150,8 +173,11 @@ def main() -> None:
         if r["cells"] is not None:
             d_cells, k_cells = max_diff(ours["cells"], r["cells"], 2)
             extra = f", ATT(g,t) {d_cells:.1e} over {k_cells} cells"
-        print(f"{ref:<12}: {secs:.3f} s, peak RSS {r['peak_mb']:.0f} MB ({r['rss_before_mb']:.0f} after reading); "
-              f"{secs / first:.1f}x the first impact run; max |diff| event times {d_dyn:.1e} over {k_dyn}{extra}")
+        print(
+            f"{ref:<12}: {secs:.3f} s, peak RSS {r['peak_mb']:.0f} MB "
+            f"({r['rss_before_mb']:.0f} after reading); {secs / first:.1f}x the first impact run; "
+            f"max |diff| event times {d_dyn:.1e} over {k_dyn}{extra}"
+        )
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ def simulate_staggered(
     gk = {gg: k for k, gg in enumerate(sorted(cohorts))}
     for j, yr in enumerate(years):
         tau = np.array([truth.get((gi, yr), 0.0) if gi > 0 else 0.0 for gi in g])
-        trend = (0.3 * x * j if with_covariate else 0.0)
+        trend = 0.3 * x * j if with_covariate else 0.0
         pre = pretrend * (g > 0) * j
         y = unit_fe + time_fe[j] + trend + pre + tau + rng.normal(scale=1.0, size=n_units)
         rows.append(pd.DataFrame({"unit": np.arange(n_units), "year": yr, "y": y, "g": g, "x": x}))

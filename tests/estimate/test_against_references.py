@@ -35,15 +35,30 @@ def quiet():
         yield
 
 
-def fit_csdid(df, kw, *, control="never", covariates=None, method="dr", weights=None,
-              anticipation=0, base_period="varying"):
+def fit_csdid(
+    df,
+    kw,
+    *,
+    control="never",
+    covariates=None,
+    method="dr",
+    weights=None,
+    anticipation=0,
+    base_period="varying",
+):
     """Fit csdid with the options of our att_gt call."""
     xformla = f"{kw['outcome']}~{'+'.join(covariates)}" if covariates else None
     with quiet():
         return csdid_att_gt.ATTgt(
-            yname=kw["outcome"], gname=kw["group"], idname=kw["unit"], tname=kw["time"], data=df,
+            yname=kw["outcome"],
+            gname=kw["group"],
+            idname=kw["unit"],
+            tname=kw["time"],
+            data=df,
             control_group="nevertreated" if control == "never" else "notyettreated",
-            xformla=xformla, weights_name=weights, anticipation=anticipation,
+            xformla=xformla,
+            weights_name=weights,
+            anticipation=anticipation,
         ).fit(est_method=method, base_period=base_period, bstrap=False)
 
 
@@ -59,8 +74,13 @@ def csdid_aggregate(m, kind, **kw):
     key = {"group": "group", "dynamic": "event_time", "calendar": "time"}.get(kind)
     table = None
     if key is not None:
-        table = pd.DataFrame({key: np.asarray(a["egt"]), "att": np.asarray(a["att_egt"]),
-                              "se": np.asarray(a["se_egt"]).ravel()})
+        table = pd.DataFrame(
+            {
+                key: np.asarray(a["egt"]),
+                "att": np.asarray(a["att_egt"]),
+                "se": np.asarray(a["se_egt"]).ravel(),
+            }
+        )
     return float(a["overall_att"]), float(a["overall_se"]), table
 
 
@@ -74,7 +94,9 @@ def assert_cells_match(ours, m, *, check_se=True):
         has = merged["se_ref"].notna()
         assert has.sum() >= len(merged) - merged["group"].nunique()
         assert (merged.loc[~has, "se"] == 0).all()
-        np.testing.assert_allclose(merged.loc[has, "se"], merged.loc[has, "se_ref"], atol=ATOL, rtol=RTOL_SE)
+        np.testing.assert_allclose(
+            merged.loc[has, "se"], merged.loc[has, "se_ref"], atol=ATOL, rtol=RTOL_SE
+        )
 
 
 def assert_aggregate_matches(ours, m, kind, **kw):
@@ -90,7 +112,9 @@ def assert_aggregate_matches(ours, m, kind, **kw):
         # R did / csdid report NA where the SE is zero (universal base, e = -1); we report 0.
         has = merged["se_ref"].notna()
         assert (merged.loc[~has, "se"] == 0).all()
-        np.testing.assert_allclose(merged.loc[has, "se"], merged.loc[has, "se_ref"], atol=ATOL, rtol=RTOL_SE)
+        np.testing.assert_allclose(
+            merged.loc[has, "se"], merged.loc[has, "se_ref"], atol=ATOL, rtol=RTOL_SE
+        )
 
 
 def check_everything(df, kw, **opts):
@@ -115,7 +139,9 @@ def test_simulated_panel_matches_csdid(staggered, control, covs, method):
 @pytest.mark.parametrize("control", ["never", "notyet"])
 @pytest.mark.parametrize(("covs", "method"), METHODS)
 def test_mpdta_matches_csdid(mpdta, control, covs, method):
-    check_everything(mpdta, MPDTA, control=control, covariates=["lpop"] if covs else None, method=method)
+    check_everything(
+        mpdta, MPDTA, control=control, covariates=["lpop"] if covs else None, method=method
+    )
 
 
 @pytest.mark.parametrize("base_period", ["varying", "universal"])
@@ -123,12 +149,18 @@ def test_time_varying_covariate_uses_the_earlier_period_as_r_did(staggered, base
     df, _ = staggered
     rng = np.random.default_rng(4)
     df = df.assign(xt=df["x"] + 0.5 * rng.normal(size=len(df)))
-    ours, _ = check_everything(df, SIM, covariates=["xt"], method="dr", base_period=base_period,
-                               control="notyet")
+    ours, _ = check_everything(
+        df, SIM, covariates=["xt"], method="dr", base_period=base_period, control="notyet"
+    )
     # The covariate really varies, so taking another period would change the estimates.
     first = df[df["year"] == df["year"].min()][["unit", "xt"]].rename(columns={"xt": "x0"})
-    frozen = att_gt(df.merge(first, on="unit"), **SIM, covariates=["x0"], base_period=base_period,
-                    control="notyet")
+    frozen = att_gt(
+        df.merge(first, on="unit"),
+        **SIM,
+        covariates=["x0"],
+        base_period=base_period,
+        control="notyet",
+    )
     assert np.max(np.abs(frozen.table["att"].to_numpy() - ours.table["att"].to_numpy())) > 1e-4
 
 
@@ -148,20 +180,26 @@ def test_anticipation_matches_csdid(mpdta, control):
 @pytest.mark.parametrize("control", ["never", "notyet"])
 @pytest.mark.parametrize("covs", [None, ["lpop"]])
 def test_universal_base_period_matches_csdid(mpdta, control, covs):
-    ours, _ = check_everything(mpdta, MPDTA, control=control, covariates=covs, base_period="universal")
+    ours, _ = check_everything(
+        mpdta, MPDTA, control=control, covariates=covs, base_period="universal"
+    )
     # The reference cell g - 1 is reported as exactly zero.
     ref_cells = ours.table[ours.table["time"] == ours.table["group"] - 1]
     assert len(ref_cells) == 3
     assert (ref_cells["att"] == 0).all() and (ref_cells["se"] == 0).all()
 
 
-@pytest.mark.parametrize(("window", "balance_e"), [((-2, 2), None), ((-np.inf, np.inf), 1),
-                                                    ((-1, np.inf), 0), ((-np.inf, 1), 2)])
+@pytest.mark.parametrize(
+    ("window", "balance_e"),
+    [((-2, 2), None), ((-np.inf, np.inf), 1), ((-1, np.inf), 0), ((-np.inf, 1), 2)],
+)
 def test_event_study_windows_and_balancing_match_csdid(staggered, window, balance_e):
     df, _ = staggered
     ours = att_gt(df, **SIM)
     m = fit_csdid(df, SIM)
-    assert_aggregate_matches(ours, m, "dynamic", min_e=window[0], max_e=window[1], balance_e=balance_e)
+    assert_aggregate_matches(
+        ours, m, "dynamic", min_e=window[0], max_e=window[1], balance_e=balance_e
+    )
     if balance_e is not None:
         assert ours.aggregate("dynamic", balance_e=balance_e).table["event_time"].max() == balance_e
 
@@ -203,9 +241,13 @@ def fit_differences(df, kw, *, control, formula, method="dr", weights=None):
     d = df.assign(ft=df[kw["group"]].replace(0, np.nan)).set_index([kw["unit"], kw["time"]])
     with quiet():
         ref = differences.ATTgt(data=d, cohort_column="ft")
-        ref.fit(formula=formula, est_method=method, weights_column=weights,
-                control_group="never_treated" if control == "never" else "not_yet_treated",
-                progress_bar=False)
+        ref.fit(
+            formula=formula,
+            est_method=method,
+            weights_column=weights,
+            control_group="never_treated" if control == "never" else "not_yet_treated",
+            progress_bar=False,
+        )
         event, simple = ref.aggregate("event"), ref.aggregate("simple")
     event = event.iloc[:, :2].set_axis(["att", "se"], axis=1).reset_index()
     event = event.rename(columns={"relative_period": "event_time"})
@@ -213,17 +255,29 @@ def fit_differences(df, kw, *, control, formula, method="dr", weights=None):
 
 
 # differences names the normalised IPW estimator "std_ipw".
-DIFF_CASES = [("never", None, "dr"), ("notyet", None, "dr"), ("never", "x", "dr"),
-              ("notyet", "x", "dr"), ("never", "x", "reg"), ("never", "x", "std_ipw")]
+DIFF_CASES = [
+    ("never", None, "dr"),
+    ("notyet", None, "dr"),
+    ("never", "x", "dr"),
+    ("notyet", "x", "dr"),
+    ("never", "x", "reg"),
+    ("never", "x", "std_ipw"),
+]
 
 
 @pytest.mark.parametrize(("control", "cov", "method"), DIFF_CASES)
 def test_matches_differences_package(staggered, control, cov, method):
     df, _ = staggered
-    ours = att_gt(df, **SIM, control=control, covariates=[cov] if cov else None,
-                  method={"std_ipw": "ipw"}.get(method, method))
-    event, simple_att, simple_se = fit_differences(df, SIM, control=control, method=method,
-                                                   formula=f"y ~ {cov}" if cov else "y")
+    ours = att_gt(
+        df,
+        **SIM,
+        control=control,
+        covariates=[cov] if cov else None,
+        method={"std_ipw": "ipw"}.get(method, method),
+    )
+    event, simple_att, simple_se = fit_differences(
+        df, SIM, control=control, method=method, formula=f"y ~ {cov}" if cov else "y"
+    )
     dyn = ours.aggregate("dynamic").table.merge(event, on="event_time", suffixes=("", "_ref"))
     assert len(dyn) == len(event) == len(ours.aggregate("dynamic").table)
     np.testing.assert_allclose(dyn["att"], dyn["att_ref"], atol=ATOL)

@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+from did_sim import simulate_staggered
 
 from impact.estimate import att_gt
 from impact.estimate.inference import multiplier_weights
-
-from did_sim import simulate_staggered
 
 
 def test_bootstrap_se_close_to_analytic_and_reproducible(mpdta):
@@ -26,8 +25,9 @@ def test_bootstrap_se_close_to_analytic_and_reproducible(mpdta):
 
 
 def test_uniform_band_without_bootstrap_uses_gaussian_critical_value(mpdta):
-    dyn = att_gt(mpdta, outcome="lemp", unit="countyreal", time="year",
-                 group="first.treat").aggregate("dynamic")
+    dyn = att_gt(
+        mpdta, outcome="lemp", unit="countyreal", time="year", group="first.treat"
+    ).aggregate("dynamic")
     assert 1.96 < dyn.crit < 3.5
 
 
@@ -57,7 +57,9 @@ def test_sampling_weights_give_the_weighted_difference_in_means():
     first = df.drop_duplicates("unit").set_index("unit")
     dy = wide[g0["time"]] - wide[g0["base"]]
     tr, co = first["g"] == g0["group"], first["g"] == 0
-    expected = np.average(dy[tr], weights=first.loc[tr, "pop"]) - np.average(dy[co], weights=first.loc[co, "pop"])
+    expected = np.average(dy[tr], weights=first.loc[tr, "pop"]) - np.average(
+        dy[co], weights=first.loc[co, "pop"]
+    )
     assert g0["att"] == pytest.approx(expected, abs=1e-10)
 
 
@@ -73,15 +75,18 @@ def test_pretrend_test_detects_injected_pretrend():
 
 def test_pretrend_pvalues_are_not_too_small_under_the_null():
     kw = dict(outcome="y", unit="unit", time="year", group="g")
-    pvals = [att_gt(simulate_staggered(n_units=300, seed=s)[0], **kw).pretrend_test().pvalue
-             for s in range(60)]
+    pvals = [
+        att_gt(simulate_staggered(n_units=300, seed=s)[0], **kw).pretrend_test().pvalue
+        for s in range(60)
+    ]
     rejections = np.mean(np.array(pvals) < 0.05)
     assert rejections < 0.15
 
 
 def test_summary_mentions_options_and_pretest(mpdta):
-    res = att_gt(mpdta, outcome="lemp", unit="countyreal", time="year", group="first.treat",
-                 control="notyet")
+    res = att_gt(
+        mpdta, outcome="lemp", unit="countyreal", time="year", group="first.treat", control="notyet"
+    )
     text = res.summary()
     assert "not yet treated" in text and "Pre-trend test" in text and "lemp" in text
     agg = res.aggregate("dynamic")
@@ -91,8 +96,9 @@ def test_summary_mentions_options_and_pretest(mpdta):
 
 
 def test_anticipation_shifts_the_base_period(mpdta):
-    res = att_gt(mpdta, outcome="lemp", unit="countyreal", time="year", group="first.treat",
-                 anticipation=1)
+    res = att_gt(
+        mpdta, outcome="lemp", unit="countyreal", time="year", group="first.treat", anticipation=1
+    )
     cell = res.table.set_index(["group", "time"])
     # Cohort 2006 with one period of anticipation compares with 2004, not 2005.
     assert cell.loc[(2006, 2006), "base"] == 2004
@@ -110,22 +116,53 @@ def test_weight_influence_shortcut_equals_the_r_did_matrix_formula():
     pg = np.array([np.mean(w * (G == g)) for g in groups])
     att = rng.normal(size=6)
     for keepers in (np.arange(6), np.array([1, 3, 5]), np.array([0, 1])):
-        np.testing.assert_allclose(_wif_dot(keepers, pg, w, G, groups, att),
-                                   _wif(keepers, pg, w, G, groups) @ att[keepers], atol=1e-12)
+        np.testing.assert_allclose(
+            _wif_dot(keepers, pg, w, G, groups, att),
+            _wif(keepers, pg, w, G, groups) @ att[keepers],
+            atol=1e-12,
+        )
 
 
 def test_result_keeps_influence_functions_and_options(mpdta):
-    res = att_gt(mpdta, outcome="lemp", unit="countyreal", time="year", group="first.treat",
-                 covariates=["lpop"], method="ipw")
+    res = att_gt(
+        mpdta,
+        outcome="lemp",
+        unit="countyreal",
+        time="year",
+        group="first.treat",
+        covariates=["lpop"],
+        method="ipw",
+    )
     assert res.psi.shape == (500, len(res.table))
     # Influence functions are centred and give the reported standard errors.
     np.testing.assert_allclose(res.psi.mean(axis=0), 0, atol=1e-8)
     np.testing.assert_allclose(np.sqrt((res.psi**2).sum(axis=0)) / 500, res.table["se"], rtol=1e-12)
-    for key in ("control", "method", "covariates", "anticipation", "base_period", "cluster", "alpha",
-                "bootstrap", "bootstrap_weights", "seed", "weights"):
+    for key in (
+        "control",
+        "method",
+        "covariates",
+        "anticipation",
+        "base_period",
+        "cluster",
+        "alpha",
+        "bootstrap",
+        "bootstrap_weights",
+        "seed",
+        "weights",
+    ):
         assert key in res.options
     assert res.options["method"] == "ipw" and res.options["covariates"] == ["lpop"]
-    assert {"group", "time", "att", "se", "ci_low", "ci_high", "post", "n_treated", "n_control"} <= set(res.table)
+    assert {
+        "group",
+        "time",
+        "att",
+        "se",
+        "ci_low",
+        "ci_high",
+        "post",
+        "n_treated",
+        "n_control",
+    } <= set(res.table)
 
 
 def test_clustered_bootstrap_agrees_with_clustered_analytic_se(staggered):
@@ -155,9 +192,20 @@ def test_pretrend_pvalues_are_roughly_uniform_under_parallel_trends():
     from scipy import stats
 
     kw = dict(outcome="y", unit="unit", time="year", group="g")
-    pvals = np.array([att_gt(simulate_staggered(n_units=200, periods=(2010, 2016),
-                                                cohorts={2013: 0.3, 2015: 0.3}, seed=100 + s)[0],
-                             **kw).aggregate("dynamic").pretrend_test().pvalue for s in range(80)])
+    pvals = np.array(
+        [
+            att_gt(
+                simulate_staggered(
+                    n_units=200, periods=(2010, 2016), cohorts={2013: 0.3, 2015: 0.3}, seed=100 + s
+                )[0],
+                **kw,
+            )
+            .aggregate("dynamic")
+            .pretrend_test()
+            .pvalue
+            for s in range(80)
+        ]
+    )
     assert stats.kstest(pvals, "uniform").pvalue > 0.001
     assert 0.3 < np.median(pvals) < 0.7
 
@@ -165,8 +213,14 @@ def test_pretrend_pvalues_are_roughly_uniform_under_parallel_trends():
 def test_event_study_summary_is_pasteable(mpdta):
     res = att_gt(mpdta, outcome="lemp", unit="countyreal", time="year", group="first.treat")
     text = res.summary()
-    for needle in ("Callaway & Sant'Anna", "Units: 500", "Periods: 5", "Cohorts: 2004, 2006, 2007",
-                   "never treated", "analytic"):
+    for needle in (
+        "Callaway & Sant'Anna",
+        "Units: 500",
+        "Periods: 5",
+        "Cohorts: 2004, 2006, 2007",
+        "never treated",
+        "analytic",
+    ):
         assert needle in text
     dyn_text = res.aggregate("dynamic").summary()
     assert "Simultaneous 95% band" in dyn_text and "Pre-trend test" in dyn_text

@@ -3,11 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+from did_sim import simulate_staggered
 
 from impact.errors import InputError
 from impact.estimate import att_gt
-
-from did_sim import simulate_staggered
 
 KW = dict(outcome="y", unit="unit", time="year", group="g")
 
@@ -27,7 +26,9 @@ def test_unbalanced_panel_raises_then_drops_when_allowed(panel):
 
 def test_duplicate_rows(panel):
     dup = pd.concat([panel, panel.iloc[:2]])
-    with pytest.raises(InputError, match=r"2 rows share a \(unit, year\) pair|share a \(unit, year\)"):
+    with pytest.raises(
+        InputError, match=r"2 rows share a \(unit, year\) pair|share a \(unit, year\)"
+    ):
         att_gt(dup, **KW)
 
 
@@ -51,7 +52,10 @@ def test_all_units_treated(panel):
 def test_cells_without_comparison_are_dropped_with_warning(panel):
     # Never-treated units with zero weight leave no comparison group at all.
     zero = panel.assign(pop=np.where(panel["g"] == 0, 0, panel["pop"]))
-    with pytest.warns(UserWarning, match="no comparison unit"), pytest.raises(InputError, match="no group-time"):
+    with (
+        pytest.warns(UserWarning, match="no comparison unit"),
+        pytest.raises(InputError, match="no group-time"),
+    ):
         att_gt(zero, **KW, weights="pop")
     # With not-yet-treated controls, early cells of early cohorts still have comparisons.
     with pytest.warns(UserWarning, match="no comparison unit"):

@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
+from did_sim import simulate_staggered
 
 from impact.estimate import att_gt
-
-from did_sim import simulate_staggered
 
 
 def _twfe_within(df):
@@ -48,7 +47,9 @@ def test_group_time_estimator_covers_truth_and_twfe_is_biased():
         truth = info["truth"]
         res = att_gt(df, outcome="y", unit="unit", time="year", group="g")
         tab = res.table
-        true_cells = np.array([truth[(g, t)] for g, t in zip(tab["group"], tab["time"], strict=True)])
+        true_cells = np.array(
+            [truth[(g, t)] for g, t in zip(tab["group"], tab["time"], strict=True)]
+        )
         inside = (tab["ci_low"] <= true_cells) & (true_cells <= tab["ci_high"])
         covered_cells += int(inside.sum())
         n_cells += len(tab)

@@ -28,8 +28,10 @@ def _wls(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     try:
         return np.linalg.solve(xtw @ x, xtw @ y)
     except np.linalg.LinAlgError as exc:
-        raise InputError("the outcome regression is singular in a group-time cell: a covariate "
-                         "has no variation among the comparison units") from exc
+        raise InputError(
+            "the outcome regression is singular in a group-time cell: a covariate "
+            "has no variation among the comparison units"
+        ) from exc
 
 
 def _logit(x: np.ndarray, d: np.ndarray, w: np.ndarray, max_iter: int = 50) -> np.ndarray:
@@ -45,8 +47,10 @@ def _logit(x: np.ndarray, d: np.ndarray, w: np.ndarray, max_iter: int = 50) -> n
         try:
             step = np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError as exc:
-            raise InputError("the propensity-score model is singular in a group-time cell: "
-                             "remove collinear covariates") from exc
+            raise InputError(
+                "the propensity-score model is singular in a group-time cell: "
+                "remove collinear covariates"
+            ) from exc
         beta = beta + step
         if np.max(np.abs(step)) < 1e-10:
             break

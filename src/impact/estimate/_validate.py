@@ -38,10 +38,13 @@ class PanelArrays:
     dropped_units: int = 0
     x_time_varying: bool = False
 
+
 def require_columns(data: pd.DataFrame, columns: Sequence[str | None]) -> None:
     missing = [c for c in columns if c is not None and c not in data.columns]
     if missing:
-        raise InputError(f"column(s) {missing} not found in the data; columns are {list(data.columns)}")
+        raise InputError(
+            f"column(s) {missing} not found in the data; columns are {list(data.columns)}"
+        )
 
 
 def numeric_periods(values: pd.Series, name: str) -> pd.Series:
@@ -55,7 +58,9 @@ def numeric_periods(values: pd.Series, name: str) -> pd.Series:
             column=name,
         )
     if values.isna().any():
-        raise InputError(f"column {name!r} has {int(values.isna().sum())} missing periods", column=name)
+        raise InputError(
+            f"column {name!r} has {int(values.isna().sum())} missing periods", column=name
+        )
     return values
 
 
@@ -76,13 +81,18 @@ def numeric_groups(values: pd.Series, name: str) -> pd.Series:
     g = pd.to_numeric(values, errors="coerce")
     bad = g.isna() & values.notna()
     if bad.any():
-        raise InputError(f"column {name!r} must hold the first treated period as a number "
-                         f"(0 or missing for never treated), found {_examples(pd.unique(values[bad].astype(str)))}",
-                         column=name)
+        found = _examples(pd.unique(values[bad].astype(str)))
+        raise InputError(
+            f"column {name!r} must hold the first treated period as a number "
+            f"(0 or missing for never treated), found {found}",
+            column=name,
+        )
     return g.fillna(0).astype(float)
 
 
-def _scatter(values: np.ndarray, ucode: np.ndarray, tcode: np.ndarray, n: int, n_t: int) -> np.ndarray:
+def _scatter(
+    values: np.ndarray, ucode: np.ndarray, tcode: np.ndarray, n: int, n_t: int
+) -> np.ndarray:
     """Long values to an (n, T) float matrix, NaN where a unit-period row is absent."""
     out = np.full((n, n_t), np.nan)
     out[ucode, tcode] = values
@@ -135,8 +145,10 @@ def prepare_panel(
         raise InputError("the panel is empty")
     numeric_periods(data[time], time)
     if data[unit].isna().any():
-        raise InputError(f"column {unit!r} has {int(data[unit].isna().sum())} missing unit identifiers",
-                         column=unit)
+        raise InputError(
+            f"column {unit!r} has {int(data[unit].isna().sum())} missing unit identifiers",
+            column=unit,
+        )
     g = numeric_groups(data[group], group).to_numpy(dtype=float)
 
     ucode, units = pd.factorize(data[unit], sort=True)
@@ -151,16 +163,16 @@ def prepare_panel(
         dup_keys = np.flatnonzero(counts > 1)
         ex = "; ".join(f"{_show(units[k // n_t])} in {periods[k % n_t]:g}" for k in dup_keys[:5])
         raise InputError(
-            f"{int(counts[dup_keys].sum())} rows share a ({unit}, {time}) pair; each unit must appear "
-            f"once per period. Examples: {ex}"
+            f"{int(counts[dup_keys].sum())} rows share a ({unit}, {time}) pair; each unit must "
+            f"appear once per period. Examples: {ex}"
         )
 
     switches = _varies_within(_scatter(g, ucode, tcode, n, n_t))
     if switches.any():
         raise InputError(
             f"the first treated period ({group!r}) changes over time for {int(switches.sum())} "
-            f"unit(s), e.g. {_examples(units[switches])}. Staggered DiD assumes treatment, once on, "
-            "stays on (no switching off): give each unit a single first treated period.",
+            f"unit(s), e.g. {_examples(units[switches])}. Staggered DiD assumes treatment, once "
+            "on, stays on (no switching off): give each unit a single first treated period.",
             column=group,
         )
 
@@ -169,7 +181,9 @@ def prepare_panel(
         raise InputError(f"column {outcome!r} must be numeric", column=outcome)
     y = _scatter(y_long, ucode, tcode, n, n_t)
     if np.isnan(y_long).any():
-        logger.info("%d rows with a missing outcome are treated as absent", int(np.isnan(y_long).sum()))
+        logger.info(
+            "%d rows with a missing outcome are treated as absent", int(np.isnan(y_long).sum())
+        )
     complete = ~np.isnan(y).any(axis=1)
     dropped = 0
     if not complete.all():
@@ -188,9 +202,11 @@ def prepare_panel(
         mat = _scatter(values, ucode, tcode, n, n_t)[keep]
         varies = _varies_within(mat)
         if varies.any():
-            raise InputError(f"{what} {name!r} varies over time within {int(varies.sum())} unit(s), "
-                             f"e.g. {_examples(units[keep][varies])}; it must be constant within a unit",
-                             column=name)
+            raise InputError(
+                f"{what} {name!r} varies over time within {int(varies.sum())} unit(s), "
+                f"e.g. {_examples(units[keep][varies])}; it must be constant within a unit",
+                column=name,
+            )
         return mat[:, 0]
 
     gvec = _scatter(g, ucode, tcode, n, n_t)[keep, 0]
@@ -198,8 +214,9 @@ def prepare_panel(
         w_long = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
         w = per_unit(w_long, weights, "weight")
         if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
-            raise InputError(f"weights {weights!r} must be finite, non-negative and not all zero",
-                             column=weights)
+            raise InputError(
+                f"weights {weights!r} must be finite, non-negative and not all zero", column=weights
+            )
         w = w / w.mean()
     else:
         w = np.ones(int(keep.sum()))
@@ -223,15 +240,30 @@ def prepare_panel(
             m = _scatter(v, ucode, tcode, n, n_t)[keep]
             if not np.isfinite(m).all():
                 bad = units[keep][~np.isfinite(m).all(axis=1)]
-                raise InputError(f"covariate {c!r} is missing or not numeric for {len(bad)} unit(s), "
-                                 f"e.g. {_examples(bad)}", column=c)
+                raise InputError(
+                    f"covariate {c!r} is missing or not numeric for {len(bad)} unit(s), "
+                    f"e.g. {_examples(bad)}",
+                    column=c,
+                )
             varying |= bool(_varies_within(m).any())
             mats.append(m.T)  # (T, n)
         x = np.stack([np.ones_like(mats[0]), *mats], axis=2)  # (T, n, 1 + k)
         if varying:
-            logger.info("covariates vary over time: each group-time cell uses their values in the "
-                        "earlier of its two periods, as R did")
+            logger.info(
+                "covariates vary over time: each group-time cell uses their values in the "
+                "earlier of its two periods, as R did"
+            )
 
-    return PanelArrays(units=np.asarray(units)[keep], periods=periods.astype(float), y=y[keep], group=gvec,
-                       weights=w, cluster=np.asarray(codes), n_clusters=int(n_clusters), x=x,
-                       covariate_names=covariates, dropped_units=dropped, x_time_varying=varying)
+    return PanelArrays(
+        units=np.asarray(units)[keep],
+        periods=periods.astype(float),
+        y=y[keep],
+        group=gvec,
+        weights=w,
+        cluster=np.asarray(codes),
+        n_clusters=int(n_clusters),
+        x=x,
+        covariate_names=covariates,
+        dropped_units=dropped,
+        x_time_varying=varying,
+    )

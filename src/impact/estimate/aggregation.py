@@ -31,7 +31,9 @@ __all__ = ["AggregateResult", "aggregate"]
 KINDS = ("simple", "group", "dynamic", "calendar")
 
 
-def _wif(keepers: np.ndarray, pg: np.ndarray, w: np.ndarray, G: np.ndarray, groups: np.ndarray) -> np.ndarray:
+def _wif(
+    keepers: np.ndarray, pg: np.ndarray, w: np.ndarray, G: np.ndarray, groups: np.ndarray
+) -> np.ndarray:
     """Influence function of the estimated aggregation weights (R did's ``wif``), n × k.
 
     Column ``k`` is the influence function of weight ``pg_k / sum(pg)``: the
@@ -47,8 +49,14 @@ def _wif(keepers: np.ndarray, pg: np.ndarray, w: np.ndarray, G: np.ndarray, grou
     return if1 - if2
 
 
-def _wif_dot(keepers: np.ndarray, pg: np.ndarray, w: np.ndarray, G: np.ndarray, groups: np.ndarray,
-             att: np.ndarray) -> np.ndarray:
+def _wif_dot(
+    keepers: np.ndarray,
+    pg: np.ndarray,
+    w: np.ndarray,
+    G: np.ndarray,
+    groups: np.ndarray,
+    att: np.ndarray,
+) -> np.ndarray:
     """``_wif(...) @ att[keepers]`` in O(n): the same vector without the n × k matrix.
 
     With ``ind_ik = w_i 1{G_i = g_k} - p_k`` and ``s = sum_k p_k``::
@@ -132,11 +140,15 @@ def aggregate(
     """
     if kind not in KINDS:
         raise InputError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    if balance_e is not None and (kind != "dynamic" or int(balance_e) != balance_e or balance_e < 0):
+    if balance_e is not None and (
+        kind != "dynamic" or int(balance_e) != balance_e or balance_e < 0
+    ):
         raise InputError("balance_e must be a whole number >= 0 and is only used by kind='dynamic'")
     o = dict(result.options)
     alpha = o["alpha"] if alpha is None else alpha
-    bootstrap = o["bootstrap"] if bootstrap is None else (999 if bootstrap is True else int(bootstrap))
+    bootstrap = (
+        o["bootstrap"] if bootstrap is None else (999 if bootstrap is True else int(bootstrap))
+    )
     bootstrap_weights = bootstrap_weights or o["bootstrap_weights"]
     seed = o["seed"] if seed is None else seed
     tab = result.table
@@ -174,8 +186,9 @@ def aggregate(
         pgg = pg_cohort[np.searchsorted(cohorts, gl)]
         att_g, psi_g = np.array(est_list), np.column_stack(inf_list)
         everything = np.arange(len(gl))
-        overall, overall_inf = _combine(att_g, psi_g, everything, pgg / pgg.sum(),
-                                        _wif_dot(everything, pgg, w, G, gl, att_g))
+        overall, overall_inf = _combine(
+            att_g, psi_g, everything, pgg / pgg.sum(), _wif_dot(everything, pgg, w, G, gl, att_g)
+        )
         key = "group"
     elif kind == "dynamic":
         e_cell = t - group
@@ -188,11 +201,16 @@ def aggregate(
             # balance_e - (last - first period) to balance_e.
             first_t, last_t = float(panel.periods[0]), float(panel.periods[-1])
             eligible = [g for g in cohorts if last_t - g >= balance_e]
-            complete = [g for g in eligible
-                        if set(range(0, int(balance_e) + 1)) <= set(e_cell[sel & (group == g)].astype(int))]
+            complete = [
+                g
+                for g in eligible
+                if set(range(0, int(balance_e) + 1)) <= set(e_cell[sel & (group == g)].astype(int))
+            ]
             if not complete:
-                raise InputError(f"no cohort is observed at every event time from 0 to balance_e="
-                                 f"{balance_e}: reduce balance_e")
+                raise InputError(
+                    f"no cohort is observed at every event time from 0 to balance_e="
+                    f"{balance_e}: reduce balance_e"
+                )
             sel &= np.isin(group, complete)
             eseq = np.unique(e_cell[sel])
             eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - (last_t - first_t))]
@@ -206,8 +224,9 @@ def aggregate(
         post = np.flatnonzero(el >= 0)
         if len(post) == 0:
             raise InputError("no post-treatment event time in the window: widen min_e/max_e")
-        overall, overall_inf = _combine(np.array(est_list), np.column_stack(inf_list), post,
-                                        np.full(len(post), 1 / len(post)))
+        overall, overall_inf = _combine(
+            np.array(est_list), np.column_stack(inf_list), post, np.full(len(post), 1 / len(post))
+        )
         key = "event_time"
     else:  # calendar
         for tt in np.unique(t[t >= group.min()]):
@@ -217,8 +236,12 @@ def aggregate(
             wts = pg[keep] / pg[keep].sum()
             est, inf = _combine(att, psi, keep, wts, _wif_dot(keep, pg, w, G, group, att))
             labels.append(tt), est_list.append(est), inf_list.append(inf)
-        overall, overall_inf = _combine(np.array(est_list), np.column_stack(inf_list),
-                                        np.arange(len(est_list)), np.full(len(est_list), 1 / len(est_list)))
+        overall, overall_inf = _combine(
+            np.array(est_list),
+            np.column_stack(inf_list),
+            np.arange(len(est_list)),
+            np.full(len(est_list), 1 / len(est_list)),
+        )
         key = "time"
 
     if not inf_list:
@@ -232,8 +255,16 @@ def aggregate(
         # One set of draws for the disaggregated effects and the overall one;
         # the simultaneous band covers the disaggregated effects only.
         band = np.r_[np.ones(psi_k.shape[1], dtype=bool), False]
-        bt = multiplier_bootstrap(all_psi, panel.cluster, panel.n_clusters, draws=bootstrap,
-                                  kind=bootstrap_weights, alpha=alpha, seed=seed, band=band)
+        bt = multiplier_bootstrap(
+            all_psi,
+            panel.cluster,
+            panel.n_clusters,
+            draws=bootstrap,
+            kind=bootstrap_weights,
+            alpha=alpha,
+            seed=seed,
+            band=band,
+        )
         se_boot = np.where(np.isfinite(bt.se), bt.se, se_all)
         se_k, overall_se = se_boot[:-1], float(se_boot[-1])
         crit = bt.crit
@@ -257,8 +288,25 @@ def aggregate(
         table["ci_low_uniform"] = table["att"] - crit * table["se"]
         table["ci_high_uniform"] = table["att"] + crit * table["se"]
     table["n_units"] = result.n_units
-    opts = {**o, "kind": kind, "min_e": min_e, "max_e": max_e, "balance_e": balance_e,
-            "bootstrap": bootstrap, "alpha": alpha, "se_type": se_type}
-    return AggregateResult(kind=kind, overall_att=float(overall), overall_se=overall_se, table=table,
-                           options=opts, psi=psi_k, overall_psi=overall_inf, cluster=panel.cluster,
-                           n_clusters=panel.n_clusters, crit=crit)
+    opts = {
+        **o,
+        "kind": kind,
+        "min_e": min_e,
+        "max_e": max_e,
+        "balance_e": balance_e,
+        "bootstrap": bootstrap,
+        "alpha": alpha,
+        "se_type": se_type,
+    }
+    return AggregateResult(
+        kind=kind,
+        overall_att=float(overall),
+        overall_se=overall_se,
+        table=table,
+        options=opts,
+        psi=psi_k,
+        overall_psi=overall_inf,
+        cluster=panel.cluster,
+        n_clusters=panel.n_clusters,
+        crit=crit,
+    )

@@ -55,7 +55,12 @@ from scipy import stats
 
 from impact.errors import InputError
 from impact.estimate import _drdid
-from impact.estimate._validate import numeric_groups, numeric_periods, prepare_panel, require_columns
+from impact.estimate._validate import (
+    numeric_groups,
+    numeric_periods,
+    prepare_panel,
+    require_columns,
+)
 from impact.estimate.inference import analytic_se, multiplier_bootstrap
 from impact.estimate.results import ATTgtResult
 
@@ -64,23 +69,29 @@ __all__ = ["ATTgtResult", "att_gt"]
 logger = logging.getLogger(__name__)
 
 
-def _drop_and_recode_groups(df: pd.DataFrame, group: str, time: str, unit: str,
-                            anticipation: int, control: str) -> tuple[pd.DataFrame, list[float]]:
+def _drop_and_recode_groups(
+    df: pd.DataFrame, group: str, time: str, unit: str, anticipation: int, control: str
+) -> tuple[pd.DataFrame, list[float]]:
     periods = np.sort(df[time].unique())
     g = numeric_groups(df[group], group)
     late = g > periods[-1]
     if late.any():
-        logger.info("%d units first treated after the last period are treated as never treated",
-                    df.loc[late, unit].nunique())
+        logger.info(
+            "%d units first treated after the last period are treated as never treated",
+            df.loc[late, unit].nunique(),
+        )
         g = g.where(~late, 0)
     df = df.assign(**{group: g})
     first = periods[0]
     early = (df[group] > 0) & (df[group] <= first + anticipation)
     if early.any():
         n_early = df.loc[early, unit].nunique()
-        warnings.warn(f"Dropped {n_early} units already treated in the first period "
-                      f"({first:g}{' + anticipation' if anticipation else ''}): they have no "
-                      "pre-treatment period.", stacklevel=3)
+        warnings.warn(
+            f"Dropped {n_early} units already treated in the first period "
+            f"({first:g}{' + anticipation' if anticipation else ''}): they have no "
+            "pre-treatment period.",
+            stacklevel=3,
+        )
         df = df.loc[~early]
     if not (df[group] == 0).any():
         if control == "never":
@@ -89,11 +100,17 @@ def _drop_and_recode_groups(df: pd.DataFrame, group: str, time: str, unit: str,
                 "use control='notyet' (comparison with units not yet treated)"
             )
         last = df[group].max()
-        logger.warning("no never-treated units: using the last cohort (%g) as comparison and "
-                       "dropping periods from %g on", last, last - anticipation)
+        logger.warning(
+            "no never-treated units: using the last cohort (%g) as comparison and "
+            "dropping periods from %g on",
+            last,
+            last - anticipation,
+        )
         df = df[df[time] < last - anticipation]
         if df[time].nunique() < 2:
-            raise InputError("all units are treated and fewer than two periods precede the last cohort")
+            raise InputError(
+                "all units are treated and fewer than two periods precede the last cohort"
+            )
     cohorts = sorted(set(df[group].unique()) - {0})
     if control == "notyet" and not (df[group] == 0).any():
         cohorts = cohorts[:-1]
@@ -218,18 +235,30 @@ def att_gt(
     if not 0 < alpha < 1:
         raise InputError(f"alpha must be between 0 and 1, not {alpha!r}")
     if bootstrap_weights not in ("rademacher", "mammen"):
-        raise InputError(f"bootstrap_weights must be 'rademacher' or 'mammen', not {bootstrap_weights!r}")
+        raise InputError(
+            f"bootstrap_weights must be 'rademacher' or 'mammen', not {bootstrap_weights!r}"
+        )
     if bootstrap is True:
         bootstrap = 999
     if isinstance(bootstrap, float) or int(bootstrap) < 0 or (bootstrap and int(bootstrap) < 2):
-        raise InputError(f"bootstrap must be False, True or a number of draws >= 2, not {bootstrap!r}")
+        raise InputError(
+            f"bootstrap must be False, True or a number of draws >= 2, not {bootstrap!r}"
+        )
 
     require_columns(data, [outcome, unit, time, group, weights, cluster, *(covariates or [])])
     numeric_periods(data[time], time)
     df, cohorts = _drop_and_recode_groups(data, group, time, unit, anticipation, control)
-    panel = prepare_panel(df, outcome=outcome, unit=unit, time=time, group=group,
-                          covariates=covariates, weights=weights, cluster=cluster,
-                          allow_unbalanced=allow_unbalanced)
+    panel = prepare_panel(
+        df,
+        outcome=outcome,
+        unit=unit,
+        time=time,
+        group=group,
+        covariates=covariates,
+        weights=weights,
+        cluster=cluster,
+        allow_unbalanced=allow_unbalanced,
+    )
     periods = panel.periods
     n, n_t = panel.y.shape
     G, w, y, x = panel.group, panel.weights, panel.y, panel.x
@@ -261,8 +290,17 @@ def att_gt(
             b = base_universal if (base_period == "universal" or post) else c - 1
             if b == c:
                 # Universal base period: the reference cell is 0 by construction (as R did).
-                rows.append(dict(group=g, time=t, att=0.0, post=False, n_treated=n_treated,
-                                 n_control=0, base=periods[b]))
+                rows.append(
+                    dict(
+                        group=g,
+                        time=t,
+                        att=0.0,
+                        post=False,
+                        n_treated=n_treated,
+                        n_control=0,
+                        base=periods[b],
+                    )
+                )
                 continue  # its influence function stays zero
             # Not-yet-treated comparisons must be untreated (allowing for
             # anticipation) in both periods of the cell, hence the later one.
@@ -291,22 +329,35 @@ def att_gt(
                 dy = y[sub, c] - y[sub, b]
                 ws = w[sub]
                 # Covariates of the earlier period of the cell, as R did / DRDID.
-                att, inf = estimator(dy, treated[sub].astype(float), x[min(b, c)][sub], ws / ws.mean())
+                att, inf = estimator(
+                    dy, treated[sub].astype(float), x[min(b, c)][sub], ws / ws.mean()
+                )
                 # DRDID scales the influence function to the cell sample; rescale to all n units.
                 col[sub] = (n / sub.sum()) * inf
-            rows.append(dict(group=g, time=t, att=float(att), post=post, n_treated=n_treated,
-                             n_control=int(comp.sum()), base=periods[b]))
+            rows.append(
+                dict(
+                    group=g,
+                    time=t,
+                    att=float(att),
+                    post=post,
+                    n_treated=n_treated,
+                    n_control=int(comp.sum()),
+                    base=periods[b],
+                )
+            )
     if skipped_no_control:
         warnings.warn(
-            f"{len(skipped_no_control)} group-time cell(s) have no comparison unit (or a zero total "
-            f"weight) and were dropped (e.g. group {skipped_no_control[0][0]:g}, period "
+            f"{len(skipped_no_control)} group-time cell(s) have no comparison unit (or a zero "
+            f"total weight) and were dropped (e.g. group {skipped_no_control[0][0]:g}, period "
             f"{skipped_no_control[0][1]:g}).",
             stacklevel=2,
         )
     if not rows:
-        raise InputError("no group-time effect could be estimated: no cohort has both a pre-period "
-                         "and a comparison group")
-    psi = psi_buf[:, :len(rows)]
+        raise InputError(
+            "no group-time effect could be estimated: no cohort has both a pre-period "
+            "and a comparison group"
+        )
+    psi = psi_buf[:, : len(rows)]
     table = pd.DataFrame(rows)
     table["event_time"] = table["time"] - table["group"]
     se = analytic_se(psi, panel.cluster, panel.n_clusters)
@@ -315,8 +366,15 @@ def att_gt(
     se_type = "analytic (influence function)"
     crit = np.nan
     if bootstrap:
-        bt = multiplier_bootstrap(psi, panel.cluster, panel.n_clusters, draws=int(bootstrap),
-                                  kind=bootstrap_weights, alpha=alpha, seed=seed)
+        bt = multiplier_bootstrap(
+            psi,
+            panel.cluster,
+            panel.n_clusters,
+            draws=int(bootstrap),
+            kind=bootstrap_weights,
+            alpha=alpha,
+            seed=seed,
+        )
         se = np.where(np.isfinite(bt.se), bt.se, se)
         crit = bt.crit
         se_type = f"multiplier bootstrap ({int(bootstrap)} {bootstrap_weights} draws)"
@@ -331,10 +389,25 @@ def att_gt(
             table[col] = table[col].astype(int)
     cols = ["group", "time", "att", "se", "ci_low", "ci_high"]
     table = table[cols + [c for c in table.columns if c not in cols]]
-    options = dict(outcome=outcome, unit=unit, time=time, group=group, control=control,
-                   covariates=list(covariates or []), method=method, weights=weights,
-                   anticipation=int(anticipation), base_period=base_period, cluster=cluster,
-                   alpha=alpha, bootstrap=int(bootstrap or 0), bootstrap_weights=bootstrap_weights,
-                   seed=seed, se_type=se_type, cohorts=cohorts, n_units=n,
-                   dropped_units=panel.dropped_units)
+    options = dict(
+        outcome=outcome,
+        unit=unit,
+        time=time,
+        group=group,
+        control=control,
+        covariates=list(covariates or []),
+        method=method,
+        weights=weights,
+        anticipation=int(anticipation),
+        base_period=base_period,
+        cluster=cluster,
+        alpha=alpha,
+        bootstrap=int(bootstrap or 0),
+        bootstrap_weights=bootstrap_weights,
+        seed=seed,
+        se_type=se_type,
+        cohorts=cohorts,
+        n_units=n,
+        dropped_units=panel.dropped_units,
+    )
     return ATTgtResult(table=table, options=options, psi=psi, panel=panel, crit=crit)

@@ -110,7 +110,7 @@ def multiplier_bootstrap(
     for start in range(0, draws, chunk):
         m = min(chunk, draws - start)
         v = multiplier_weights(rng, (m, s.shape[0]), kind)
-        boot[start:start + m] = v @ s / n
+        boot[start : start + m] = v @ s / n
     q75, q25 = np.quantile(boot, [0.75, 0.25], axis=0, method="inverted_cdf")
     se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
     # As R did: estimates with (numerically) zero spread, such as the reference
@@ -126,8 +126,9 @@ def multiplier_bootstrap(
     return BootstrapResult(se=se, crit=crit, draws=draws)
 
 
-def gaussian_uniform_crit(cov: np.ndarray, alpha: float = 0.05, draws: int = 20_000,
-                          seed: int | None = 0) -> float:
+def gaussian_uniform_crit(
+    cov: np.ndarray, alpha: float = 0.05, draws: int = 20_000, seed: int | None = 0
+) -> float:
     """Critical value of a simultaneous band from the estimated covariance.
 
     Used when no bootstrap was asked for: draws from N(0, R), R the correlation

@@ -80,10 +80,15 @@ class ATTgtResult:
         Reference cells fixed at zero (universal base period) are excluded.
         """
         tab = self.table
-        pre = (~tab["post"].to_numpy(dtype=bool)) & (tab["se"].to_numpy() > 0) & np.isfinite(tab["att"].to_numpy())
+        pre = (
+            (~tab["post"].to_numpy(dtype=bool))
+            & (tab["se"].to_numpy() > 0)
+            & np.isfinite(tab["att"].to_numpy())
+        )
         cov = self.vcov()[np.ix_(pre, pre)]
-        return wald_test(tab.loc[pre, "att"].to_numpy(), cov,
-                         "Pre-trend test (all pre-treatment ATT(g,t) = 0)")
+        return wald_test(
+            tab.loc[pre, "att"].to_numpy(), cov, "Pre-trend test (all pre-treatment ATT(g,t) = 0)"
+        )
 
     def aggregate(
         self,
@@ -98,15 +103,21 @@ class ATTgtResult:
     def summary(self, digits: int = 4) -> str:
         """Plain-text report (options, cell table, pre-trend test), ready to paste."""
         o = self.options
+        control = "never treated" if o["control"] == "never" else "not yet treated"
+        method = (
+            _METHOD_NAMES[o["method"]]
+            if o["covariates"]
+            else "difference in mean changes (no covariates)"
+        )
         head = [
             "Group-time average treatment effects ATT(g,t) — Callaway & Sant'Anna (2021)",
             f"Outcome: {o['outcome']}   Units: {self.n_units}   Periods: {self.n_periods} "
             f"({self.panel.periods[0]:g}–{self.panel.periods[-1]:g})   "
             f"Cohorts: {', '.join(f'{g:g}' for g in o['cohorts'])}",
-            f"Comparison group: {'never treated' if o['control'] == 'never' else 'not yet treated'}   "
-            f"Method: {_METHOD_NAMES[o['method']] if o['covariates'] else 'difference in mean changes (no covariates)'}",
-            f"Covariates: {', '.join(o['covariates']) or 'none'}   Base period: {o['base_period']}   "
-            f"Anticipation: {o['anticipation']}   Weights: {o['weights'] or 'none'}",
+            f"Comparison group: {control}   Method: {method}",
+            f"Covariates: {', '.join(o['covariates']) or 'none'}   "
+            f"Base period: {o['base_period']}   Anticipation: {o['anticipation']}   "
+            f"Weights: {o['weights'] or 'none'}",
             f"Standard errors: {o['se_type']}, clustered by {o['cluster'] or o['unit']}",
         ]
         cols = ["group", "time", "att", "se", "ci_low", "ci_high"]
@@ -183,8 +194,11 @@ class AggregateResult:
         if self.kind != "dynamic":
             raise InputError("pretrend_test() needs the dynamic (event-study) aggregation")
         pre = (self.table["event_time"].to_numpy() < 0) & (self.table["se"].to_numpy() > 0)
-        return wald_test(self.table.loc[pre, "att"].to_numpy(), self.vcov()[np.ix_(pre, pre)],
-                         "Pre-trend test (all pre-treatment event-time effects = 0)")
+        return wald_test(
+            self.table.loc[pre, "att"].to_numpy(),
+            self.vcov()[np.ix_(pre, pre)],
+            "Pre-trend test (all pre-treatment event-time effects = 0)",
+        )
 
     def summary(self, digits: int = 4) -> str:
         """Plain-text report of the aggregation, ready to paste."""
@@ -203,8 +217,11 @@ class AggregateResult:
         if self.kind != "simple":
             lines += ["", _fmt_table(self.table, digits)]
         if self.kind == "dynamic":
-            lines += [f"Simultaneous {100 * (1 - o['alpha']):.0f}% band: critical value {self.crit:.3f}",
-                      "", str(self.pretrend_test())]
+            lines += [
+                f"Simultaneous {100 * (1 - o['alpha']):.0f}% band: critical value {self.crit:.3f}",
+                "",
+                str(self.pretrend_test()),
+            ]
         return "\n".join(lines)
 
     def __str__(self) -> str:
