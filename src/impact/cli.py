@@ -6,7 +6,8 @@ CLI does can also be done from a notebook. Run ``impact --help`` for the list.
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
@@ -76,6 +77,112 @@ def fetch_command(
         raise typer.Exit(1) from exc
     typer.echo(str(path))
 
+
+
+# --- demonstration data and panel -----------------------------------------------------------
+
+
+@app.command("demo")
+def demo_command(
+    seed: Annotated[int, typer.Option(help="Seed of every random draw (same seed, same files).")] = 2014,
+    scale: Annotated[float, typer.Option(help="Share of the national volumes to draw (1.0: ~6.9 M firms).")] = 1.0,
+    out: Annotated[Optional[Path], typer.Option(help="Folder for the files (default data/processed/demo/...).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Regenerate even if the files exist.")] = False,
+) -> None:
+    """Generate the offline DEMONSTRATION data: a SIRENE-shaped stock for every real commune,
+    URSSAF employment and INSEE unemployment files, with a known injected effect of PTCE
+    labelling on TPE creation. Not real data: every output says "Données de démonstration"."""
+    from impact.demo import DEMO_EFFECT, generate
+
+    files = generate(out, seed=seed, scale=scale, force=force)
+    typer.echo(f"Demonstration files in {files.folder}")
+    typer.echo(f"Injected effect on TPE creations in PTCE départements: {DEMO_EFFECT}")
+
+
+@app.command("build")
+def build_command(
+    source: Annotated[str, typer.Option(help="'demo' (offline) or 'real' (files in --real-dir).")] = "demo",
+    level: Annotated[str, typer.Option(help="commune, epci, departement or region.")] = "departement",
+    freq: Annotated[str, typer.Option(help="Panel frequency (year).")] = "year",
+    real_dir: Annotated[Optional[Path], typer.Option(help="Folder with the real files (default data/real).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder (default data/processed).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the demonstration data.")] = 2014,
+) -> None:
+    """Build the long table and the estimation panel from the available sources and write them
+    as Parquet (data/processed/long.parquet, panel_<level>_year.parquet). Says which sources were
+    used; stops with a clear message when none is available."""
+    from impact.demo import default_folder
+    from impact.errors import ImpactError
+    from impact.panel import build_long, build_panel, write_outputs
+
+    try:
+        long = build_long(source if source in ("demo", "real") else source, seed=seed, real_dir=real_dir)
+        panel = build_panel(long, level=level, freq=freq,
+                            demo_folder=default_folder(seed, 1.0) if source == "demo" else None)
+    except ImpactError as exc:
+        typer.echo(f"impact build: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    paths = write_outputs(long, panel, out)
+    typer.echo(f"Sources used: {', '.join(long.attrs.get('sources', []))}"
+               + (" (demonstration data)" if source == "demo" else ""))
+    typer.echo(f"Long table: {len(long):,} rows -> {paths['long']}")
+    typer.echo(f"Panel: {panel['territory_code'].nunique()} territories x {panel['year'].nunique()} years "
+               f"-> {paths['panel']}")
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+@app.command("report", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def report_command(
+    ctx: typer.Context,
+    notebooks: Annotated[Optional[list[Path]], typer.Argument(help="Notebooks to run (default: notebooks/0*.ipynb).")] = None,
+    grid: Annotated[Optional[Path], typer.Option(help="YAML or TOML grid file (keys: parameters, runs, notebooks).")] = None,
+    jobs: Annotated[int, typer.Option(help="Runs in parallel local processes.")] = 1,
+    scheduler: Annotated[Optional[str], typer.Option(help="Address of an existing Dask scheduler, e.g. tcp://host:8786.")] = None,
+    output_dir: Annotated[Path, typer.Option(help="Where run folders and index.html go.")] = Path("reports"),
+    force: Annotated[bool, typer.Option("--force", help="Redo runs whose notebook, parameters and inputs are unchanged.")] = False,
+    kernel: Annotated[str, typer.Option(help="Jupyter kernel name.")] = "python3",
+) -> None:
+    """Run the notebooks with papermill and write an HTML report.
+
+    Parameters as with papermill: -p NAME VALUE (repeat a name to make a grid, e.g.
+    -p level departement -p level region). Each run gets a folder reports/<run>/ with the executed
+    notebook, report.html (no code), the figures as PNG, the interactive map and provenance.json.
+    Open reports/index.html to see every run. Exits non-zero if any run failed.
+    """
+    from impact.config import project_root
+    from impact.errors import ImpactError
+    from impact.reports.grid import from_options, load_grid
+    from impact.reports.runner import run_reports
+
+    extra = list(ctx.args)
+    pairs = []
+    while extra:
+        tok = extra.pop(0)
+        if tok in ("-p", "--parameters") and len(extra) >= 2:
+            pairs.append((extra.pop(0), extra.pop(0)))
+        else:
+            typer.echo(f"impact report: unexpected argument {tok!r} (parameters are given as -p NAME VALUE)", err=True)
+            raise typer.Exit(2)
+    try:
+        sets, grid_nbs = load_grid(grid) if grid else ([{}], [])
+        if pairs:
+            from impact.reports.grid import expand_grid
+
+            cli_sets = from_options(pairs)
+            sets = [{**s, **c} for s in sets for c in cli_sets] if sets != [{}] else cli_sets
+        nbs = list(notebooks or []) or [Path(p) for p in grid_nbs] or sorted((project_root() / "notebooks").glob("0*.ipynb"))
+        results = run_reports(nbs, sets, output_dir=output_dir, jobs=jobs, scheduler=scheduler, force=force,
+                              kernel_name=kernel)
+    except ImpactError as exc:
+        typer.echo(f"impact report: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    for r in results:
+        typer.echo(f"{r.status:>8}  {r.duration:6.1f} s  {r.run_id}" + (f"  {r.error}" if r.error else ""))
+    typer.echo(f"Report index: {(output_dir / 'index.html').resolve()}")
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover
