@@ -164,3 +164,10 @@ def test_cohort_without_comparison_when_its_controls_have_zero_weight():
     res = att_gt(df, **KW, control="notyet")
     assert set(res.table["group"]) == {2013}
     assert res.table["time"].max() == 2014
+
+
+def test_covariates_separating_treated_from_controls_warn(panel):
+    # A covariate that (almost) perfectly predicts treatment: no overlap.
+    sep = panel.assign(x=(panel["g"] > 0) * 10.0 + 0.01 * panel["unit"] % 7)
+    with pytest.warns(RuntimeWarning, match="did not converge"):
+        att_gt(sep, **KW, covariates=["x"], method="ipw")

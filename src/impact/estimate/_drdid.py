@@ -16,7 +16,10 @@ scaled as in DRDID (its mean square over ``n`` is the variance).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+from scipy import special
 
 from impact.errors import InputError
 
@@ -35,13 +38,19 @@ def _wls(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def _logit(x: np.ndarray, d: np.ndarray, w: np.ndarray, max_iter: int = 50) -> np.ndarray:
-    """Weighted logistic regression by Newton–Raphson (IRLS), as R's glm."""
+    """Weighted logistic regression by Newton–Raphson (IRLS), as R's glm; fitted scores.
+
+    Warns when it does not converge, which in practice means (quasi-)perfect
+    separation of the cohort from its comparison units by the covariates: the
+    scores are then close to 0 or 1, comparison units with a score above 0.995
+    are trimmed as in DRDID, and estimates rest on few units.
+    """
     beta = np.zeros(x.shape[1])
     p_bar = np.clip(np.average(d, weights=w), 1e-6, 1 - 1e-6)
     beta[0] = np.log(p_bar / (1 - p_bar))
+    converged = False
     for _ in range(max_iter):
-        eta = x @ beta
-        p = 1.0 / (1.0 + np.exp(-eta))
+        p = special.expit(x @ beta)
         grad = x.T @ (w * (d - p))
         hess = (x.T * (w * p * (1 - p))) @ x
         try:
@@ -52,9 +61,19 @@ def _logit(x: np.ndarray, d: np.ndarray, w: np.ndarray, max_iter: int = 50) -> n
                 "remove collinear covariates"
             ) from exc
         beta = beta + step
-        if np.max(np.abs(step)) < 1e-10:
+        # Newton converges quadratically: iterate to machine precision so that
+        # results agree with R's glm to many digits.
+        if np.max(np.abs(step)) < 1e-10 * (1 + np.max(np.abs(beta))):
+            converged = True
             break
-    return 1.0 / (1.0 + np.exp(-(x @ beta)))
+    if not converged:
+        warnings.warn(
+            "the propensity-score logit did not converge in a group-time cell (the covariates "
+            "nearly separate the cohort from its comparison units); check overlap",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+    return special.expit(x @ beta)
 
 
 def _ps_parts(x, d, w):

@@ -409,5 +409,6 @@ def att_gt(
         cohorts=cohorts,
         n_units=n,
         dropped_units=panel.dropped_units,
+        allow_unbalanced=allow_unbalanced,
     )
     return ATTgtResult(table=table, options=options, psi=psi, panel=panel, crit=crit)
