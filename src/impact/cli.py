@@ -136,7 +136,6 @@ def build_command(
 @app.command("report", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def report_command(
     ctx: typer.Context,
-    notebooks: Annotated[Optional[list[Path]], typer.Argument(help="Notebooks to run (default: notebooks/0*.ipynb).")] = None,
     grid: Annotated[Optional[Path], typer.Option(help="YAML or TOML grid file (keys: parameters, runs, notebooks).")] = None,
     jobs: Annotated[int, typer.Option(help="Runs in parallel local processes.")] = 1,
     scheduler: Annotated[Optional[str], typer.Option(help="Address of an existing Dask scheduler, e.g. tcp://host:8786.")] = None,
@@ -146,7 +145,8 @@ def report_command(
 ) -> None:
     """Run the notebooks with papermill and write an HTML report.
 
-    Parameters as with papermill: -p NAME VALUE (repeat a name to make a grid, e.g.
+    Usage: impact report [NOTEBOOK ...] [-p NAME VALUE ...] [options]. Without NOTEBOOK, runs
+    notebooks/0*.ipynb. Parameters as with papermill: -p NAME VALUE (repeat a name to make a grid, e.g.
     -p level departement -p level region). Each run gets a folder reports/<run>/ with the executed
     notebook, report.html (no code), the figures as PNG, the interactive map and provenance.json.
     Open reports/index.html to see every run. Exits non-zero if any run failed.
@@ -157,14 +157,19 @@ def report_command(
     from impact.reports.runner import run_reports
 
     extra = list(ctx.args)
-    pairs = []
+    pairs, notebooks = [], []
     while extra:
         tok = extra.pop(0)
-        if tok in ("-p", "--parameters") and len(extra) >= 2:
+        if tok in ("-p", "--parameters"):
+            if len(extra) < 2:
+                typer.echo("impact report: -p needs a NAME and a VALUE, e.g. -p level region", err=True)
+                raise typer.Exit(2)
             pairs.append((extra.pop(0), extra.pop(0)))
-        else:
-            typer.echo(f"impact report: unexpected argument {tok!r} (parameters are given as -p NAME VALUE)", err=True)
+        elif tok.startswith("-"):
+            typer.echo(f"impact report: unknown option {tok!r}; see impact report --help", err=True)
             raise typer.Exit(2)
+        else:
+            notebooks.append(Path(tok))
     try:
         sets, grid_nbs = load_grid(grid) if grid else ([{}], [])
         if pairs:
