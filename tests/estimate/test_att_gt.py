@@ -25,10 +25,15 @@ def test_bootstrap_se_close_to_analytic_and_reproducible(mpdta):
 
 
 def test_uniform_band_without_bootstrap_uses_gaussian_critical_value(mpdta):
-    dyn = att_gt(
-        mpdta, outcome="lemp", unit="countyreal", time="year", group="first.treat"
-    ).aggregate("dynamic")
+    res = att_gt(mpdta, outcome="lemp", unit="countyreal", time="year", group="first.treat")
+    dyn = res.aggregate("dynamic")
     assert 1.96 < dyn.crit < 3.5
+    # Close to the bootstrap critical value (same correlation structure).
+    boot = res.aggregate("dynamic", bootstrap=999, seed=5)
+    assert abs(dyn.crit - boot.crit) < 0.25
+    bare = res.aggregate("dynamic", uniform_band=False)
+    assert "ci_low_uniform" not in bare.table and np.isnan(bare.crit)
+    assert "Simultaneous" not in bare.summary()
 
 
 @pytest.mark.parametrize("kind", ["rademacher", "mammen"])
@@ -200,7 +205,7 @@ def test_pretrend_pvalues_are_roughly_uniform_under_parallel_trends():
                 )[0],
                 **kw,
             )
-            .aggregate("dynamic")
+            .aggregate("dynamic", uniform_band=False)
             .pretrend_test()
             .pvalue
             for s in range(80)

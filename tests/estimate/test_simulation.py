@@ -59,7 +59,7 @@ def test_group_time_estimator_covers_truth_and_twfe_is_biased():
         covered_simple += lo <= target <= hi
         cs_err.append(simple.overall_att - target)
         twfe_err.append(_twfe_within(df) - target)
-        dyn = res.aggregate("dynamic").table
+        dyn = res.aggregate("dynamic", uniform_band=False).table
         true_e = _true_event_effects(truth)
         te = dyn["event_time"].map(true_e).to_numpy()
         covered_e += int(((dyn["ci_low"] <= te) & (te <= dyn["ci_high"])).sum())

@@ -96,6 +96,7 @@ def aggregate(
     bootstrap_weights: str | None = None,
     alpha: float | None = None,
     seed: int | None = None,
+    uniform_band: bool = True,
 ) -> AggregateResult:
     """Aggregate an :class:`~impact.estimate.did.ATTgtResult`.
 
@@ -123,6 +124,10 @@ def aggregate(
         run a bootstrap for it).
     bootstrap_weights, alpha, seed
         Override the options of ``result``.
+    uniform_band
+        ``dynamic`` only: add the simultaneous band (``ci_low_uniform``,
+        ``ci_high_uniform``, ``crit``). Without a bootstrap its critical value
+        needs 20,000 Gaussian draws; pass ``False`` to skip them in loops.
 
     Returns
     -------
@@ -281,7 +286,7 @@ def aggregate(
             table[key] = table[key].astype(int)
     table["ci_low"] = table["att"] - z * table["se"]
     table["ci_high"] = table["att"] + z * table["se"]
-    if kind == "dynamic":
+    if kind == "dynamic" and uniform_band:
         if not bootstrap:
             cov = covariance(psi_k, panel.cluster, panel.n_clusters)
             crit = gaussian_uniform_crit(cov, alpha, seed=0 if seed is None else seed)
@@ -294,6 +299,7 @@ def aggregate(
         "min_e": min_e,
         "max_e": max_e,
         "balance_e": balance_e,
+        "uniform_band": uniform_band,
         "bootstrap": bootstrap,
         "alpha": alpha,
         "se_type": se_type,

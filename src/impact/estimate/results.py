@@ -217,11 +217,10 @@ class AggregateResult:
         if self.kind != "simple":
             lines += ["", _fmt_table(self.table, digits)]
         if self.kind == "dynamic":
-            lines += [
-                f"Simultaneous {100 * (1 - o['alpha']):.0f}% band: critical value {self.crit:.3f}",
-                "",
-                str(self.pretrend_test()),
-            ]
+            if np.isfinite(self.crit):
+                level = f"{100 * (1 - o['alpha']):.0f}%"
+                lines.append(f"Simultaneous {level} band: critical value {self.crit:.3f}")
+            lines += ["", str(self.pretrend_test())]
         return "\n".join(lines)
 
     def __str__(self) -> str:
