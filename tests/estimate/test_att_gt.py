@@ -1,5 +1,7 @@
 """Behaviour of att_gt: bootstrap, bands, clustering, weights, pre-trend tests, summary."""
 
+import warnings
+
 import numpy as np
 import pytest
 from did_sim import simulate_staggered
@@ -230,3 +232,30 @@ def test_event_study_summary_is_pasteable(mpdta):
     dyn_text = res.aggregate("dynamic").summary()
     assert "Simultaneous 95% band" in dyn_text and "Pre-trend test" in dyn_text
     assert str(res.aggregate("simple")).startswith("Aggregated treatment effects (simple)")
+
+
+def test_clustered_se_of_a_cell_equals_cr0_ols_from_pyfixest(staggered):
+    """Without covariates a cell is the OLS slope of the outcome change on the
+    cohort dummy; our clustered SE is its CR0 cluster-robust SE."""
+    pf = pytest.importorskip("pyfixest")
+    df, _ = staggered
+    res = att_gt(
+        df, outcome="y", unit="unit", time="year", group="g", cluster="region", weights="pop"
+    )
+    cell = res.table.set_index(["group", "time"]).loc[(2015, 2017)]
+    wide = df.pivot(index="unit", columns="year", values="y")
+    first = df.drop_duplicates("unit").set_index("unit")
+    sub = first[first["g"].isin([0, 2015])].assign(
+        dy=(wide[2017] - wide[int(cell["base"])]), d=lambda f: (f["g"] == 2015).astype(float)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyfixest's own pandas deprecation warnings
+        fit = pf.feols(
+            "dy ~ d",
+            data=sub.reset_index(),
+            weights="pop",
+            vcov={"CRV1": "region"},
+            ssc=pf.ssc(k_adj=False, G_adj=False),
+        )
+    assert cell["att"] == pytest.approx(fit.coef()["d"], abs=1e-10)
+    assert cell["se"] == pytest.approx(fit.se()["d"], rel=1e-8)
