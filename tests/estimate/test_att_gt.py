@@ -103,9 +103,15 @@ def test_summary_mentions_options_and_pretest(mpdta):
 
 
 def test_anticipation_shifts_the_base_period(mpdta):
-    res = att_gt(
-        mpdta, outcome="lemp", unit="countyreal", time="year", group="first.treat", anticipation=1
-    )
+    with pytest.warns(UserWarning, match="Dropped 20 units already treated"):
+        res = att_gt(
+            mpdta,
+            outcome="lemp",
+            unit="countyreal",
+            time="year",
+            group="first.treat",
+            anticipation=1,
+        )
     cell = res.table.set_index(["group", "time"])
     # Cohort 2006 with one period of anticipation compares with 2004, not 2005.
     assert cell.loc[(2006, 2006), "base"] == 2004
