@@ -171,3 +171,20 @@ def test_covariates_separating_treated_from_controls_warn(panel):
     sep = panel.assign(x=(panel["g"] > 0) * 10.0 + 0.01 * panel["unit"] % 7)
     with pytest.warns(RuntimeWarning, match="did not converge"):
         att_gt(sep, **KW, covariates=["x"], method="ipw")
+
+
+def test_small_groups_warn_and_a_tiny_never_treated_group_is_refused(panel):
+    never = panel.loc[panel["g"] == 0, "unit"].unique()
+    tiny_never = panel[(panel["g"] > 0) | panel["unit"].isin(never[:3])]
+    with pytest.warns(UserWarning, match="fewer than 5 units.*never treated"):
+        with pytest.raises(InputError, match="never-treated group has only 3 unit"):
+            att_gt(tiny_never, **KW)
+    # With not-yet-treated comparisons it is only a warning.
+    with pytest.warns(UserWarning, match="fewer than 5 units"):
+        res = att_gt(tiny_never, **KW, control="notyet")
+    assert len(res.table) > 0
+    # One covariate raises the requirement to 6 units per group.
+    treated = panel.loc[panel["g"] == 2013, "unit"].unique()
+    small_cohort = panel[(panel["g"] != 2013) | panel["unit"].isin(treated[:5])]
+    with pytest.warns(UserWarning, match="fewer than 6 units .*: 2013"):
+        att_gt(small_cohort, **KW, covariates=["x"])

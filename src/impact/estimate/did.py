@@ -119,6 +119,25 @@ def _drop_and_recode_groups(
     return df, [float(c) for c in cohorts]
 
 
+def _check_group_sizes(G: np.ndarray, n_covariates: int, control: str) -> None:
+    """Warn about tiny cohorts, and refuse a tiny never-treated group, as R ``did`` does."""
+    values, counts = np.unique(G, return_counts=True)
+    required = n_covariates + 5
+    small = values[counts < required]
+    if len(small):
+        warnings.warn(
+            f"some groups have fewer than {required} units (number of covariates + 5): "
+            f"{', '.join('never treated' if g == 0 else f'{g:g}' for g in small)}. Their "
+            "estimates and standard errors are unreliable.",
+            stacklevel=3,
+        )
+        if 0 in small and control == "never":
+            raise InputError(
+                f"the never-treated group has only {int(counts[values == 0][0])} unit(s): "
+                "too few to serve as comparison; use control='notyet'"
+            )
+
+
 def att_gt(
     data: pd.DataFrame,
     *,
@@ -266,6 +285,7 @@ def att_gt(
 
     # Cohorts can vanish when unbalanced units are dropped.
     cohorts = [g for g in cohorts if (G == g).any()]
+    _check_group_sizes(G, len(covariates or []), control)
     rows: list[dict] = []
     # Influence functions are written column by column into one Fortran-ordered
     # block (each column contiguous), sized for the largest possible number of cells.
