@@ -84,50 +84,93 @@ def fetch_command(
 
 @app.command("demo")
 def demo_command(
-    seed: Annotated[int, typer.Option(help="Seed of every random draw (same seed, same files).")] = 2014,
-    scale: Annotated[float, typer.Option(help="Share of the national volumes to draw (1.0: ~6.9 M firms).")] = 1.0,
-    out: Annotated[Optional[Path], typer.Option(help="Folder for the files (default data/processed/demo/...).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Regenerate even if the files exist.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of every random draw: the same seed gives the same files.")] = 2014,
+    scale: Annotated[float, typer.Option(help="Share of the national creation volumes to draw: 1.0 = realistic "
+                                              "volumes (~7 M firms, ~10 s); 0.1 = a tenth (counts and rates "
+                                              "are then a tenth of the real ones).")] = 1.0,
+    out: Annotated[Optional[Path], typer.Option(help="Folder for the files (default: "
+                                                     "data/processed/demo/seed<seed>-scale<scale>).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Regenerate even if the files already exist.")] = False,
 ) -> None:
-    """Generate the offline DEMONSTRATION data: a SIRENE-shaped stock for every real commune,
-    URSSAF employment and INSEE unemployment files, with a known injected effect of PTCE
-    labelling on TPE creation. Not real data: every output says "Données de démonstration"."""
-    from impact.demo import DEMO_EFFECT, generate
+    """Generate the offline DEMONSTRATION data (not real data).
 
-    files = generate(out, seed=seed, scale=scale, force=force)
-    typer.echo(f"Demonstration files in {files.folder}")
-    typer.echo(f"Injected effect on TPE creations in PTCE départements: {DEMO_EFFECT}")
+    Writes, for every real commune, a SIRENE stock in INSEE's official layout
+    (StockUniteLegale and StockEtablissement as Parquet), an URSSAF-shaped CSV of
+    salaried jobs and an INSEE-shaped unemployment workbook, with a known injected
+    effect: TPE creations per inhabitant +8 % in the label year of the départements
+    hosting a PTCE, rising to +15 % three years later. 'impact build' then reads
+    them through the same readers as the real files. Everything made from them is
+    labelled "Données de démonstration".
+    """
+    from impact.demo import DEMO_EFFECT, generate
+    from impact.errors import ImpactError
+
+    try:
+        files = generate(out, seed=seed, scale=scale, force=force)
+    except ImpactError as exc:
+        typer.echo(f"impact demo: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    m = files.read_manifest()
+    typer.echo(f"Demonstration data (not real) in {files.folder}")
+    for p in files:
+        typer.echo(f"  {p.name}")
+    typer.echo(f"{m['legal_units']:,} legal units, scale {scale:g}; PTCE from the {m['treated_from']}; "
+               f"{len(m['treated_departements'])} treated départements")
+    typer.echo(f"Injected effect: {DEMO_EFFECT['description']}")
 
 
 @app.command("build")
 def build_command(
-    source: Annotated[str, typer.Option(help="'demo' (offline) or 'real' (files in --real-dir).")] = "demo",
-    level: Annotated[str, typer.Option(help="commune, epci, departement or region.")] = "departement",
-    freq: Annotated[str, typer.Option(help="Panel frequency (year).")] = "year",
-    real_dir: Annotated[Optional[Path], typer.Option(help="Folder with the real files (default data/real).")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Output folder (default data/processed).")] = None,
+    source: Annotated[str, typer.Option(help="'demo' (offline demonstration data, generated if needed) or "
+                                             "'real' (downloaded files).")] = "demo",
+    level: Annotated[str, typer.Option(help="Territory level of the panel: commune, epci, departement or region.")] = "departement",
+    freq: Annotated[str, typer.Option(help="Panel frequency: year, quarter or month (quarter/month read "
+                                           "SIRENE by month: slower).")] = "year",
+    raw_dir: Annotated[Optional[Path], typer.Option("--raw-dir", help="Folder holding the input files. real: "
+                                                    "StockUniteLegale*/StockEtablissement* (.parquet or .zip), "
+                                                    "*urssaf*.csv, *chomage*.xlsx (default: data/real, data/raw and "
+                                                    "the 'impact fetch' cache). demo: a folder made by "
+                                                    "'impact demo --out'.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder (default: data/processed).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the demonstration data.")] = 2014,
+    scale: Annotated[float, typer.Option(help="Scale of the demonstration data (see 'impact demo --help').")] = 1.0,
 ) -> None:
-    """Build the long table and the estimation panel from the available sources and write them
-    as Parquet (data/processed/long.parquet, panel_<level>_year.parquet). Says which sources were
-    used; stops with a clear message when none is available."""
-    from impact.demo import default_folder
+    """Build the long table and the estimation panel, and write them as Parquet.
+
+    Reads every available source, says which were used, and writes
+    <out>/long.parquet (one row per territory x period x indicator) and
+    <out>/panel_<level>_<freq>.parquet (one row per territory x period: creations as
+    counts and per 10,000 inhabitants, PTCE treatment, spending, covariates; see
+    docs/data_dictionary.md). Both files are written together or not at all. Exits
+    with status 2 and a message listing what was looked for when no source is found.
+    """
+    import time
+
     from impact.errors import ImpactError
     from impact.panel import build_long, build_panel, write_outputs
 
+    if source not in ("demo", "real"):
+        typer.echo(f"impact build: --source must be 'demo' or 'real', not {source!r}", err=True)
+        raise typer.Exit(2)
+    t0 = time.perf_counter()
     try:
-        long = build_long(source if source in ("demo", "real") else source, seed=seed, real_dir=real_dir)
-        panel = build_panel(long, level=level, freq=freq,
-                            demo_folder=default_folder(seed, 1.0) if source == "demo" else None)
+        long = build_long(source, seed=seed, scale=scale, raw_dir=raw_dir,
+                          freq="year" if freq == "year" else "month")
+        panel = build_panel(long, level=level, freq=freq)
+        paths = write_outputs(long, panel, out)
     except ImpactError as exc:
         typer.echo(f"impact build: {exc}", err=True)
         raise typer.Exit(2) from exc
-    paths = write_outputs(long, panel, out)
-    typer.echo(f"Sources used: {', '.join(long.attrs.get('sources', []))}"
-               + (" (demonstration data)" if source == "demo" else ""))
+    label = " (DEMONSTRATION data, not real)" if long.attrs.get("demo") else ""
+    typer.echo(f"Sources used: {', '.join(long.attrs.get('sources', []))}{label}")
+    for f in long.attrs.get("files", []):
+        typer.echo(f"  {f}")
     typer.echo(f"Long table: {len(long):,} rows -> {paths['long']}")
-    typer.echo(f"Panel: {panel['territory_code'].nunique()} territories x {panel['year'].nunique()} years "
-               f"-> {paths['panel']}")
+    typer.echo(f"Panel: {panel['territory_code'].nunique():,} territories x {panel['period'].nunique()} "
+               f"periods ({panel['period'].iloc[0]}-{panel['period'].iloc[-1]}) -> {paths['panel']}")
+    if panel.attrs.get("dropped"):
+        typer.echo(f"Left out (no population): {', '.join(panel.attrs['dropped'][:10])}")
+    typer.echo(f"Done in {time.perf_counter() - t0:.1f} s")
 
 
 # --- reports ---------------------------------------------------------------------------------
