@@ -173,16 +173,16 @@ def test_covariates_separating_treated_from_controls_warn(panel):
         att_gt(sep, **KW, covariates=["x"], method="ipw")
 
 
-def test_small_groups_warn_and_a_tiny_never_treated_group_is_refused(panel):
+def test_small_groups_warn(panel):
     never = panel.loc[panel["g"] == 0, "unit"].unique()
     tiny_never = panel[(panel["g"] > 0) | panel["unit"].isin(never[:3])]
-    with pytest.warns(UserWarning, match="fewer than 5 units.*never treated"):
-        with pytest.raises(InputError, match="never-treated group has only 3 unit"):
-            att_gt(tiny_never, **KW)
-    # With not-yet-treated comparisons it is only a warning.
-    with pytest.warns(UserWarning, match="fewer than 5 units"):
-        res = att_gt(tiny_never, **KW, control="notyet")
-    assert len(res.table) > 0
+    # R did stops here; we warn and suggest not-yet-treated comparisons.
+    with pytest.warns(UserWarning, match="fewer than 5 units.*never treated.*control='notyet'"):
+        res = att_gt(tiny_never, **KW)
+    assert (res.table["n_control"] == 3).all()
+    with pytest.warns(UserWarning, match="fewer than 5 units") as record:
+        att_gt(tiny_never, **KW, control="notyet")
+    assert "control='notyet'" not in str(record[0].message)
     # One covariate raises the requirement to 6 units per group.
     treated = panel.loc[panel["g"] == 2013, "unit"].unique()
     small_cohort = panel[(panel["g"] != 2013) | panel["unit"].isin(treated[:5])]

@@ -39,7 +39,10 @@ Differences from R ``did``:
 * with ``allow_unbalanced=True`` units missing in some period are dropped
   (R ``did`` would switch to its unbalanced-panel estimator);
 * R's overlap and rank checks on covariates are replaced by an error when a
-  regression is singular in a cell.
+  regression is singular in a cell and a warning when the propensity-score
+  logit does not converge;
+* groups smaller than the number of covariates + 5 give a warning, as in R,
+  but a small never-treated group is not an error (R stops).
 """
 
 from __future__ import annotations
@@ -120,22 +123,27 @@ def _drop_and_recode_groups(
 
 
 def _check_group_sizes(G: np.ndarray, n_covariates: int, control: str) -> None:
-    """Warn about tiny cohorts, and refuse a tiny never-treated group, as R ``did`` does."""
+    """Warn about groups smaller than the number of covariates + 5 (R ``did``'s threshold).
+
+    R ``did`` also stops when the never-treated group is that small and
+    ``control="never"``; here it is a warning only, so that exact
+    randomisation inference on tiny examples keeps working.
+    """
     values, counts = np.unique(G, return_counts=True)
     required = n_covariates + 5
     small = values[counts < required]
     if len(small):
+        advice = (
+            " A never-treated group this small is a fragile comparison: consider control='notyet'."
+            if 0 in small and control == "never"
+            else ""
+        )
         warnings.warn(
             f"some groups have fewer than {required} units (number of covariates + 5): "
             f"{', '.join('never treated' if g == 0 else f'{g:g}' for g in small)}. Their "
-            "estimates and standard errors are unreliable.",
+            f"estimates and standard errors are unreliable.{advice}",
             stacklevel=3,
         )
-        if 0 in small and control == "never":
-            raise InputError(
-                f"the never-treated group has only {int(counts[values == 0][0])} unit(s): "
-                "too few to serve as comparison; use control='notyet'"
-            )
 
 
 def att_gt(
