@@ -76,6 +76,16 @@ def _logit(x: np.ndarray, d: np.ndarray, w: np.ndarray, max_iter: int = 50) -> n
     return special.expit(x @ beta)
 
 
+def propensity_parts(x, d, w):
+    """Propensity score, DRDID trimming indicator and the score's influence term.
+
+    Depends only on the cell sample, not on the outcome, so the caller can
+    reuse it across periods that share the same cohort, comparison units and
+    covariates.
+    """
+    return _ps_parts(x, d, w)
+
+
 def _ps_parts(x, d, w):
     n = len(d)
     ps = np.minimum(_logit(x, d, w), 1 - 1e-6)
@@ -98,7 +108,7 @@ def _ols_parts(x, d, dy, w):
     return out, asy_ols
 
 
-def reg_did(dy, d, x, w):
+def reg_did(dy, d, x, w, ps_parts=None):
     """Outcome-regression DiD (DRDID ``reg_did_panel``)."""
     out, asy_ols = _ols_parts(x, d, dy, w)
     w_t = w * d
@@ -111,9 +121,9 @@ def reg_did(dy, d, x, w):
     return eta_t - eta_c, inf_t - inf_c
 
 
-def ipw_did(dy, d, x, w):
+def ipw_did(dy, d, x, w, ps_parts=None):
     """Normalised (Hájek) IPW DiD (DRDID ``std_ipw_did_panel``)."""
-    ps, trim, asy_ps = _ps_parts(x, d, w)
+    ps, trim, asy_ps = ps_parts if ps_parts is not None else _ps_parts(x, d, w)
     w_t = trim * w * d
     w_c = trim * w * ps * (1 - d) / (1 - ps)
     eta_t = (w_t * dy).mean() / w_t.mean()
@@ -124,9 +134,9 @@ def ipw_did(dy, d, x, w):
     return eta_t - eta_c, inf_t - inf_c
 
 
-def dr_did(dy, d, x, w):
+def dr_did(dy, d, x, w, ps_parts=None):
     """Doubly robust DiD (DRDID ``drdid_panel``, Sant'Anna & Zhao 2020)."""
-    ps, trim, asy_ps = _ps_parts(x, d, w)
+    ps, trim, asy_ps = ps_parts if ps_parts is not None else _ps_parts(x, d, w)
     out, asy_ols = _ols_parts(x, d, dy, w)
     w_t = trim * w * d
     w_c = trim * w * ps * (1 - d) / (1 - ps)

@@ -300,6 +300,7 @@ def att_gt(
     psi_buf = np.zeros((n, max(1, len(cohorts) * n_t)), order="F")
     start = 1 if base_period == "varying" else 0
     skipped_no_control: list[tuple[float, float]] = []
+    ps_cache: dict[tuple, tuple] = {}
     for g in cohorts:
         treated = G == g
         pre_idx = np.flatnonzero(periods + anticipation < g)
@@ -356,10 +357,20 @@ def att_gt(
                 sub = treated | comp
                 dy = y[sub, c] - y[sub, b]
                 ws = w[sub]
+                d_sub = treated[sub].astype(float)
                 # Covariates of the earlier period of the cell, as R did / DRDID.
-                att, inf = estimator(
-                    dy, treated[sub].astype(float), x[min(b, c)][sub], ws / ws.mean()
-                )
+                xp = min(b, c) if panel.x_time_varying else 0
+                x_sub, w_sub = x[xp][sub], ws / ws.mean()
+                ps_parts = None
+                if method != "reg":
+                    # The propensity score does not involve the outcome: cells with
+                    # the same cohort, comparison units and covariates share it
+                    # (e.g. every period of a cohort with never-treated controls).
+                    key = (g, xp, comp.tobytes())
+                    ps_parts = ps_cache.get(key)
+                    if ps_parts is None:
+                        ps_parts = ps_cache[key] = _drdid.propensity_parts(x_sub, d_sub, w_sub)
+                att, inf = estimator(dy, d_sub, x_sub, w_sub, ps_parts=ps_parts)
                 # DRDID scales the influence function to the cell sample; rescale to all n units.
                 col[sub] = (n / sub.sum()) * inf
             rows.append(
