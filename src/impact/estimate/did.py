@@ -176,7 +176,9 @@ def att_gt(
         Column names. ``time`` must be numeric (years or integer-coded periods).
     group
         Column holding the first treated period of each unit (0 or missing for
-        never treated). It must be constant within a unit.
+        never treated; numbers stored as text are converted). It must be
+        constant within a unit. Units first treated after the last period count
+        as never treated.
     control
         ``"never"`` (never-treated units, default) or ``"notyet"`` (units not yet
         treated at ``t``, plus never treated).
@@ -212,6 +214,12 @@ def att_gt(
         listing them; with ``True`` they are dropped, a warning is logged and
         their number is stored in ``options["dropped_units"]``.
 
+    Returns
+    -------
+    ATTgtResult
+        ``.table`` with ``group, time, att, se, ci_low, ci_high`` (and more),
+        ``.aggregate(kind)``, ``.pretrend_test()``, ``.summary()``.
+
     Raises
     ------
     InputError
@@ -227,7 +235,11 @@ def att_gt(
         Units already treated in the first period (``g <= first period +
         anticipation``) have no pre-period and are dropped, as R ``did`` does;
         group-time cells without any comparison unit (e.g. zero total weight)
-        are dropped.
+        are dropped; groups smaller than the number of covariates + 5 are
+        flagged.
+    RuntimeWarning
+        The propensity-score logit did not converge in a cell (covariates
+        nearly separate the cohort from its comparison units).
 
     Notes
     -----
@@ -238,12 +250,6 @@ def att_gt(
     With covariates each cell runs the DRDID panel estimator on the cohort and
     its comparison units (outcome regression by weighted least squares,
     propensity score by a Newton–Raphson logit).
-
-    Returns
-    -------
-    ATTgtResult
-        ``.table`` with ``group, time, att, se, ci_low, ci_high`` (and more),
-        ``.aggregate(kind)``, ``.pretrend_test()``, ``.summary()``.
 
     Examples
     --------
