@@ -325,18 +325,11 @@ def _demo_folder_of(long: pd.DataFrame, demo_folder: str | Path | None) -> Path 
     return Path(folder) if folder else None
 
 
-def treatment_table(level: str, *, demo_folder: str | Path | None = None) -> pd.DataFrame:
-    """First PTCE label year and number of PTCE per territory at ``level``.
+def ptce_list(level: str, *, demo_folder: str | Path | None = None) -> pd.DataFrame:
+    """One row per labelled PTCE: ``commune_code, label_year, territory_code`` (code at ``level``).
 
     From the demonstration's own PTCE (``ptce_treatment.csv``) when
-    ``demo_folder`` is given; otherwise from the registry
-    (:func:`impact.ptce.treatment_table` when it exists, else
-    :func:`impact.ptce.load` aggregated here).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``territory_code, first_label_year, ptce_count`` (treated territories only).
+    ``demo_folder`` is given, otherwise from the registry (:func:`impact.ptce.load`).
     """
     from impact.territories import commune_to
 
@@ -346,24 +339,18 @@ def treatment_table(level: str, *, demo_folder: str | Path | None = None) -> pd.
             raise InputError("the demonstration folder has no ptce_treatment.csv: regenerate it "
                              "with 'impact demo --force'", path=demo_folder)
         t = pd.read_csv(path, dtype={"commune": str})
-        t = t.rename(columns={"commune": "commune_code"})
+        t = t.rename(columns={"commune": "commune_code"})[["commune_code", "label_year"]]
     else:
         from impact import ptce
 
-        if hasattr(ptce, "treatment_table"):
-            out = ptce.treatment_table(level)
-            out = out.rename(columns={"code": "territory_code"})
-            if "territory_code" not in out.columns:
-                out = out.reset_index().rename(columns={out.index.name or "index": "territory_code"})
-            return out[["territory_code", "first_label_year", "ptce_count"]]
         try:
             poles = ptce.load()
         except InputError as exc:
             raise InputError(
                 f"no PTCE registry for the treatment columns ({exc}). Add data/raw/ptce.csv "
                 "(see impact.ptce) or build from the demonstration data.") from exc
-        t = pd.DataFrame({"commune_code": poles["commune_code"].astype(str),
-                          "label_year": poles["label_year"].astype(int)})
+        t = pd.DataFrame({"commune_code": poles["commune_code"].astype(str).to_numpy(),
+                          "label_year": poles["label_year"].astype(int).to_numpy()})
     if level == "commune":
         t["territory_code"] = t["commune_code"]
     else:
@@ -372,13 +359,37 @@ def treatment_table(level: str, *, demo_folder: str | Path | None = None) -> pd.
     if lost.any():
         logger.warning("%d PTCE have no %s (commune outside any): %s", int(lost.sum()), level,
                        ", ".join(t.loc[lost, "commune_code"]))
-    t = t[~lost]
+    return t[~lost].reset_index(drop=True)
+
+
+def treatment_table(level: str, *, demo_folder: str | Path | None = None) -> pd.DataFrame:
+    """First PTCE label year and number of PTCE per territory at ``level``.
+
+    From the demonstration's PTCE when ``demo_folder`` is given; otherwise
+    :func:`impact.ptce.treatment_table` when it exists, else the registry
+    (:func:`impact.ptce.load`) aggregated here.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``territory_code, first_label_year, ptce_count`` (treated territories only).
+    """
+    if demo_folder is None:
+        from impact import ptce
+
+        if hasattr(ptce, "treatment_table"):
+            out = ptce.treatment_table(level)
+            out = out.rename(columns={"code": "territory_code"})
+            if "territory_code" not in out.columns:
+                out = out.reset_index().rename(columns={out.index.name or "index": "territory_code"})
+            return out[["territory_code", "first_label_year", "ptce_count"]]
+    t = ptce_list(level, demo_folder=demo_folder)
     return (t.groupby("territory_code").agg(first_label_year=("label_year", "min"),
                                             ptce_count=("label_year", "size"))
             .reset_index())
 
 
-def spending_table(level: str, treatment: pd.DataFrame, *, demo: bool,
+def spending_table(level: str, poles: pd.DataFrame, *, demo: bool,
                    path: str | Path | None = None) -> pd.DataFrame:
     """Spending in euros per territory and year at ``level``.
 
@@ -433,12 +444,11 @@ def spending_table(level: str, treatment: pd.DataFrame, *, demo: bool,
             if rows:
                 out = pd.concat(rows).dropna(subset=["territory_code"])
                 return out.groupby(["territory_code", "year"], as_index=False)["euros"].sum()
-    rows = []
-    for r in treatment.itertuples(index=False):
-        envelope, n = CALL_ENVELOPES.get(int(r.first_label_year), (150_000.0, 1))
-        rows.append({"territory_code": r.territory_code, "year": int(r.first_label_year),
-                     "euros": envelope / n * r.ptce_count})
-    return pd.DataFrame(rows, columns=["territory_code", "year", "euros"])
+    # Each PTCE gets its call's envelope divided by the number of lauréats, in its label year.
+    per_pole = poles["label_year"].map({y: e / n for y, (e, n) in CALL_ENVELOPES.items()}).fillna(0.0)
+    out = pd.DataFrame({"territory_code": poles["territory_code"].to_numpy(),
+                        "year": poles["label_year"].astype(int).to_numpy(), "euros": per_pole.to_numpy()})
+    return out.groupby(["territory_code", "year"], as_index=False)["euros"].sum()
 
 
 # --------------------------------------------------------------------------- panel
@@ -604,7 +614,8 @@ def build_panel(
     panel["ptce_count"] = panel["ptce_count"].fillna(0).astype("int64")
     panel["treated"] = ((panel["first_label_year"] > 0)
                         & (panel["year"] >= panel["first_label_year"])).astype("int64")
-    spend = spending_table(level, treat, demo=demo, path=spending_path)
+    poles = ptce_list(level, demo_folder=folder) if demo else _registry_poles(level)
+    spend = spending_table(level, poles, demo=demo, path=spending_path)
     spend = spend.groupby(["territory_code", "year"], as_index=False)["euros"].sum()
     panel = panel.merge(spend.rename(columns={"euros": "spending_eur"}), on=["territory_code", "year"],
                         how="left")
@@ -634,6 +645,14 @@ def build_panel(
     logger.info("Panel: %s rows, %d territories (%d with a PTCE), periods %s–%s",
                 f"{len(panel):,}", panel["territory_code"].nunique(), n_treated, periods[0], periods[-1])
     return panel
+
+
+def _registry_poles(level: str) -> pd.DataFrame:
+    """The registry's PTCE for the spending fallback (empty when there is no registry)."""
+    try:
+        return ptce_list(level)
+    except InputError:
+        return pd.DataFrame({"commune_code": [], "label_year": [], "territory_code": []})
 
 
 def _is_demo(long: pd.DataFrame) -> bool:

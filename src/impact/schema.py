@@ -271,11 +271,9 @@ def panel_schema(outcomes: Iterable[str] | None = None) -> pa.DataFrameSchema:
     rate_desc = ("The count per 10,000 inhabitants, `10000 × count / population`, re-derived from "
                  "the aggregated count and population (never an average of communal rates).")
     if outcomes is None:
-        cols["creations_*"] = pa.Column("float64", pa.Check.ge(0), name=r"^creations_(?!.*_per10k$).+$",
-                                        regex=True, description=count_desc,
+        cols[r"^creations_(?!.*_per10k$).+$"] = pa.Column("float64", pa.Check.ge(0), regex=True, description=count_desc,
                                         metadata={"allowed": ">= 0", "display": "creations_*"})
-        cols["creations_*_per10k"] = pa.Column("float64", pa.Check.ge(0), name=r"^creations_.+_per10k$",
-                                               regex=True, description=rate_desc,
+        cols[r"^creations_.+_per10k$"] = pa.Column("float64", pa.Check.ge(0), regex=True, description=rate_desc,
                                                metadata={"allowed": ">= 0",
                                                          "display": "creations_*_per10k"})
     else:
@@ -318,26 +316,38 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, *, name: str | None =
         raise InputError(f"{label}: {exc}") from exc
 
 
+def _rows_text(df: pd.DataFrame, idx: list, col: str | None) -> str:
+    keys = [c for c in ("territory_code", "level", "period", "indicator", "source") if c in df.columns]
+    if col and col in df.columns and col not in keys:
+        keys.append(col)
+    try:
+        shown = df.loc[idx[:5], keys].astype(object).to_dict("records")
+    except (KeyError, TypeError):
+        return f"; rows {idx[:5]}"
+    return f"; {len(idx)} row(s), e.g. {shown}"
+
+
 def _describe(exc, df: pd.DataFrame, label: str) -> str:
+    """One line per failed check: which column (or the whole table), which rule, which rows."""
     fc = exc.failure_cases
     lines = []
-    for (col, check), part in fc.groupby(["column", "check"], dropna=False, sort=False):
-        col_txt = "the table" if col is None or (isinstance(col, float) and np.isnan(col)) or col == label \
-            else f"column {col!r}"
-        idx = [i for i in part["index"].tolist() if i is not None and not (isinstance(i, float) and np.isnan(i))]
-        rows = ""
+    for (context, col, check), part in fc.groupby(["schema_context", "column", "check"], dropna=False,
+                                                  sort=False):
+        if context == "DataFrameSchema" and col in df.columns and check not in (
+                "column_in_dataframe", "column_in_schema"):
+            continue  # table-level checks are reported once below, not once per column
+        idx = [i for i in pd.unique(part["index"]) if i is not None and not pd.isna(i)]
+        col_txt = f"column {col!r}" if isinstance(col, str) and col != label else "the table"
         if idx:
-            keys = [c for c in ("territory_code", "period", "indicator") if c in df.columns]
-            try:
-                shown = df.loc[idx[:5], keys + ([col] if isinstance(col, str) and col in df.columns
-                                                and col not in keys else [])]
-                rows = f"; {len(idx)} row(s), e.g. {shown.to_dict('records')}"
-            except (KeyError, TypeError):
-                rows = f"; rows {idx[:5]}"
+            lines.append(f"{col_txt} fails '{check}'" + _rows_text(df, idx, col))
         else:
-            vals = part["failure_case"].head(5).tolist()
-            rows = f"; found {vals}" if vals and vals != [None] else ""
-        lines.append(f"{col_txt} fails {check!s}{rows}")
+            vals = [v for v in part["failure_case"].head(5).tolist() if v is not None]
+            lines.append(f"{col_txt} fails '{check}'" + (f"; found {vals}" if vals else ""))
+    table = fc[(fc["schema_context"] == "DataFrameSchema") & fc["column"].isin(list(df.columns))
+               & ~fc["check"].isin(["column_in_dataframe", "column_in_schema"])]
+    for check, part in table.groupby("check", sort=False):
+        idx = [i for i in pd.unique(part["index"]) if i is not None and not pd.isna(i)]
+        lines.append(f"the table fails '{check}'" + _rows_text(df, idx, None))
     return f"{label} is invalid:\n  - " + "\n  - ".join(lines)
 
 
