@@ -53,10 +53,18 @@ def test_same_seed_gives_identical_files(files, no_registry, tmp_path):
 
 
 def test_official_sirene_layout_and_codes(ul, et):
-    for col in ("siren", "dateCreationUniteLegale", "trancheEffectifsUniteLegale",
-                "categorieJuridiqueUniteLegale", "activitePrincipaleUniteLegale",
-                "nomenclatureActivitePrincipaleUniteLegale", "economieSocialeSolidaireUniteLegale",
-                "nicSiegeUniteLegale", "statutDiffusionUniteLegale", "etatAdministratifUniteLegale"):
+    for col in (
+        "siren",
+        "dateCreationUniteLegale",
+        "trancheEffectifsUniteLegale",
+        "categorieJuridiqueUniteLegale",
+        "activitePrincipaleUniteLegale",
+        "nomenclatureActivitePrincipaleUniteLegale",
+        "economieSocialeSolidaireUniteLegale",
+        "nicSiegeUniteLegale",
+        "statutDiffusionUniteLegale",
+        "etatAdministratifUniteLegale",
+    ):
         assert col in ul.columns, col
     for col in ("siren", "nic", "siret", "codeCommuneEtablissement", "etablissementSiege"):
         assert col in et.columns, col
@@ -67,10 +75,29 @@ def test_official_sirene_layout_and_codes(ul, et):
     doubled = digits[:, 1::2] * 2
     total = digits[:, 0::2].sum(1) + np.where(doubled > 9, doubled - 9, doubled).sum(1)
     assert (total % 10 == 0).all()
-    bands = {"NN", "00", "01", "02", "03", "11", "12", "21", "22", "31", "32", "41", "42", "51", "52", "53"}
+    bands = {
+        "NN",
+        "00",
+        "01",
+        "02",
+        "03",
+        "11",
+        "12",
+        "21",
+        "22",
+        "31",
+        "32",
+        "41",
+        "42",
+        "51",
+        "52",
+        "53",
+    }
     assert set(ul["trancheEffectifsUniteLegale"].astype(str)) <= bands
     assert ul["categorieJuridiqueUniteLegale"].astype(str).str.fullmatch(r"\d{4}").all()
-    assert {"1000", "5499", "5710", "9220", "5458"} <= set(ul["categorieJuridiqueUniteLegale"].astype(str))
+    assert {"1000", "5499", "5710", "9220", "5458"} <= set(
+        ul["categorieJuridiqueUniteLegale"].astype(str)
+    )
     assert ul["activitePrincipaleUniteLegale"].astype(str).str.fullmatch(r"\d{2}\.\d{2}[A-Z]").all()
     assert set(ul["economieSocialeSolidaireUniteLegale"].astype(str)) == {"O", "N"}
     dates = pd.to_datetime(ul["dateCreationUniteLegale"])
@@ -108,8 +135,10 @@ def test_calibration_against_published_figures(ul):
 def test_effect_schedule_is_documented_and_consistent():
     e = demo.effect([-1, 0, 1, 2, 3, 7, np.nan])
     np.testing.assert_allclose(e, [0, 0.08, 0.105, 0.13, 0.15, 0.15, 0])
-    closed = np.minimum(demo.DEMO_EFFECT["first_year"] + demo.DEMO_EFFECT["per_year"] * np.arange(6),
-                        demo.DEMO_EFFECT["max"])
+    closed = np.minimum(
+        demo.DEMO_EFFECT["first_year"] + demo.DEMO_EFFECT["per_year"] * np.arange(6),
+        demo.DEMO_EFFECT["max"],
+    )
     np.testing.assert_allclose(demo.effect(np.arange(6)), closed)
     assert "+8 %" in demo.__doc__ and "+15 %" in demo.__doc__
     assert demo.DEMO_LABEL == "Données de démonstration"
@@ -123,11 +152,20 @@ def test_injected_effect_in_the_stock(files, ul, et):
     assert m["treated_from"] == "seeded draw" and m["label"] == demo.DEMO_LABEL
     early = {d for d, y in m["treated_departements"].items() if y == 2014}
     later = {d for d, y in m["treated_departements"].items() if y == 2016}
-    dep = et.set_index("siren")["codeCommuneEtablissement"].astype(str).map(
-        communes().set_index("code")["departement"])
-    df = pd.DataFrame({"dep": ul["siren"].map(dep).to_numpy(),
-                       "year": pd.to_datetime(ul["dateCreationUniteLegale"]).dt.year.to_numpy(),
-                       "tpe": ul["trancheEffectifsUniteLegale"].isin(["NN", "00", "01", "02", "03"]).to_numpy()})
+    dep = (
+        et.set_index("siren")["codeCommuneEtablissement"]
+        .astype(str)
+        .map(communes().set_index("code")["departement"])
+    )
+    df = pd.DataFrame(
+        {
+            "dep": ul["siren"].map(dep).to_numpy(),
+            "year": pd.to_datetime(ul["dateCreationUniteLegale"]).dt.year.to_numpy(),
+            "tpe": ul["trancheEffectifsUniteLegale"]
+            .isin(["NN", "00", "01", "02", "03"])
+            .to_numpy(),
+        }
+    )
     df = df[df["tpe"] & ~df["dep"].isin(later)]
     n = df.assign(g=df["dep"].isin(early)).groupby(["year", "g"]).size().unstack()
     ratio = n[True] / n[False]  # TPE creations in 2014-labelled vs never-labelled départements
@@ -150,7 +188,9 @@ def test_registry_defines_treated_communes(tmp_path, monkeypatch):
     (raw / "ptce.csv").write_text(
         "ptce_id,name,commune_code,call,label_year,source_url\n"
         "p1,Pôle A,74010,2013,2014,https://example.invalid/a\n"
-        "p2,Pôle B,29019,2015,2016,https://example.invalid/b\n", encoding="utf-8")
+        "p2,Pôle B,29019,2015,2016,https://example.invalid/b\n",
+        encoding="utf-8",
+    )
     monkeypatch.setenv("IMPACT_RAW_DIR", str(raw))
     f = demo.generate(tmp_path / "reg", seed=3, scale=0.002)
     m = f.read_manifest()

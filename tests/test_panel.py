@@ -53,10 +53,25 @@ def test_long_table_sources_and_labels(long, files):
     sources = set(long["source"].astype(str))
     assert sources == {"demo-insee_sirene", "demo-urssaf", "demo-insee_tcl", "insee_population"}
     inds = set(long["indicator"].astype(str))
-    assert {"creations_total", "creations_tpe", "creations_ess", "creations_legal_individual",
-            "salaried_jobs", "unemployment_rate", "population"} <= inds
-    assert list(long.columns) == ["territory_code", "level", "cog_year", "period", "indicator", "value",
-                                  "status", "source"]
+    assert {
+        "creations_total",
+        "creations_tpe",
+        "creations_ess",
+        "creations_legal_individual",
+        "salaried_jobs",
+        "unemployment_rate",
+        "population",
+    } <= inds
+    assert list(long.columns) == [
+        "territory_code",
+        "level",
+        "cog_year",
+        "period",
+        "indicator",
+        "value",
+        "status",
+        "source",
+    ]
     # National TPE creations of 2015 ≈ 98.5 % of 525,091 × scale.
     tpe = long[(long["indicator"] == "creations_tpe") & (long["period"] == "2015")]["value"].sum()
     assert tpe == pytest.approx(0.985 * 525_091 * SCALE, rel=0.06)
@@ -91,11 +106,19 @@ def test_departement_panel_is_balanced_and_rates_rederived(dep, long):
     assert dep.attrs["dropped"] == ["976"]  # Mayotte: no population in COG 2025
     assert dep["territory_code"].nunique() == 100 and dep["year"].nunique() == 11
     assert len(dep) == 100 * 11 and not dep.duplicated(["territory_code", "year"]).any()
-    np.testing.assert_allclose(dep["creations_tpe_per10k"], 1e4 * dep["creations_tpe"] / dep["population"])
+    np.testing.assert_allclose(
+        dep["creations_tpe_per10k"], 1e4 * dep["creations_tpe"] / dep["population"]
+    )
     # Counts are sums of the communes' counts in the long table.
-    com = long[(long["indicator"] == "creations_tpe") & (long["period"] == "2016")
-               & long["territory_code"].astype(str).str.startswith("74")]
-    assert dep.set_index(["territory_code", "year"]).loc[("74", 2016), "creations_tpe"] == com["value"].sum()
+    com = long[
+        (long["indicator"] == "creations_tpe")
+        & (long["period"] == "2016")
+        & long["territory_code"].astype(str).str.startswith("74")
+    ]
+    assert (
+        dep.set_index(["territory_code", "year"]).loc[("74", 2016), "creations_tpe"]
+        == com["value"].sum()
+    )
     row = dep[dep["territory_code"] == "74"].iloc[0]
     assert row["name"] == "Haute-Savoie" and row["region"] == "84" and row["level"] == "departement"
 
@@ -103,12 +126,17 @@ def test_departement_panel_is_balanced_and_rates_rederived(dep, long):
 def test_region_rates_from_counts_not_averages(dep, reg):
     ara = dep[(dep["region"] == "84") & (dep["year"] == 2015)]
     r = reg[(reg["territory_code"] == "84") & (reg["year"] == 2015)].iloc[0]
-    assert r["creations_tpe_per10k"] == pytest.approx(1e4 * ara["creations_tpe"].sum() / ara["population"].sum())
+    assert r["creations_tpe_per10k"] == pytest.approx(
+        1e4 * ara["creations_tpe"].sum() / ara["population"].sum()
+    )
     assert r["creations_tpe_per10k"] != pytest.approx(ara["creations_tpe_per10k"].mean(), rel=1e-4)
     assert r["salaried_jobs"] == pytest.approx(ara["salaried_jobs"].sum())  # counts summed
     # The région rate is the published one (workbook sheet "Région"), annual mean of quarters.
-    pub = pd.read_excel(demo.DemoFiles.in_folder(dep.attrs["demo_folder"]).unemployment,
-                        sheet_name="Région", header=4)
+    pub = pd.read_excel(
+        demo.DemoFiles.in_folder(dep.attrs["demo_folder"]).unemployment,
+        sheet_name="Région",
+        header=4,
+    )
     pub["Code"] = pub["Code"].astype(str)
     q = pub.set_index("Code").loc["84", [f"T{i}_2015" for i in range(1, 5)]].astype(float)
     assert r["unemployment_rate"] == pytest.approx(q.mean())
@@ -137,12 +165,16 @@ def test_treatment_and_spending(dep, files):
     expected = t.groupby("departement")["label_year"].min()
     assert first[first > 0].sort_index().to_dict() == expected.sort_index().to_dict()
     assert dep.drop_duplicates("territory_code")["ptce_count"].sum() == len(t)
-    assert (dep["treated"] == ((dep["first_label_year"] > 0) & (dep["year"] >= dep["first_label_year"]))).all()
+    assert (
+        dep["treated"] == ((dep["first_label_year"] > 0) & (dep["year"] >= dep["first_label_year"]))
+    ).all()
     # Spending: the published envelopes (3 M€ in 2014, 2.7 M€ in 2016) shared among the PTCE.
     by_year = dep.groupby("year")["spending_eur"].sum()
     assert by_year[2014] == pytest.approx(3_000_000) and by_year[2016] == pytest.approx(2_700_000)
     assert by_year.drop([2014, 2016]).eq(0).all()
-    np.testing.assert_allclose(dep["spending_per_inhabitant"], dep["spending_eur"] / dep["population"])
+    np.testing.assert_allclose(
+        dep["spending_per_inhabitant"], dep["spending_eur"] / dep["population"]
+    )
 
 
 def test_commune_panel_carries_departement_rate(long, dep):
@@ -150,7 +182,8 @@ def test_commune_panel_carries_departement_rate(long, dep):
     assert com["territory_code"].str.len().eq(5).all() and com["year"].eq(2020).all()
     annecy = com.set_index("territory_code").loc["74010"]
     assert annecy["unemployment_rate"] == pytest.approx(
-        dep.set_index(["territory_code", "year"]).loc[("74", 2020), "unemployment_rate"])
+        dep.set_index(["territory_code", "year"]).loc[("74", 2020), "unemployment_rate"]
+    )
     assert com["creations_total"].sum() == dep.loc[dep["year"] == 2020, "creations_total"].sum()
 
 
@@ -160,7 +193,9 @@ def test_quarterly_panel_adds_up_to_the_annual_one(files, dep):
     assert q["period"].nunique() == 12 and q["period"].iloc[0] == "2014Q1"
     assert (np.diff(np.sort(q["time"].unique())) == 1).all()
     annual = q.groupby(["territory_code", "year"])["creations_tpe"].sum()
-    ref = dep[dep["year"].between(2014, 2016)].set_index(["territory_code", "year"])["creations_tpe"]
+    ref = dep[dep["year"].between(2014, 2016)].set_index(["territory_code", "year"])[
+        "creations_tpe"
+    ]
     pd.testing.assert_series_equal(annual.sort_index(), ref.sort_index(), check_names=False)
     m = build_panel(monthly, level="region", freq="month", start=2015, end=2015)
     assert m["period"].nunique() == 12 and m["unemployment_rate"].notna().all()
@@ -220,14 +255,36 @@ def test_cli_end_to_end(tmp_path, env):
     res = runner.invoke(app, ["demo", "--seed", "3", "--scale", "0.05", "--out", str(folder)])
     assert res.exit_code == 0, res.output
     assert str(folder) in res.output and "not real" in res.output
-    res = runner.invoke(app, ["build", "--source", "demo", "--raw-dir", str(folder), "--level", "region",
-                              "--out", str(tmp_path / "out")])
+    res = runner.invoke(
+        app,
+        [
+            "build",
+            "--source",
+            "demo",
+            "--raw-dir",
+            str(folder),
+            "--level",
+            "region",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "Sources used: sirene, urssaf, unemployment (DEMONSTRATION data" in res.output
     panel = pd.read_parquet(tmp_path / "out" / "panel_region_year.parquet")
     assert panel["territory_code"].nunique() == 17  # 18 régions but Mayotte
-    res = runner.invoke(app, ["build", "--source", "real", "--raw-dir", str(tmp_path / "empty"),
-                              "--out", str(tmp_path / "out2")])
+    res = runner.invoke(
+        app,
+        [
+            "build",
+            "--source",
+            "real",
+            "--raw-dir",
+            str(tmp_path / "empty"),
+            "--out",
+            str(tmp_path / "out2"),
+        ],
+    )
     assert res.exit_code == 2
     assert "no real source file found" in res.output
     assert not (tmp_path / "out2").exists()
@@ -238,8 +295,14 @@ def test_estimators_recover_the_injected_effect(env):
     est = pytest.importorskip("impact.estimate")
     long = build_long("demo", seed=2014, scale=0.1)
     panel = build_panel(long)
-    res = est.att_gt(panel, outcome="creations_tpe_per10k", unit="territory_code", time="year",
-                     group="first_label_year", control="never")
+    res = est.att_gt(
+        panel,
+        outcome="creations_tpe_per10k",
+        unit="territory_code",
+        time="year",
+        group="first_label_year",
+        control="never",
+    )
     att = res.aggregate("simple").overall_att
     truth = demo.expected_att(panel)
     base = panel.loc[panel["treated"] == 1, "creations_tpe_per10k"].mean()

@@ -126,8 +126,10 @@ DEMO_EFFECT: dict = {
     "first_year": 0.08,
     "per_year": 0.025,
     "max": 0.15,
-    "description": ("TPE creations per inhabitant +8 % in the département's first PTCE label "
-                    "year, +10.5 %, +13 %, then +15 % from the third year after it"),
+    "description": (
+        "TPE creations per inhabitant +8 % in the département's first PTCE label "
+        "year, +10.5 %, +13 %, then +15 % from the third year after it"
+    ),
 }
 
 #: National creations (all legal forms) by year at scale 1.
@@ -146,8 +148,17 @@ NATIONAL_CREATIONS: dict[int, int] = {
 }
 #: Auto-entrepreneur share of creations (published: 2010, 2014, 2015; others interpolated).
 AUTO_ENTREPRENEUR_SHARE: dict[int, float] = {
-    2010: 0.58, 2011: 0.56, 2012: 0.55, 2013: 0.53, 2014: 0.51, 2015: 0.43, 2016: 0.40,
-    2017: 0.43, 2018: 0.45, 2019: 0.47, 2020: 0.50,
+    2010: 0.58,
+    2011: 0.56,
+    2012: 0.55,
+    2013: 0.53,
+    2014: 0.51,
+    2015: 0.43,
+    2016: 0.40,
+    2017: 0.43,
+    2018: 0.45,
+    2019: 0.47,
+    2020: 0.50,
 }
 
 #: Share of creations that are TPE (size band NN or 00-03).
@@ -171,20 +182,61 @@ OTHER_LEGAL_FORMS: dict[str, float] = {
 ESS_FORMS = ("9220", "5458", "5560")
 #: NAF rév. 2 activity codes (at least one per section) and their weights.
 NAF_CODES: dict[str, float] = {
-    "01.11Z": 0.02, "01.41Z": 0.01, "08.12Z": 0.001, "10.71C": 0.015, "25.62B": 0.01,
-    "32.12Z": 0.005, "35.11Z": 0.005, "38.11Z": 0.002, "41.20A": 0.04, "43.22A": 0.06,
-    "43.31Z": 0.03, "45.20A": 0.03, "47.11F": 0.05, "47.91B": 0.06, "46.90Z": 0.03,
-    "49.32Z": 0.05, "53.20Z": 0.03, "55.10Z": 0.01, "56.10A": 0.05, "56.10C": 0.03,
-    "58.11Z": 0.005, "62.01Z": 0.05, "62.02A": 0.03, "64.20Z": 0.02, "66.19B": 0.02,
-    "68.20A": 0.04, "68.31Z": 0.02, "70.22Z": 0.08, "71.12B": 0.02, "73.11Z": 0.02,
-    "74.10Z": 0.04, "74.90B": 0.03, "81.21Z": 0.03, "82.99Z": 0.02, "84.11Z": 0.001,
-    "85.59A": 0.04, "86.90D": 0.04, "88.10A": 0.01, "88.99B": 0.01, "90.01Z": 0.03,
-    "93.12Z": 0.01, "94.99Z": 0.02, "96.02A": 0.04, "96.09Z": 0.02, "97.00Z": 0.001,
+    "01.11Z": 0.02,
+    "01.41Z": 0.01,
+    "08.12Z": 0.001,
+    "10.71C": 0.015,
+    "25.62B": 0.01,
+    "32.12Z": 0.005,
+    "35.11Z": 0.005,
+    "38.11Z": 0.002,
+    "41.20A": 0.04,
+    "43.22A": 0.06,
+    "43.31Z": 0.03,
+    "45.20A": 0.03,
+    "47.11F": 0.05,
+    "47.91B": 0.06,
+    "46.90Z": 0.03,
+    "49.32Z": 0.05,
+    "53.20Z": 0.03,
+    "55.10Z": 0.01,
+    "56.10A": 0.05,
+    "56.10C": 0.03,
+    "58.11Z": 0.005,
+    "62.01Z": 0.05,
+    "62.02A": 0.03,
+    "64.20Z": 0.02,
+    "66.19B": 0.02,
+    "68.20A": 0.04,
+    "68.31Z": 0.02,
+    "70.22Z": 0.08,
+    "71.12B": 0.02,
+    "73.11Z": 0.02,
+    "74.10Z": 0.04,
+    "74.90B": 0.03,
+    "81.21Z": 0.03,
+    "82.99Z": 0.02,
+    "84.11Z": 0.001,
+    "85.59A": 0.04,
+    "86.90D": 0.04,
+    "88.10A": 0.01,
+    "88.99B": 0.01,
+    "90.01Z": 0.03,
+    "93.12Z": 0.01,
+    "94.99Z": 0.02,
+    "96.02A": 0.04,
+    "96.09Z": 0.02,
+    "97.00Z": 0.001,
     "99.00Z": 0.0005,
 }
 #: Activities of associations (a subset: sport, culture, social work, "other").
-ASSOCIATION_NAF: dict[str, float] = {"94.99Z": 0.5, "93.12Z": 0.2, "90.01Z": 0.1, "88.99B": 0.1,
-                                     "85.59A": 0.1}
+ASSOCIATION_NAF: dict[str, float] = {
+    "94.99Z": 0.5,
+    "93.12Z": 0.2,
+    "90.01Z": 0.1,
+    "88.99B": 0.1,
+    "85.59A": 0.1,
+}
 _OVERSEAS = ("971", "972", "973", "974", "976")
 _FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # timestamp of every xlsx member (reproducible files)
 
@@ -204,16 +256,24 @@ class DemoFiles:
     @classmethod
     def in_folder(cls, folder: str | Path) -> DemoFiles:
         folder = Path(folder)
-        return cls(folder, folder / "StockUniteLegale_demo.parquet",
-                   folder / "StockEtablissement_demo.parquet",
-                   folder / "urssaf_effectifs_departement_demo.csv",
-                   folder / "chomage_localise_demo.xlsx", folder / "ptce_treatment.csv",
-                   folder / "manifest.json")
+        return cls(
+            folder,
+            folder / "StockUniteLegale_demo.parquet",
+            folder / "StockEtablissement_demo.parquet",
+            folder / "urssaf_effectifs_departement_demo.csv",
+            folder / "chomage_localise_demo.xlsx",
+            folder / "ptce_treatment.csv",
+            folder / "manifest.json",
+        )
 
     def source_paths(self) -> dict[str, Path]:
         """The files as :func:`impact.panel.build_long` takes them (``sources=``)."""
-        return {"sirene_ul": self.unites_legales, "sirene_et": self.etablissements,
-                "urssaf": self.urssaf, "unemployment": self.unemployment}
+        return {
+            "sirene_ul": self.unites_legales,
+            "sirene_et": self.etablissements,
+            "urssaf": self.urssaf,
+            "unemployment": self.unemployment,
+        }
 
     def read_manifest(self) -> dict:
         return json.loads(self.manifest.read_text(encoding="utf-8"))
@@ -249,8 +309,13 @@ def effect_multiplier(event_time) -> np.ndarray:
     return 1.0 + effect(event_time)
 
 
-def expected_att(panel: pd.DataFrame, outcome: str = "creations_tpe_per10k", *,
-                 time: str = "year", group: str = "first_label_year") -> float:
+def expected_att(
+    panel: pd.DataFrame,
+    outcome: str = "creations_tpe_per10k",
+    *,
+    time: str = "year",
+    group: str = "first_label_year",
+) -> float:
     """The ATT the estimators should recover on a demonstration panel (simple aggregation).
 
     For every treated territory-year after the label, the injected effect in
@@ -292,22 +357,38 @@ def _treated_communes(com: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
     """
     p = com["population"].to_numpy(dtype=float)
     idx = rng.choice(len(com), size=37, replace=False, p=p / p.sum())
-    drawn = pd.DataFrame({"commune": com["code"].to_numpy()[idx],
-                          "label_year": [2014] * 23 + [2016] * 14, "origin": "seeded draw"})
+    drawn = pd.DataFrame(
+        {
+            "commune": com["code"].to_numpy()[idx],
+            "label_year": [2014] * 23 + [2016] * 14,
+            "origin": "seeded draw",
+        }
+    )
     if _registry_path().exists():
         try:
             from impact import ptce
 
             poles = ptce.load(_registry_path())
-            return pd.DataFrame({"commune": poles["commune_code"].astype(str).to_numpy(),
-                                 "label_year": poles["label_year"].astype(int).to_numpy(),
-                                 "origin": "registry"})
+            return pd.DataFrame(
+                {
+                    "commune": poles["commune_code"].astype(str).to_numpy(),
+                    "label_year": poles["label_year"].astype(int).to_numpy(),
+                    "origin": "registry",
+                }
+            )
         except Exception as exc:  # the demo must run even while the registry is being edited
-            logger.warning("PTCE registry %s unusable for the demonstration (%s); "
-                           "using a seeded draw of PTCE communes instead", _registry_path(), exc)
+            logger.warning(
+                "PTCE registry %s unusable for the demonstration (%s); "
+                "using a seeded draw of PTCE communes instead",
+                _registry_path(),
+                exc,
+            )
     else:
-        logger.info("No PTCE registry at %s: the demonstration uses a seeded draw of 23 + 14 "
-                    "PTCE communes (labelled 2014 and 2016)", _registry_path())
+        logger.info(
+            "No PTCE registry at %s: the demonstration uses a seeded draw of 23 + 14 "
+            "PTCE communes (labelled 2014 and 2016)",
+            _registry_path(),
+        )
     return drawn
 
 
@@ -345,8 +426,15 @@ def _dates(year: int, month: np.ndarray, rng: np.random.Generator) -> np.ndarray
 # --------------------------------------------------------------------------- generation
 
 
-def generate(out_dir: str | Path | None = None, *, seed: int = 2014, start: int = 2010,
-             end: int = 2020, scale: float = 1.0, force: bool = False) -> DemoFiles:
+def generate(
+    out_dir: str | Path | None = None,
+    *,
+    seed: int = 2014,
+    start: int = 2010,
+    end: int = 2020,
+    scale: float = 1.0,
+    force: bool = False,
+) -> DemoFiles:
     """Write the demonstration files (atomically) and return their paths.
 
     Parameters
@@ -380,8 +468,14 @@ def generate(out_dir: str | Path | None = None, *, seed: int = 2014, start: int 
         raise InputError(f"start ({start}) is after end ({end})")
     folder = Path(out_dir) if out_dir else default_folder(seed, scale)
     files = DemoFiles.in_folder(folder)
-    params = {"seed": seed, "start": start, "end": end, "scale": scale,
-              "version": GENERATOR_VERSION, "ptce_registry_sha256": _file_digest(_registry_path())}
+    params = {
+        "seed": seed,
+        "start": start,
+        "end": end,
+        "scale": scale,
+        "version": GENERATOR_VERSION,
+        "ptce_registry_sha256": _file_digest(_registry_path()),
+    }
     if files.manifest.exists() and not force:
         try:
             if files.read_manifest()["parameters"] == params and all(p.exists() for p in files):
@@ -390,13 +484,18 @@ def generate(out_dir: str | Path | None = None, *, seed: int = 2014, start: int 
         except (ValueError, KeyError):
             pass
     if folder.exists() and any(folder.iterdir()) and not files.manifest.exists():
-        raise InputError("refusing to replace a folder that does not hold demonstration data "
-                         "(no manifest.json); choose an empty or new folder", path=folder)
+        raise InputError(
+            "refusing to replace a folder that does not hold demonstration data "
+            "(no manifest.json); choose an empty or new folder",
+            path=folder,
+        )
 
     from impact.territories import communes, names
 
     rng = np.random.default_rng(seed)
-    com = pd.DataFrame(communes().drop(columns="geometry")).sort_values("code").reset_index(drop=True)
+    com = (
+        pd.DataFrame(communes().drop(columns="geometry")).sort_values("code").reset_index(drop=True)
+    )
     com["population"] = com["population"].fillna(com["population"].median())
     treated = _treated_communes(com, rng)
     treated["departement"] = treated["commune"].map(com.set_index("code")["departement"])
@@ -411,9 +510,17 @@ def generate(out_dir: str | Path | None = None, *, seed: int = 2014, start: int 
     first = first_label.reindex(deps).to_numpy(dtype=float)  # NaN: never treated
     codes = com["code"].tolist()
 
-    logger.info("Generating a demonstration SIRENE stock for %d communes, %d-%d, scale %g "
-                "(%d PTCE communes from %s, %d treated départements)", len(com), start, end,
-                scale, len(treated), treated["origin"].iloc[0], len(first_label))
+    logger.info(
+        "Generating a demonstration SIRENE stock for %d communes, %d-%d, scale %g "
+        "(%d PTCE communes from %s, %d treated départements)",
+        len(com),
+        start,
+        end,
+        scale,
+        len(treated),
+        treated["origin"].iloc[0],
+        len(first_label),
+    )
     naf_keys, assoc_keys = list(NAF_CODES), list(ASSOCIATION_NAF)
     assoc_naf_pos = np.array([naf_keys.index(k) for k in assoc_keys])
     legal_keys = ["1000", *OTHER_LEGAL_FORMS]
@@ -438,21 +545,32 @@ def generate(out_dir: str | Path | None = None, *, seed: int = 2014, start: int 
                 n_tpe = rng.poisson(expected_tpe)
                 n_big = rng.poisson(expected * (1 - TPE_SHARE))
                 n = int(n_tpe.sum() + n_big.sum())
-                commune_idx = np.concatenate([np.repeat(np.arange(len(com)), n_tpe),
-                                              np.repeat(np.arange(len(com)), n_big)])
+                commune_idx = np.concatenate(
+                    [np.repeat(np.arange(len(com)), n_tpe), np.repeat(np.arange(len(com)), n_big)]
+                )
                 is_tpe = np.arange(n) < n_tpe.sum()
                 # Shuffle so that the file is not ordered by commune (as a real stock is not).
                 order = rng.permutation(n)
                 commune_idx, is_tpe = commune_idx[order], is_tpe[order]
-                band = np.where(is_tpe, _draw(rng, TPE_BANDS, n), len(TPE_BANDS) + _draw(rng, LARGER_BANDS, n))
+                band = np.where(
+                    is_tpe, _draw(rng, TPE_BANDS, n), len(TPE_BANDS) + _draw(rng, LARGER_BANDS, n)
+                )
                 month = rng.choice(12, size=n, p=MONTH_WEIGHTS / MONTH_WEIGHTS.sum()) + 1
                 dates = _dates(year, month, rng)
                 ae = AUTO_ENTREPRENEUR_SHARE.get(year, 0.5)
-                individual = (rng.random(n) < ae + 0.07) & is_tpe  # no individual firm above 9 staff
+                individual = (
+                    rng.random(n) < ae + 0.07
+                ) & is_tpe  # no individual firm above 9 staff
                 legal = np.where(individual, 0, 1 + _draw(rng, OTHER_LEGAL_FORMS, n))
                 is_assoc = legal == legal_keys.index("9220")
-                naf = np.where(is_assoc, assoc_naf_pos[_draw(rng, ASSOCIATION_NAF, n)], _draw(rng, NAF_CODES, n))
-                ess = np.isin(legal, [legal_keys.index(c) for c in ESS_FORMS]) | (rng.random(n) < 0.002)
+                naf = np.where(
+                    is_assoc,
+                    assoc_naf_pos[_draw(rng, ASSOCIATION_NAF, n)],
+                    _draw(rng, NAF_CODES, n),
+                )
+                ess = np.isin(legal, [legal_keys.index(c) for c in ESS_FORMS]) | (
+                    rng.random(n) < 0.002
+                )
                 # About a third of the units of a cohort have ceased by the stock date.
                 ceased = rng.random(n) < 0.04 * (end + 1 - year)
                 base = 30_000_000 + n_siren + np.arange(n, dtype=np.int64)
@@ -461,40 +579,55 @@ def generate(out_dir: str | Path | None = None, *, seed: int = 2014, start: int 
                 nic = pa.array(np.full(n, "00015"))
                 date_arr = pa.array(dates, type=pa.date32())
                 yes_no = ["N", "O"]
-                ul = pa.table({
-                    "siren": siren,
-                    "statutDiffusionUniteLegale": _dict_array(["O"], np.zeros(n, int)),
-                    "unitePurgeeUniteLegale": pa.nulls(n, pa.string()),
-                    "dateCreationUniteLegale": date_arr,
-                    "trancheEffectifsUniteLegale": _dict_array(band_keys, band),
-                    # The headcount year is only filled for employers (as in the stock).
-                    "anneeEffectifsUniteLegale": pa.array(np.where(employer[band], "2022", None),
-                                                          type=pa.string()),
-                    "categorieEntreprise": _dict_array(["PME"], np.zeros(n, int)),
-                    "dateDebut": date_arr,
-                    "etatAdministratifUniteLegale": _dict_array(["A", "C"], ceased.astype(int)),
-                    "categorieJuridiqueUniteLegale": _dict_array(legal_keys, legal),
-                    "activitePrincipaleUniteLegale": _dict_array(naf_keys, naf),
-                    "nomenclatureActivitePrincipaleUniteLegale": _dict_array(["NAFRev2"], np.zeros(n, int)),
-                    "nicSiegeUniteLegale": nic,
-                    "economieSocialeSolidaireUniteLegale": _dict_array(yes_no, ess.astype(int)),
-                    "caractereEmployeurUniteLegale": _dict_array(yes_no, employer[band].astype(int)),
-                })
-                et = pa.table({
-                    "siren": siren,
-                    "nic": nic,
-                    "siret": pc.binary_join_element_wise(siren, nic, ""),
-                    "statutDiffusionEtablissement": _dict_array(["O"], np.zeros(n, int)),
-                    "dateCreationEtablissement": date_arr,
-                    "trancheEffectifsEtablissement": _dict_array(band_keys, band),
-                    "etablissementSiege": pa.array(np.ones(n, bool)),
-                    "codeCommuneEtablissement": _dict_array(codes, commune_idx),
-                    "dateDebut": date_arr,
-                    "etatAdministratifEtablissement": _dict_array(["A", "F"], ceased.astype(int)),
-                    "activitePrincipaleEtablissement": _dict_array(naf_keys, naf),
-                    "nomenclatureActivitePrincipaleEtablissement": _dict_array(["NAFRev2"], np.zeros(n, int)),
-                    "caractereEmployeurEtablissement": _dict_array(yes_no, employer[band].astype(int)),
-                })
+                ul = pa.table(
+                    {
+                        "siren": siren,
+                        "statutDiffusionUniteLegale": _dict_array(["O"], np.zeros(n, int)),
+                        "unitePurgeeUniteLegale": pa.nulls(n, pa.string()),
+                        "dateCreationUniteLegale": date_arr,
+                        "trancheEffectifsUniteLegale": _dict_array(band_keys, band),
+                        # The headcount year is only filled for employers (as in the stock).
+                        "anneeEffectifsUniteLegale": pa.array(
+                            np.where(employer[band], "2022", None), type=pa.string()
+                        ),
+                        "categorieEntreprise": _dict_array(["PME"], np.zeros(n, int)),
+                        "dateDebut": date_arr,
+                        "etatAdministratifUniteLegale": _dict_array(["A", "C"], ceased.astype(int)),
+                        "categorieJuridiqueUniteLegale": _dict_array(legal_keys, legal),
+                        "activitePrincipaleUniteLegale": _dict_array(naf_keys, naf),
+                        "nomenclatureActivitePrincipaleUniteLegale": _dict_array(
+                            ["NAFRev2"], np.zeros(n, int)
+                        ),
+                        "nicSiegeUniteLegale": nic,
+                        "economieSocialeSolidaireUniteLegale": _dict_array(yes_no, ess.astype(int)),
+                        "caractereEmployeurUniteLegale": _dict_array(
+                            yes_no, employer[band].astype(int)
+                        ),
+                    }
+                )
+                et = pa.table(
+                    {
+                        "siren": siren,
+                        "nic": nic,
+                        "siret": pc.binary_join_element_wise(siren, nic, ""),
+                        "statutDiffusionEtablissement": _dict_array(["O"], np.zeros(n, int)),
+                        "dateCreationEtablissement": date_arr,
+                        "trancheEffectifsEtablissement": _dict_array(band_keys, band),
+                        "etablissementSiege": pa.array(np.ones(n, bool)),
+                        "codeCommuneEtablissement": _dict_array(codes, commune_idx),
+                        "dateDebut": date_arr,
+                        "etatAdministratifEtablissement": _dict_array(
+                            ["A", "F"], ceased.astype(int)
+                        ),
+                        "activitePrincipaleEtablissement": _dict_array(naf_keys, naf),
+                        "nomenclatureActivitePrincipaleEtablissement": _dict_array(
+                            ["NAFRev2"], np.zeros(n, int)
+                        ),
+                        "caractereEmployeurEtablissement": _dict_array(
+                            yes_no, employer[band].astype(int)
+                        ),
+                    }
+                )
                 if ul_writer is None:
                     ul_writer = pq.ParquetWriter(tmp / files.unites_legales.name, ul.schema)
                     et_writer = pq.ParquetWriter(tmp / files.etablissements.name, et.schema)
@@ -510,10 +643,27 @@ def generate(out_dir: str | Path | None = None, *, seed: int = 2014, start: int 
         dep_names, reg_names = names("departement"), names("region")
         dep_region = com.drop_duplicates("departement").set_index("departement")["region"]
         dep_pop = com.groupby("departement")["population"].sum().reindex(deps).to_numpy()
-        _write_urssaf(tmp / files.urssaf.name, deps, dep_region, dep_names, reg_names, dep_pop,
-                      dep_level, years, rng)
-        _write_unemployment(tmp / files.unemployment.name, deps, dep_region, dep_names, reg_names,
-                            dep_pop, years, rng)
+        _write_urssaf(
+            tmp / files.urssaf.name,
+            deps,
+            dep_region,
+            dep_names,
+            reg_names,
+            dep_pop,
+            dep_level,
+            years,
+            rng,
+        )
+        _write_unemployment(
+            tmp / files.unemployment.name,
+            deps,
+            dep_region,
+            dep_names,
+            reg_names,
+            dep_pop,
+            years,
+            rng,
+        )
         treated.to_csv(tmp / files.treatment.name, index=False, lineterminator="\n")
         digest = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(tmp.iterdir())}
         manifest = {
@@ -526,33 +676,53 @@ def generate(out_dir: str | Path | None = None, *, seed: int = 2014, start: int 
             "legal_units": n_siren,
             "sha256": digest,
         }
-        (tmp / files.manifest.name).write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
-                                               encoding="utf-8")
+        (tmp / files.manifest.name).write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
     logger.info("Demonstration files written to %s (%s legal units)", folder, f"{n_siren:,}")
     return files
 
 
-def _write_urssaf(path: Path, deps, dep_region, dep_names, reg_names, dep_pop, dep_level,
-                  years: list[int], rng: np.random.Generator) -> None:
+def _write_urssaf(
+    path: Path,
+    deps,
+    dep_region,
+    dep_names,
+    reg_names,
+    dep_pop,
+    dep_level,
+    years: list[int],
+    rng: np.random.Generator,
+) -> None:
     """Salaried jobs by département in the open.urssaf.fr wide layout (Mayotte not covered)."""
     keep = deps != "976"
     d = deps[keep]
     growth = np.exp(np.cumsum(0.008 + rng.normal(0, 0.01, (len(years), keep.sum())), axis=0))
     jobs = np.round(dep_pop[keep] * 0.29 * dep_level[keep] ** 0.2 * growth).astype(int)
     estabs = np.round(jobs / 9.5).astype(int)
-    df = pd.DataFrame({
-        "Région": [reg_names.get(dep_region[x], "") for x in d],
-        "Département": [dep_names.get(x, "") for x in d],
-        "Code région": dep_region[d].to_numpy(),
-        "Code département": d,
-        **{f"Nombre d'établissements {y}": estabs[i] for i, y in enumerate(years)},
-        **{f"Effectifs salariés {y}": jobs[i] for i, y in enumerate(years)},
-    })
+    df = pd.DataFrame(
+        {
+            "Région": [reg_names.get(dep_region[x], "") for x in d],
+            "Département": [dep_names.get(x, "") for x in d],
+            "Code région": dep_region[d].to_numpy(),
+            "Code département": d,
+            **{f"Nombre d'établissements {y}": estabs[i] for i, y in enumerate(years)},
+            **{f"Effectifs salariés {y}": jobs[i] for i, y in enumerate(years)},
+        }
+    )
     df.to_csv(path, sep=";", index=False, encoding="latin-1", lineterminator="\n")
 
 
-def _write_unemployment(path: Path, deps, dep_region, dep_names, reg_names, dep_pop,
-                        years: list[int], rng: np.random.Generator) -> None:
+def _write_unemployment(
+    path: Path,
+    deps,
+    dep_region,
+    dep_names,
+    reg_names,
+    dep_pop,
+    years: list[int],
+    rng: np.random.Generator,
+) -> None:
     """Quarterly localised unemployment rates in INSEE's workbook layout.
 
     Région rates are population-weighted means of their départements' rates
@@ -579,8 +749,16 @@ def _write_unemployment(path: Path, deps, dep_region, dep_names, reg_names, dep_
     ws0["A1"] = f"Taux de chômage localisés — {DEMO_LABEL}"
     ws0["A3"] = "Fichier généré par impact.demo : ce ne sont pas des données réelles."
     for title, sheet_name, rows in (
-        ("département", "Département", [(d, dep_names.get(d, d), r) for d, r in zip(deps, rates, strict=True)]),
-        ("région", "Région", [(r, reg_names.get(r, r), v) for r, v in zip(regions, reg_rates, strict=True)]),
+        (
+            "département",
+            "Département",
+            [(d, dep_names.get(d, d), r) for d, r in zip(deps, rates, strict=True)],
+        ),
+        (
+            "région",
+            "Région",
+            [(r, reg_names.get(r, r), v) for r, v in zip(regions, reg_rates, strict=True)],
+        ),
     ):
         ws = wb.create_sheet(sheet_name)
         ws["A1"] = f"Taux de chômage localisés par {title} — {DEMO_LABEL}"
@@ -606,11 +784,20 @@ def _reproducible_zip(data: bytes, path: Path, fixed) -> None:
     import re
 
     stamp = fixed.strftime("%Y-%m-%dT%H:%M:%SZ")
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             content = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
-                                 rb"\g<1>" + stamp.encode() + rb"\g<2>", content)
-            dst.writestr(zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME), content,
-                         compress_type=zipfile.ZIP_DEFLATED)
+                content = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                    rb"\g<1>" + stamp.encode() + rb"\g<2>",
+                    content,
+                )
+            dst.writestr(
+                zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME),
+                content,
+                compress_type=zipfile.ZIP_DEFLATED,
+            )

@@ -50,7 +50,11 @@ SOURCE_KEYS: tuple[str, ...] = ("sirene_ul", "sirene_et", "urssaf", "unemploymen
 #: File names looked for by ``build_long("real")`` in each searched folder.
 REAL_PATTERNS: dict[str, list[str]] = {
     "sirene_ul": ["StockUniteLegale*.parquet", "StockUniteLegale*.zip", "StockUniteLegale*.csv"],
-    "sirene_et": ["StockEtablissement*.parquet", "StockEtablissement*.zip", "StockEtablissement*.csv"],
+    "sirene_et": [
+        "StockEtablissement*.parquet",
+        "StockEtablissement*.zip",
+        "StockEtablissement*.csv",
+    ],
     "urssaf": ["*urssaf*.csv", "*effectifs*salari*.csv", "*effectifs*.csv"],
     "unemployment": ["chomage*.xlsx", "*chomage*.xlsx", "*txcho*.xlsx"],
 }
@@ -86,7 +90,9 @@ def find_real_files(folders: Iterable[Path]) -> dict[str, Path]:
             if key in found:
                 continue
             for pat in patterns:
-                hits = sorted(p for p in Path(folder).glob(pat) if p.is_file() and not p.name.startswith("."))
+                hits = sorted(
+                    p for p in Path(folder).glob(pat) if p.is_file() and not p.name.startswith(".")
+                )
                 if hits:
                     found[key] = hits[0]
                     break
@@ -101,11 +107,14 @@ def _union(parts: list[pd.DataFrame]) -> pd.DataFrame:
     for col in LONG_COLUMNS:
         series = [p[col] for p in parts]
         if col in ("value", "cog_year"):
-            out[col] = np.concatenate([s.to_numpy(dtype="float64" if col == "value" else "int64")
-                                       for s in series])
+            out[col] = np.concatenate(
+                [s.to_numpy(dtype="float64" if col == "value" else "int64") for s in series]
+            )
         else:
-            cats = [s.astype("category") if not isinstance(s.dtype, pd.CategoricalDtype) else s
-                    for s in series]
+            cats = [
+                s.astype("category") if not isinstance(s.dtype, pd.CategoricalDtype) else s
+                for s in series
+            ]
             cats = [c.cat.set_categories(c.cat.categories.astype(str)) for c in cats]
             out[col] = union_categoricals(cats, ignore_order=True)
     return pd.DataFrame(out)
@@ -175,8 +184,10 @@ def build_long(
         if folder_arg is not None:
             files = DemoFiles.in_folder(folder_arg)
             if not files.manifest.exists():
-                raise InputError(f"no demonstration data in {folder_arg} (no manifest.json); create "
-                                 f"them with 'impact demo --out {folder_arg}'")
+                raise InputError(
+                    f"no demonstration data in {folder_arg} (no manifest.json); create "
+                    f"them with 'impact demo --out {folder_arg}'"
+                )
         else:
             files = generate(seed=seed, scale=scale)
         demo_folder = files.folder
@@ -189,12 +200,15 @@ def build_long(
             raise InputError(
                 f"no real source file found. Looked for {wanted} in {', '.join(str(f) for f in folders)}. "
                 "Download them with 'impact fetch <source>' (see 'impact fetch --help'), put them "
-                "in one of these folders, or use the demonstration data ('impact build --source demo').")
+                "in one of these folders, or use the demonstration data ('impact build --source demo')."
+            )
     elif isinstance(sources, Mapping):
         paths = {k: Path(v) for k, v in sources.items() if v is not None}
         unknown = sorted(set(paths) - set(SOURCE_KEYS))
         if unknown:
-            raise InputError(f"unknown source key(s) {unknown}; expected some of {list(SOURCE_KEYS)}")
+            raise InputError(
+                f"unknown source key(s) {unknown}; expected some of {list(SOURCE_KEYS)}"
+            )
         missing = sorted(str(p) for p in paths.values() if not p.exists())
         if missing:
             raise InputError(f"source file(s) not found: {', '.join(missing)}")
@@ -206,14 +220,31 @@ def build_long(
     reference: list[str] = []  # always-available reference data (territory layer), not sources
     read_files: list[str] = []
     if ("sirene_ul" in paths) != ("sirene_et" in paths):
-        have, lack = ("sirene_ul", "sirene_et") if "sirene_ul" in paths else ("sirene_et", "sirene_ul")
-        logger.warning("SIRENE: %s found (%s) but no %s file: creations cannot be counted without "
-                       "both stocks", have, paths[have], lack)
+        have, lack = (
+            ("sirene_ul", "sirene_et") if "sirene_ul" in paths else ("sirene_et", "sirene_ul")
+        )
+        logger.warning(
+            "SIRENE: %s found (%s) but no %s file: creations cannot be counted without both stocks",
+            have,
+            paths[have],
+            lack,
+        )
     if "sirene_ul" in paths and "sirene_et" in paths:
-        logger.info("Reading SIRENE creations (%s) from %s and %s", freq, paths["sirene_ul"],
-                    paths["sirene_et"])
-        parts.append(sirene.creations(paths["sirene_ul"], paths["sirene_et"], freq=freq,
-                                      start=start, end=None if end is None else end))
+        logger.info(
+            "Reading SIRENE creations (%s) from %s and %s",
+            freq,
+            paths["sirene_ul"],
+            paths["sirene_et"],
+        )
+        parts.append(
+            sirene.creations(
+                paths["sirene_ul"],
+                paths["sirene_et"],
+                freq=freq,
+                start=start,
+                end=None if end is None else end,
+            )
+        )
         used.append("sirene")
         read_files += [str(paths["sirene_ul"]), str(paths["sirene_et"])]
     for key, reader in (("urssaf", urssaf.read), ("unemployment", unemployment.read)):
@@ -223,8 +254,10 @@ def build_long(
             used.append(key)
             read_files.append(str(paths[key]))
     if not parts:
-        raise InputError("none of the sources could be used: give both SIRENE stocks, an URSSAF "
-                         f"file or an unemployment workbook (found only: {sorted(paths) or 'nothing'})")
+        raise InputError(
+            "none of the sources could be used: give both SIRENE stocks, an URSSAF "
+            f"file or an unemployment workbook (found only: {sorted(paths) or 'nothing'})"
+        )
     if demo:
         for p in parts:
             src = p["source"].astype("category")
@@ -249,10 +282,22 @@ def build_long(
         from impact.schema import validate_long
 
         validate_long(long)
-    long.attrs.update({"sources": used, "reference": reference, "files": read_files, "demo": demo,
-                       "demo_folder": str(demo_folder) if demo_folder else None, "freq": freq})
-    logger.info("Long table: %s rows from %s%s", f"{len(long):,}", ", ".join(used + reference),
-                " (demonstration data)" if demo else "")
+    long.attrs.update(
+        {
+            "sources": used,
+            "reference": reference,
+            "files": read_files,
+            "demo": demo,
+            "demo_folder": str(demo_folder) if demo_folder else None,
+            "freq": freq,
+        }
+    )
+    logger.info(
+        "Long table: %s rows from %s%s",
+        f"{len(long):,}",
+        ", ".join(used + reference),
+        " (demonstration data)" if demo else "",
+    )
     return long
 
 
@@ -269,8 +314,11 @@ def _map_values(series: pd.Series, fn) -> np.ndarray:
         return mapped[series.cat.codes.to_numpy()] if len(cats) else np.array([], dtype=object)
     uniq = pd.unique(series)
     lookup = {u: fn(u) for u in uniq}
-    return np.array([lookup[v] for v in series.to_numpy()], dtype=object) if len(series) < 1000 \
+    return (
+        np.array([lookup[v] for v in series.to_numpy()], dtype=object)
+        if len(series) < 1000
         else series.map(lookup).to_numpy()
+    )
 
 
 def _years_of(df: pd.DataFrame) -> list[int]:
@@ -336,8 +384,11 @@ def ptce_list(level: str, *, demo_folder: str | Path | None = None) -> pd.DataFr
     if demo_folder is not None:
         path = Path(demo_folder) / "ptce_treatment.csv"
         if not path.exists():
-            raise InputError("the demonstration folder has no ptce_treatment.csv: regenerate it "
-                             "with 'impact demo --force'", path=demo_folder)
+            raise InputError(
+                "the demonstration folder has no ptce_treatment.csv: regenerate it "
+                "with 'impact demo --force'",
+                path=demo_folder,
+            )
         t = pd.read_csv(path, dtype={"commune": str})
         t = t.rename(columns={"commune": "commune_code"})[["commune_code", "label_year"]]
     else:
@@ -348,17 +399,26 @@ def ptce_list(level: str, *, demo_folder: str | Path | None = None) -> pd.DataFr
         except InputError as exc:
             raise InputError(
                 f"no PTCE registry for the treatment columns ({exc}). Add data/raw/ptce.csv "
-                "(see impact.ptce) or build from the demonstration data.") from exc
-        t = pd.DataFrame({"commune_code": poles["commune_code"].astype(str).to_numpy(),
-                          "label_year": poles["label_year"].astype(int).to_numpy()})
+                "(see impact.ptce) or build from the demonstration data."
+            ) from exc
+        t = pd.DataFrame(
+            {
+                "commune_code": poles["commune_code"].astype(str).to_numpy(),
+                "label_year": poles["label_year"].astype(int).to_numpy(),
+            }
+        )
     if level == "commune":
         t["territory_code"] = t["commune_code"]
     else:
         t["territory_code"] = t["commune_code"].map(commune_to(level))
     lost = t["territory_code"].isna()
     if lost.any():
-        logger.warning("%d PTCE have no %s (commune outside any): %s", int(lost.sum()), level,
-                       ", ".join(t.loc[lost, "commune_code"]))
+        logger.warning(
+            "%d PTCE have no %s (commune outside any): %s",
+            int(lost.sum()),
+            level,
+            ", ".join(t.loc[lost, "commune_code"]),
+        )
     return t[~lost].reset_index(drop=True)
 
 
@@ -381,16 +441,21 @@ def treatment_table(level: str, *, demo_folder: str | Path | None = None) -> pd.
             out = ptce.treatment_table(level)
             out = out.rename(columns={"code": "territory_code"})
             if "territory_code" not in out.columns:
-                out = out.reset_index().rename(columns={out.index.name or "index": "territory_code"})
+                out = out.reset_index().rename(
+                    columns={out.index.name or "index": "territory_code"}
+                )
             return out[["territory_code", "first_label_year", "ptce_count"]]
     t = ptce_list(level, demo_folder=demo_folder)
-    return (t.groupby("territory_code").agg(first_label_year=("label_year", "min"),
-                                            ptce_count=("label_year", "size"))
-            .reset_index())
+    return (
+        t.groupby("territory_code")
+        .agg(first_label_year=("label_year", "min"), ptce_count=("label_year", "size"))
+        .reset_index()
+    )
 
 
-def spending_table(level: str, poles: pd.DataFrame, *, demo: bool,
-                   path: str | Path | None = None) -> pd.DataFrame:
+def spending_table(
+    level: str, poles: pd.DataFrame, *, demo: bool, path: str | Path | None = None
+) -> pd.DataFrame:
     """Spending in euros per territory and year at ``level``.
 
     Real data: the spending table (``data/raw/spending.csv`` read by
@@ -418,10 +483,15 @@ def spending_table(level: str, poles: pd.DataFrame, *, demo: bool,
             logger.warning("impact.sources.spending is not available: %s is not read", path)
         if sp is not None:
             s = sp.read(path)
-            s = s.assign(territory_code=s["territory_code"].astype(str), level=s["level"].astype(str))
-            finer = {"commune": ["commune"], "epci": ["commune", "epci"],
-                     "departement": ["commune", "departement"],
-                     "region": ["commune", "departement", "region"]}[level]
+            s = s.assign(
+                territory_code=s["territory_code"].astype(str), level=s["level"].astype(str)
+            )
+            finer = {
+                "commune": ["commune"],
+                "epci": ["commune", "epci"],
+                "departement": ["commune", "departement"],
+                "region": ["commune", "departement", "region"],
+            }[level]
             rows = []
             for lvl in finer:
                 part = s[s["level"] == lvl]
@@ -434,20 +504,41 @@ def spending_table(level: str, poles: pd.DataFrame, *, demo: bool,
                 else:  # départements to régions
                     from impact.territories import departements
 
-                    code = part["territory_code"].map(departements().set_index("departement")["region"])
-                rows.append(pd.DataFrame({"territory_code": code.to_numpy(), "year": part["year"].astype(int),
-                                          "euros": part["euros"].astype(float)}))
+                    code = part["territory_code"].map(
+                        departements().set_index("departement")["region"]
+                    )
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "territory_code": code.to_numpy(),
+                            "year": part["year"].astype(int),
+                            "euros": part["euros"].astype(float),
+                        }
+                    )
+                )
             left = s[~s["level"].isin(finer)]
             if len(left):
-                logger.info("spending: %d row(s) at level(s) %s (%.0f €) cannot be placed at %s level",
-                            len(left), sorted(left["level"].unique()), left["euros"].sum(), level)
+                logger.info(
+                    "spending: %d row(s) at level(s) %s (%.0f €) cannot be placed at %s level",
+                    len(left),
+                    sorted(left["level"].unique()),
+                    left["euros"].sum(),
+                    level,
+                )
             if rows:
                 out = pd.concat(rows).dropna(subset=["territory_code"])
                 return out.groupby(["territory_code", "year"], as_index=False)["euros"].sum()
     # Each PTCE gets its call's envelope divided by the number of lauréats, in its label year.
-    per_pole = poles["label_year"].map({y: e / n for y, (e, n) in CALL_ENVELOPES.items()}).fillna(0.0)
-    out = pd.DataFrame({"territory_code": poles["territory_code"].to_numpy(),
-                        "year": poles["label_year"].astype(int).to_numpy(), "euros": per_pole.to_numpy()})
+    per_pole = (
+        poles["label_year"].map({y: e / n for y, (e, n) in CALL_ENVELOPES.items()}).fillna(0.0)
+    )
+    out = pd.DataFrame(
+        {
+            "territory_code": poles["territory_code"].to_numpy(),
+            "year": poles["label_year"].astype(int).to_numpy(),
+            "euros": per_pole.to_numpy(),
+        }
+    )
     return out.groupby(["territory_code", "year"], as_index=False)["euros"].sum()
 
 
@@ -470,25 +561,41 @@ def _territories(level: str, region: str | None) -> tuple[pd.DataFrame, pd.DataF
     for parent in ("departement", "region"):
         if parent == level or (level == "region" and parent == "departement"):
             continue
-        main = (com.groupby(["target", parent]).size().reset_index(name="n")
-                .sort_values(["target", "n", parent], ascending=[True, False, True])
-                .drop_duplicates("target").set_index("target")[parent])
+        main = (
+            com.groupby(["target", parent])
+            .size()
+            .reset_index(name="n")
+            .sort_values(["target", "n", parent], ascending=[True, False, True])
+            .drop_duplicates("target")
+            .set_index("target")[parent]
+        )
         parents[parent] = main
     terr = pd.DataFrame({"territory_code": np.sort(com["target"].unique())})
     terr["name"] = terr["territory_code"].map(names(level)).astype("string")
-    terr["region"] = (terr["territory_code"] if level == "region"
-                      else terr["territory_code"].map(parents["region"]))
-    terr["departement"] = (terr["territory_code"] if level == "departement"
-                           else terr["territory_code"].map(parents["departement"])
-                           if "departement" in parents else pd.NA)
+    terr["region"] = (
+        terr["territory_code"]
+        if level == "region"
+        else terr["territory_code"].map(parents["region"])
+    )
+    terr["departement"] = (
+        terr["territory_code"]
+        if level == "departement"
+        else terr["territory_code"].map(parents["departement"])
+        if "departement" in parents
+        else pd.NA
+    )
     return com, terr
 
 
 def _indicator(long: pd.DataFrame, names_: Sequence[str]) -> pd.DataFrame:
     sel = long["indicator"].isin(list(names_)).to_numpy()
     sub = long.loc[sel, ["territory_code", "level", "period", "indicator", "value"]]
-    return pd.DataFrame({c: (sub[c].astype(str).to_numpy() if c != "value" else sub[c].to_numpy())
-                         for c in sub.columns})
+    return pd.DataFrame(
+        {
+            c: (sub[c].astype(str).to_numpy() if c != "value" else sub[c].to_numpy())
+            for c in sub.columns
+        }
+    )
 
 
 def build_panel(
@@ -535,7 +642,6 @@ def build_panel(
         ``docs/data_dictionary.md`` (:func:`impact.schema.panel_schema`).
         ``attrs``: ``level``, ``freq``, ``sources``, ``demo``, ``dropped``.
     """
-    from impact.territories import aggregate
 
     if level not in PANEL_LEVELS:
         raise InputError(f"level={level!r}: expected one of {', '.join(PANEL_LEVELS)}")
@@ -544,8 +650,10 @@ def build_panel(
     outcomes = list(outcomes) if outcomes is not None else list(COUNT_OUTCOMES)
     bad = [o for o in outcomes if not o.startswith("creations_") or o.endswith("_per10k")]
     if bad:
-        raise InputError(f"outcomes {bad}: expected creation count indicators such as "
-                         f"{', '.join(COUNT_OUTCOMES)}")
+        raise InputError(
+            f"outcomes {bad}: expected creation count indicators such as "
+            f"{', '.join(COUNT_OUTCOMES)}"
+        )
     missing_cols = [c for c in LONG_COLUMNS if c not in long.columns]
     if missing_cols:
         raise InputError(f"the long table lacks column(s) {missing_cols}")
@@ -553,37 +661,53 @@ def build_panel(
     # ---- creations (commune counts; sparse rows mean zero)
     cre = _indicator(long[long["level"].astype(str) == "commune"], outcomes)
     if cre.empty:
-        raise InputError(f"the long table has no commune-level creation counts for {outcomes}; "
-                         "was SIRENE among the sources? (indicators present: "
-                         f"{sorted(pd.unique(long['indicator'].astype(str)))[:12]})")
+        raise InputError(
+            f"the long table has no commune-level creation counts for {outcomes}; "
+            "was SIRENE among the sources? (indicators present: "
+            f"{sorted(pd.unique(long['indicator'].astype(str)))[:12]})"
+        )
     sub_annual = {p for p in pd.unique(cre["period"]) if len(p) > 4}
     if freq != "year" and not sub_annual:
-        raise InputError(f"freq={freq!r} needs monthly creation counts: build the long table with "
-                         "build_long(..., freq='month') ('impact build --freq month' does it)")
-    cre["period"] = [_to_freq(p, freq) for p in cre["period"]] if len(cre) < 50_000 else \
-        cre["period"].map({p: _to_freq(p, freq) for p in pd.unique(cre["period"])})
+        raise InputError(
+            f"freq={freq!r} needs monthly creation counts: build the long table with "
+            "build_long(..., freq='month') ('impact build --freq month' does it)"
+        )
+    cre["period"] = (
+        [_to_freq(p, freq) for p in cre["period"]]
+        if len(cre) < 50_000
+        else cre["period"].map({p: _to_freq(p, freq) for p in pd.unique(cre["period"])})
+    )
     years_all = sorted({int(p[:4]) for p in pd.unique(cre["period"])})
     start = years_all[0] if start is None else start
     end = years_all[-1] if end is None else end
     years = [y for y in range(start, end + 1)]
     if not [y for y in years_all if start <= y <= end]:
-        raise InputError(f"no data between {start} and {end} (the creation counts cover "
-                         f"{years_all[0]}–{years_all[-1]})")
+        raise InputError(
+            f"no data between {start} and {end} (the creation counts cover "
+            f"{years_all[0]}–{years_all[-1]})"
+        )
     periods = _all_periods(years, freq)
 
     com, terr = _territories(level, region)
     target = com.set_index("code")["target"]
     cre = cre[cre["territory_code"].isin(target.index)]
     cre["target"] = cre["territory_code"].map(target).to_numpy()
-    wide = (cre.groupby(["target", "period", "indicator"], sort=False)["value"].sum()
-            .unstack("indicator"))
+    wide = (
+        cre.groupby(["target", "period", "indicator"], sort=False)["value"]
+        .sum()
+        .unstack("indicator")
+    )
     wide = wide.reindex(columns=outcomes)
     logger.info("Panel %s × %s: %d territories × %d periods", level, freq, len(terr), len(periods))
 
-    grid = pd.MultiIndex.from_product([terr["territory_code"], periods], names=["territory_code", "period"])
+    grid = pd.MultiIndex.from_product(
+        [terr["territory_code"], periods], names=["territory_code", "period"]
+    )
     panel = grid.to_frame(index=False)
     panel = panel.merge(terr, on="territory_code", how="left")
-    panel.insert(panel.columns.get_loc("period") + 1, "year", panel["period"].str[:4].astype("int64"))
+    panel.insert(
+        panel.columns.get_loc("period") + 1, "year", panel["period"].str[:4].astype("int64")
+    )
     panel.insert(panel.columns.get_loc("year") + 1, "time", _time_index(panel["period"], freq))
     panel.insert(2, "level", level)
     counts = wide.reindex(pd.MultiIndex.from_frame(panel[["territory_code", "period"]]))
@@ -597,53 +721,95 @@ def build_panel(
         panel[f"{o}_per10k"] = PER * panel[o] / panel["population"].where(panel["population"] > 0)
 
     # ---- covariates
-    panel = panel.merge(_salaried_jobs(long, level, com, years), on=["territory_code", "year"], how="left")
-    panel = panel.merge(_unemployment(long, level, com, freq, periods), on=["territory_code", "period"],
-                        how="left")
+    panel = panel.merge(
+        _salaried_jobs(long, level, com, years), on=["territory_code", "year"], how="left"
+    )
+    panel = panel.merge(
+        _unemployment(long, level, com, freq, periods), on=["territory_code", "period"], how="left"
+    )
 
     # ---- treatment and spending
     # An explicit demo_folder means demonstration PTCE, even for a long table read from paths.
     folder = _demo_folder_of(long, demo_folder)
     demo = bool(long.attrs.get("demo", False)) or _is_demo(long) or demo_folder is not None
     if demo and folder is None:
-        raise InputError("these are demonstration data but the demonstration folder is unknown: "
-                         "pass build_panel(..., demo_folder=impact.demo.default_folder(seed, scale))")
+        raise InputError(
+            "these are demonstration data but the demonstration folder is unknown: "
+            "pass build_panel(..., demo_folder=impact.demo.default_folder(seed, scale))"
+        )
     treat = treatment_table(level, demo_folder=folder if demo else None)
     panel = panel.merge(treat, on="territory_code", how="left")
     panel["first_label_year"] = panel["first_label_year"].fillna(0).astype("int64")
     panel["ptce_count"] = panel["ptce_count"].fillna(0).astype("int64")
-    panel["treated"] = ((panel["first_label_year"] > 0)
-                        & (panel["year"] >= panel["first_label_year"])).astype("int64")
+    panel["treated"] = (
+        (panel["first_label_year"] > 0) & (panel["year"] >= panel["first_label_year"])
+    ).astype("int64")
     poles = ptce_list(level, demo_folder=folder) if demo else _registry_poles(level)
     spend = spending_table(level, poles, demo=demo, path=spending_path)
     spend = spend.groupby(["territory_code", "year"], as_index=False)["euros"].sum()
-    panel = panel.merge(spend.rename(columns={"euros": "spending_eur"}), on=["territory_code", "year"],
-                        how="left")
+    panel = panel.merge(
+        spend.rename(columns={"euros": "spending_eur"}), on=["territory_code", "year"], how="left"
+    )
     panel["spending_eur"] = panel["spending_eur"].fillna(0.0)
-    panel["spending_per_inhabitant"] = (panel["spending_eur"]
-                                        / panel["population"].where(panel["population"] > 0)).fillna(0.0)
+    panel["spending_per_inhabitant"] = (
+        panel["spending_eur"] / panel["population"].where(panel["population"] > 0)
+    ).fillna(0.0)
 
     # ---- territories without population cannot have rates: drop them whole (keeps balance)
-    no_pop = panel.loc[panel["population"].isna() | (panel["population"] <= 0), "territory_code"].unique()
+    no_pop = panel.loc[
+        panel["population"].isna() | (panel["population"] <= 0), "territory_code"
+    ].unique()
     if len(no_pop):
-        logger.warning("Dropping %d %s(s) without population (no per-inhabitant rates): %s",
-                       len(no_pop), level, ", ".join(map(str, no_pop[:10])) + (" …" if len(no_pop) > 10 else ""))
+        logger.warning(
+            "Dropping %d %s(s) without population (no per-inhabitant rates): %s",
+            len(no_pop),
+            level,
+            ", ".join(map(str, no_pop[:10])) + (" …" if len(no_pop) > 10 else ""),
+        )
         panel = panel[~panel["territory_code"].isin(no_pop)]
     for c in ("territory_code", "level", "period", "region", "departement"):
         panel[c] = panel[c].astype("string")
-    order = ["territory_code", "name", "level", "region", "departement", "period", "year", "time",
-             "population", *outcomes, *(f"{o}_per10k" for o in outcomes), "salaried_jobs",
-             "unemployment_rate", "first_label_year", "ptce_count", "treated", "spending_eur",
-             "spending_per_inhabitant"]
+    order = [
+        "territory_code",
+        "name",
+        "level",
+        "region",
+        "departement",
+        "period",
+        "year",
+        "time",
+        "population",
+        *outcomes,
+        *(f"{o}_per10k" for o in outcomes),
+        "salaried_jobs",
+        "unemployment_rate",
+        "first_label_year",
+        "ptce_count",
+        "treated",
+        "spending_eur",
+        "spending_per_inhabitant",
+    ]
     panel = panel[order].sort_values(["territory_code", "time"]).reset_index(drop=True)
     validate_panel(panel, outcomes)
-    panel.attrs.update({"level": level, "freq": freq, "demo": demo,
-                        "sources": list(long.attrs.get("sources", [])),
-                        "dropped": [str(c) for c in no_pop],
-                        "demo_folder": str(folder) if folder else None})
+    panel.attrs.update(
+        {
+            "level": level,
+            "freq": freq,
+            "demo": demo,
+            "sources": list(long.attrs.get("sources", [])),
+            "dropped": [str(c) for c in no_pop],
+            "demo_folder": str(folder) if folder else None,
+        }
+    )
     n_treated = int((panel.groupby("territory_code")["first_label_year"].first() > 0).sum())
-    logger.info("Panel: %s rows, %d territories (%d with a PTCE), periods %s–%s",
-                f"{len(panel):,}", panel["territory_code"].nunique(), n_treated, periods[0], periods[-1])
+    logger.info(
+        "Panel: %s rows, %d territories (%d with a PTCE), periods %s–%s",
+        f"{len(panel):,}",
+        panel["territory_code"].nunique(),
+        n_treated,
+        periods[0],
+        periods[-1],
+    )
     return panel
 
 
@@ -657,7 +823,11 @@ def _registry_poles(level: str) -> pd.DataFrame:
 
 def _is_demo(long: pd.DataFrame) -> bool:
     src = long["source"]
-    cats = src.cat.categories if isinstance(src.dtype, pd.CategoricalDtype) else pd.unique(src.astype(str))
+    cats = (
+        src.cat.categories
+        if isinstance(src.dtype, pd.CategoricalDtype)
+        else pd.unique(src.astype(str))
+    )
     return any(str(s).startswith("demo-") for s in cats)
 
 
@@ -674,25 +844,43 @@ def _population(long: pd.DataFrame, com: pd.DataFrame, years: Sequence[int]) -> 
         p = base["population"]
         if y in by_year:
             p = base["code"].map(by_year[y]).fillna(base["population"])
-        frames.append(pd.DataFrame({"territory_code": base["target"].to_numpy(), "year": y,
-                                    "population": p.to_numpy(dtype=float)}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "territory_code": base["target"].to_numpy(),
+                    "year": y,
+                    "population": p.to_numpy(dtype=float),
+                }
+            )
+        )
     f = pd.concat(frames)
     # Communes without population in COG 2025 (Mayotte's, and Hauts-Talican created in 2024)
     # are left out of their territory's sum; a territory made only of them has none.
     partial = f.loc[f["population"].isna(), "territory_code"].unique()
     out = f.groupby(["territory_code", "year"], as_index=False)["population"].sum(min_count=1)
-    partial = [c for c in partial if out.loc[out["territory_code"] == c, "population"].notna().any()]
+    partial = [
+        c for c in partial if out.loc[out["territory_code"] == c, "population"].notna().any()
+    ]
     if partial:
-        logger.info("Population of %s excludes communes without population in COG 2025",
-                    ", ".join(map(str, partial[:10])))
+        logger.info(
+            "Population of %s excludes communes without population in COG 2025",
+            ", ".join(map(str, partial[:10])),
+        )
     return out
 
 
-def _salaried_jobs(long: pd.DataFrame, level: str, com: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
+def _salaried_jobs(
+    long: pd.DataFrame, level: str, com: pd.DataFrame, years: Sequence[int]
+) -> pd.DataFrame:
     """Salaried jobs per territory and year, summed from the finest published level."""
     rows = _indicator(long, ["salaried_jobs"])
-    empty = pd.DataFrame({"territory_code": pd.Series(dtype=str), "year": pd.Series(dtype="int64"),
-                          "salaried_jobs": pd.Series(dtype=float)})
+    empty = pd.DataFrame(
+        {
+            "territory_code": pd.Series(dtype=str),
+            "year": pd.Series(dtype="int64"),
+            "salaried_jobs": pd.Series(dtype=float),
+        }
+    )
     if rows.empty:
         return empty
     rows = rows[rows["period"].str.len() == 4]
@@ -721,16 +909,27 @@ def _salaried_jobs(long: pd.DataFrame, level: str, com: pd.DataFrame, years: Seq
     out = pd.DataFrame({"sum": g.sum(min_count=1), "n": g.count()}).reset_index()
     if "commune" not in at:
         out["sum"] = out["sum"].where(out["n"] == out["target"].map(expected))
-    return pd.DataFrame({"territory_code": out["target"], "year": out["year"].astype("int64"),
-                         "salaried_jobs": out["sum"]})
+    return pd.DataFrame(
+        {
+            "territory_code": out["target"],
+            "year": out["year"].astype("int64"),
+            "salaried_jobs": out["sum"],
+        }
+    )
 
 
-def _unemployment(long: pd.DataFrame, level: str, com: pd.DataFrame, freq: str,
-                  periods: Sequence[str]) -> pd.DataFrame:
+def _unemployment(
+    long: pd.DataFrame, level: str, com: pd.DataFrame, freq: str, periods: Sequence[str]
+) -> pd.DataFrame:
     """Unemployment rate per territory and period (see the module and data dictionary)."""
     rows = _indicator(long, ["unemployment_rate"])
-    empty = pd.DataFrame({"territory_code": pd.Series(dtype=str), "period": pd.Series(dtype=str),
-                          "unemployment_rate": pd.Series(dtype=float)})
+    empty = pd.DataFrame(
+        {
+            "territory_code": pd.Series(dtype=str),
+            "period": pd.Series(dtype=str),
+            "unemployment_rate": pd.Series(dtype=float),
+        }
+    )
     if rows.empty:
         return empty
     rows = rows[rows["period"].str.contains("Q")]
@@ -759,7 +958,9 @@ def _unemployment(long: pd.DataFrame, level: str, com: pd.DataFrame, freq: str,
     if freq == "month":
         q = pd.DataFrame({"period": list(periods)})
         q["quarter"] = [_to_freq(p, "quarter") for p in q["period"]]
-        out = out.rename(columns={"period": "quarter"}).merge(q, on="quarter").drop(columns="quarter")
+        out = (
+            out.rename(columns={"period": "quarter"}).merge(q, on="quarter").drop(columns="quarter")
+        )
     return out[["territory_code", "period", "unemployment_rate"]]
 
 
@@ -776,10 +977,14 @@ def validate_panel(panel: pd.DataFrame, outcomes: Sequence[str] | None = None) -
         dup = panel.duplicated(["territory_code", time_key], keep=False)
         if dup.any():
             rows = panel.loc[dup, ["territory_code", time_key]].drop_duplicates().head(5)
-            raise InputError(f"{int(dup.sum())} duplicated territory-year rows in the panel "
-                             f"(keys territory_code, {time_key}), e.g. {rows.to_dict('records')}")
+            raise InputError(
+                f"{int(dup.sum())} duplicated territory-year rows in the panel "
+                f"(keys territory_code, {time_key}), e.g. {rows.to_dict('records')}"
+            )
     if outcomes is None:
-        outcomes = [c for c in panel.columns if c.startswith("creations_") and not c.endswith("_per10k")]
+        outcomes = [
+            c for c in panel.columns if c.startswith("creations_") and not c.endswith("_per10k")
+        ]
     return _validate(panel, outcomes)
 
 
@@ -792,8 +997,9 @@ def output_paths(level: str, freq: str, out_dir: str | Path | None = None) -> di
     return {"long": out / "long.parquet", "panel": out / f"panel_{level}_{freq}.parquet"}
 
 
-def write_outputs(long: pd.DataFrame, panel: pd.DataFrame, out_dir: str | Path | None = None
-                  ) -> dict[str, Path]:
+def write_outputs(
+    long: pd.DataFrame, panel: pd.DataFrame, out_dir: str | Path | None = None
+) -> dict[str, Path]:
     """Write the long table and the panel as Parquet, all or nothing.
 
     Both files are first written to temporary files in ``out_dir`` (default
@@ -813,8 +1019,10 @@ def write_outputs(long: pd.DataFrame, panel: pd.DataFrame, out_dir: str | Path |
     missing = [c for c in LONG_COLUMNS if c not in long.columns]
     if missing:
         raise InputError(f"write_outputs: the long table lacks column(s) {missing}")
-    validate_panel(panel, [c for c in panel.columns if c.startswith("creations_")
-                           and not c.endswith("_per10k")])
+    validate_panel(
+        panel,
+        [c for c in panel.columns if c.startswith("creations_") and not c.endswith("_per10k")],
+    )
     paths = output_paths(level, freq, out_dir)
     with contextlib.ExitStack() as stack:
         tmp_long = stack.enter_context(atomic_path(paths["long"], suffix=".parquet"))

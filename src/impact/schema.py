@@ -38,7 +38,11 @@ from impact.sources._common import LEVELS, LONG_COLUMNS, LONG_KEYS, STATUS_VALUE
 #: Levels of the estimation panel.
 PANEL_LEVELS: tuple[str, ...] = ("commune", "epci", "departement", "region")
 #: Panel frequencies and the syntax of their ``period``.
-FREQS: dict[str, str] = {"year": r"^\d{4}$", "quarter": r"^\d{4}Q[1-4]$", "month": r"^\d{4}-(0[1-9]|1[0-2])$"}
+FREQS: dict[str, str] = {
+    "year": r"^\d{4}$",
+    "quarter": r"^\d{4}Q[1-4]$",
+    "month": r"^\d{4}-(0[1-9]|1[0-2])$",
+}
 #: Official code syntax per level (from the territory layer, plus France).
 CODE_FORMATS: dict[str, str] = {
     "commune": r"^(?:\d{5}|2[AB]\d{3})$",
@@ -78,19 +82,30 @@ def _string_like(series: pd.Series) -> bool:
 
 def _matches(pattern: str, description: str) -> pa.Check:
     rx = re.compile(pattern)
-    return pa.Check(lambda s: _on_unique(s, lambda v: isinstance(v, str) and rx.match(v) is not None),
-                    name=f"matches {description}", error=f"does not match {pattern}")
+    return pa.Check(
+        lambda s: _on_unique(s, lambda v: isinstance(v, str) and rx.match(v) is not None),
+        name=f"matches {description}",
+        error=f"does not match {pattern}",
+    )
 
 
 def _in(values: Sequence[str]) -> pa.Check:
     allowed = frozenset(values)
-    return pa.Check(lambda s: _on_unique(s, lambda v: v in allowed), name=f"in {list(values)}",
-                    error=f"not one of {list(values)}")
+    return pa.Check(
+        lambda s: _on_unique(s, lambda v: v in allowed),
+        name=f"in {list(values)}",
+        error=f"not one of {list(values)}",
+    )
 
 
-_STRING = pa.Check(_string_like, name="text column", error="must hold text (str, string or category)")
-_NON_EMPTY = pa.Check(lambda s: _on_unique(s, lambda v: isinstance(v, str) and v.strip() != ""),
-                      name="non-empty text", error="empty or missing text")
+_STRING = pa.Check(
+    _string_like, name="text column", error="must hold text (str, string or category)"
+)
+_NON_EMPTY = pa.Check(
+    lambda s: _on_unique(s, lambda v: isinstance(v, str) and v.strip() != ""),
+    name="non-empty text",
+    error="empty or missing text",
+)
 
 
 def _code_format_check(code_col: str = "territory_code", level_col: str = "level") -> pa.Check:
@@ -103,14 +118,19 @@ def _code_format_check(code_col: str = "territory_code", level_col: str = "level
         for lvl, rx in compiled.items():
             sel = (lv == lvl).fillna(False).to_numpy()
             if sel.any():
-                ok[sel] = _on_unique(df.loc[sel, code_col], lambda v, rx=rx: isinstance(v, str)
-                                     and rx.match(v) is not None).to_numpy()
+                ok[sel] = _on_unique(
+                    df.loc[sel, code_col],
+                    lambda v, rx=rx: isinstance(v, str) and rx.match(v) is not None,
+                ).to_numpy()
         return ok
 
-    return pa.Check(check, name="territory_code matches its level",
-                    error="territory_code is not a valid code for the row's level "
-                          "(commune 5 characters, EPCI 9 digits, département 01-95/2A/2B/971-976, "
-                          "région 2 digits)")
+    return pa.Check(
+        check,
+        name="territory_code matches its level",
+        error="territory_code is not a valid code for the row's level "
+        "(commune 5 characters, EPCI 9 digits, département 01-95/2A/2B/971-976, "
+        "région 2 digits)",
+    )
 
 
 def _counts_non_negative(df: pd.DataFrame) -> pd.Series:
@@ -133,56 +153,93 @@ def long_schema() -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         {
             "territory_code": pa.Column(
-                None, [_STRING, _NON_EMPTY], nullable=False,
-                description="Official territory code, zero-padded text (\"01001\", \"2A\", \"84\", "
-                            "\"200066793\", \"FR\"); its syntax depends on `level`.",
-                metadata={"allowed": "commune `\\d{5}` or `2[AB]\\d{3}`; EPCI 9 digits; département "
-                                     "01–95, 2A, 2B, 971–976; région 2 digits; zone d'emploi 4 digits; "
-                                     "`FR`"}),
-            "level": pa.Column(None, [_STRING, _in(LEVELS)], nullable=False,
-                               description="Territory level of the code.",
-                               metadata={"allowed": ", ".join(f"`{v}`" for v in LEVELS)}),
-            "cog_year": pa.Column("int64", pa.Check.in_range(1943, 2100),
-                                  description="Vintage of the territory codes (Code officiel "
-                                              "géographique); 2025 once harmonised.",
-                                  metadata={"allowed": "1943–2100"}),
-            "period": pa.Column(None, [_STRING, _matches(_PERIOD_RE, "a period")], nullable=False,
-                                description="Year `2016`, quarter `2016Q3` or month `2016-07`.",
-                                metadata={"allowed": "`YYYY`, `YYYYQn`, `YYYY-MM`"}),
-            "indicator": pa.Column(None, [_STRING, _NON_EMPTY], nullable=False,
-                                   description="What is measured: `creations_total`, `creations_tpe`, "
-                                               "`creations_ess`, `creations_legal_<group>`, "
-                                               "`creations_naf_<section>`, `salaried_jobs`, "
-                                               "`unemployment_rate` (percent), `population`.",
-                                   metadata={"allowed": "any non-empty text"}),
-            "value": pa.Column("float64", nullable=True,
-                               description="The number; NaN when not published (see `status`). "
-                                           "Counts and levels are >= 0.",
-                               metadata={"allowed": ">= 0 except rates (`unemployment_rate`)"}),
-            "status": pa.Column(None, [_STRING, _in(STATUS_VALUES)], nullable=False,
-                                description="`observed` (published number), `secret` (statistical "
-                                            "secrecy), `missing` (not published), `estimated` "
-                                            "(provisional, partial sum or repeated reference year).",
-                                metadata={"allowed": ", ".join(f"`{v}`" for v in STATUS_VALUES)}),
-            "source": pa.Column(None, [_STRING, _NON_EMPTY], nullable=False,
-                                description="Source identifier (`insee_sirene`, `urssaf`, `insee_tcl`, "
-                                            "`insee_population`); `demo-<source>` for demonstration "
-                                            "data.",
-                                metadata={"allowed": "any non-empty text"}),
+                None,
+                [_STRING, _NON_EMPTY],
+                nullable=False,
+                description='Official territory code, zero-padded text ("01001", "2A", "84", '
+                '"200066793", "FR"); its syntax depends on `level`.',
+                metadata={
+                    "allowed": "commune `\\d{5}` or `2[AB]\\d{3}`; EPCI 9 digits; département "
+                    "01–95, 2A, 2B, 971–976; région 2 digits; zone d'emploi 4 digits; "
+                    "`FR`"
+                },
+            ),
+            "level": pa.Column(
+                None,
+                [_STRING, _in(LEVELS)],
+                nullable=False,
+                description="Territory level of the code.",
+                metadata={"allowed": ", ".join(f"`{v}`" for v in LEVELS)},
+            ),
+            "cog_year": pa.Column(
+                "int64",
+                pa.Check.in_range(1943, 2100),
+                description="Vintage of the territory codes (Code officiel "
+                "géographique); 2025 once harmonised.",
+                metadata={"allowed": "1943–2100"},
+            ),
+            "period": pa.Column(
+                None,
+                [_STRING, _matches(_PERIOD_RE, "a period")],
+                nullable=False,
+                description="Year `2016`, quarter `2016Q3` or month `2016-07`.",
+                metadata={"allowed": "`YYYY`, `YYYYQn`, `YYYY-MM`"},
+            ),
+            "indicator": pa.Column(
+                None,
+                [_STRING, _NON_EMPTY],
+                nullable=False,
+                description="What is measured: `creations_total`, `creations_tpe`, "
+                "`creations_ess`, `creations_legal_<group>`, "
+                "`creations_naf_<section>`, `salaried_jobs`, "
+                "`unemployment_rate` (percent), `population`.",
+                metadata={"allowed": "any non-empty text"},
+            ),
+            "value": pa.Column(
+                "float64",
+                nullable=True,
+                description="The number; NaN when not published (see `status`). "
+                "Counts and levels are >= 0.",
+                metadata={"allowed": ">= 0 except rates (`unemployment_rate`)"},
+            ),
+            "status": pa.Column(
+                None,
+                [_STRING, _in(STATUS_VALUES)],
+                nullable=False,
+                description="`observed` (published number), `secret` (statistical "
+                "secrecy), `missing` (not published), `estimated` "
+                "(provisional, partial sum or repeated reference year).",
+                metadata={"allowed": ", ".join(f"`{v}`" for v in STATUS_VALUES)},
+            ),
+            "source": pa.Column(
+                None,
+                [_STRING, _NON_EMPTY],
+                nullable=False,
+                description="Source identifier (`insee_sirene`, `urssaf`, `insee_tcl`, "
+                "`insee_population`); `demo-<source>` for demonstration "
+                "data.",
+                metadata={"allowed": "any non-empty text"},
+            ),
         },
         checks=[
             _code_format_check(),
-            pa.Check(_counts_non_negative, name="counts >= 0",
-                     error="negative value for a count indicator"),
-            pa.Check(_observed_has_value, name="observed rows have a value",
-                     error="status 'observed' but value is NaN"),
+            pa.Check(
+                _counts_non_negative,
+                name="counts >= 0",
+                error="negative value for a count indicator",
+            ),
+            pa.Check(
+                _observed_has_value,
+                name="observed rows have a value",
+                error="status 'observed' but value is NaN",
+            ),
         ],
         unique=list(LONG_KEYS),
         strict=True,
         ordered=True,
         name="long table",
         description="One row per territory × period × indicator × source (sparse: a "
-                    "commune-period absent from SIRENE counts had no creation).",
+        "commune-period absent from SIRENE counts had no creation).",
     )
 
 
@@ -190,52 +247,146 @@ def long_schema() -> pa.DataFrameSchema:
 
 #: Fixed panel columns: (name, dtype, nullable, checks, description, allowed).
 _PANEL_COLUMNS: list[tuple] = [
-    ("territory_code", None, False, [_STRING, _NON_EMPTY],
-     "Code of the territory at `level` (see the long table).", "code syntax of `level`"),
+    (
+        "territory_code",
+        None,
+        False,
+        [_STRING, _NON_EMPTY],
+        "Code of the territory at `level` (see the long table).",
+        "code syntax of `level`",
+    ),
     ("name", None, True, [_STRING], "Name of the territory (COG 2025).", "text"),
-    ("level", None, False, [_STRING, _in(PANEL_LEVELS)], "Level of every row of the panel.",
-     ", ".join(f"`{v}`" for v in PANEL_LEVELS)),
-    ("region", None, True, [_STRING],
-     "Code of the région the territory belongs to (an EPCI spanning two régions gets the région "
-     "of most of its communes).", "2 digits"),
-    ("departement", None, True, [_STRING],
-     "Code of the département (for communes and EPCI: of most of the communes; empty at région "
-     "level).", "département code or empty"),
-    ("period", None, False, [_STRING, _matches(_PERIOD_RE, "a period")],
-     "Period of the row, as in the long table.", "`YYYY`, `YYYYQn`, `YYYY-MM` (one syntax per panel)"),
-    ("year", "int64", False, [pa.Check.in_range(1900, 2100)], "Calendar year of the period.",
-     "1900–2100"),
-    ("time", "int64", False, [],
-     "Integer time index for estimators: the year for annual panels, "
-     "`4 × year + quarter − 1` or `12 × year + month − 1` otherwise.", "integer"),
-    ("population", "float64", False, [pa.Check.gt(0)],
-     "Population municipale (COG 2025, the 2022 census) summed over the territory's communes; the "
-     "same in every year. Territories without population (Mayotte) are not in the panel.", "> 0"),
-    ("salaried_jobs", "float64", True, [pa.Check.ge(0)],
-     "Private salaried jobs at the end of the year (URSSAF), summed from the published level; "
-     "NaN where the source has no figure at or below this level (communes and EPCI when only "
-     "départements are published, Mayotte, secret values). Repeated in every sub-annual period.",
-     ">= 0 or NaN"),
-    ("unemployment_rate", "float64", True, [pa.Check.in_range(0, 100)],
-     "Localised unemployment rate in percent (INSEE). Annual panels: mean of the four quarters. "
-     "Taken as published at the panel level when available (départements, régions); otherwise "
-     "re-aggregated from département rates with population weights (EPCI: weighted by the "
-     "population of the EPCI's communes in each département; communes: the rate of their "
-     "département). Monthly panels repeat the quarter's rate.", "0–100 or NaN"),
-    ("first_label_year", "int64", False, [pa.Check(lambda s: (s == 0) | s.between(2000, 2100),
-                                                    name="0 or a year", error="not 0 nor a year")],
-     "Year of the first PTCE label of a PTCE located in the territory; **0 if never labelled** "
-     "(the `group` convention of `impact.estimate.att_gt`).", "0 or a year (2014, 2016)"),
-    ("ptce_count", "int64", False, [pa.Check.ge(0)],
-     "Number of labelled PTCE located in the territory (any call).", ">= 0"),
-    ("treated", "int64", False, [pa.Check.isin([0, 1])],
-     "1 from the first label year on (`year >= first_label_year > 0`), else 0.", "0, 1"),
-    ("spending_eur", "float64", False, [pa.Check.ge(0)],
-     "Public spending attributed to the territory in the year (euros; spending table, or for the "
-     "demonstration the published PTCE call envelopes shared equally among the lauréats in their "
-     "label year). Repeated in every sub-annual period of the year.", ">= 0"),
-    ("spending_per_inhabitant", "float64", False, [pa.Check.ge(0)],
-     "`spending_eur / population` (euros per inhabitant).", ">= 0"),
+    (
+        "level",
+        None,
+        False,
+        [_STRING, _in(PANEL_LEVELS)],
+        "Level of every row of the panel.",
+        ", ".join(f"`{v}`" for v in PANEL_LEVELS),
+    ),
+    (
+        "region",
+        None,
+        True,
+        [_STRING],
+        "Code of the région the territory belongs to (an EPCI spanning two régions gets the région "
+        "of most of its communes).",
+        "2 digits",
+    ),
+    (
+        "departement",
+        None,
+        True,
+        [_STRING],
+        "Code of the département (for communes and EPCI: of most of the communes; empty at région "
+        "level).",
+        "département code or empty",
+    ),
+    (
+        "period",
+        None,
+        False,
+        [_STRING, _matches(_PERIOD_RE, "a period")],
+        "Period of the row, as in the long table.",
+        "`YYYY`, `YYYYQn`, `YYYY-MM` (one syntax per panel)",
+    ),
+    (
+        "year",
+        "int64",
+        False,
+        [pa.Check.in_range(1900, 2100)],
+        "Calendar year of the period.",
+        "1900–2100",
+    ),
+    (
+        "time",
+        "int64",
+        False,
+        [],
+        "Integer time index for estimators: the year for annual panels, "
+        "`4 × year + quarter − 1` or `12 × year + month − 1` otherwise.",
+        "integer",
+    ),
+    (
+        "population",
+        "float64",
+        False,
+        [pa.Check.gt(0)],
+        "Population municipale (COG 2025, the 2022 census) summed over the territory's communes; the "
+        "same in every year. Territories without population (Mayotte) are not in the panel.",
+        "> 0",
+    ),
+    (
+        "salaried_jobs",
+        "float64",
+        True,
+        [pa.Check.ge(0)],
+        "Private salaried jobs at the end of the year (URSSAF), summed from the published level; "
+        "NaN where the source has no figure at or below this level (communes and EPCI when only "
+        "départements are published, Mayotte, secret values). Repeated in every sub-annual period.",
+        ">= 0 or NaN",
+    ),
+    (
+        "unemployment_rate",
+        "float64",
+        True,
+        [pa.Check.in_range(0, 100)],
+        "Localised unemployment rate in percent (INSEE). Annual panels: mean of the four quarters. "
+        "Taken as published at the panel level when available (départements, régions); otherwise "
+        "re-aggregated from département rates with population weights (EPCI: weighted by the "
+        "population of the EPCI's communes in each département; communes: the rate of their "
+        "département). Monthly panels repeat the quarter's rate.",
+        "0–100 or NaN",
+    ),
+    (
+        "first_label_year",
+        "int64",
+        False,
+        [
+            pa.Check(
+                lambda s: (s == 0) | s.between(2000, 2100),
+                name="0 or a year",
+                error="not 0 nor a year",
+            )
+        ],
+        "Year of the first PTCE label of a PTCE located in the territory; **0 if never labelled** "
+        "(the `group` convention of `impact.estimate.att_gt`).",
+        "0 or a year (2014, 2016)",
+    ),
+    (
+        "ptce_count",
+        "int64",
+        False,
+        [pa.Check.ge(0)],
+        "Number of labelled PTCE located in the territory (any call).",
+        ">= 0",
+    ),
+    (
+        "treated",
+        "int64",
+        False,
+        [pa.Check.isin([0, 1])],
+        "1 from the first label year on (`year >= first_label_year > 0`), else 0.",
+        "0, 1",
+    ),
+    (
+        "spending_eur",
+        "float64",
+        False,
+        [pa.Check.ge(0)],
+        "Public spending attributed to the territory in the year (euros; spending table, or for the "
+        "demonstration the published PTCE call envelopes shared equally among the lauréats in their "
+        "label year). Repeated in every sub-annual period of the year.",
+        ">= 0",
+    ),
+    (
+        "spending_per_inhabitant",
+        "float64",
+        False,
+        [pa.Check.ge(0)],
+        "`spending_eur / population` (euros per inhabitant).",
+        ">= 0",
+    ),
 ]
 
 
@@ -262,34 +413,56 @@ def panel_schema(outcomes: Iterable[str] | None = None) -> pa.DataFrameSchema:
     """
     cols: dict[str, pa.Column] = {}
     for name, dtype, nullable, checks, desc, allowed in _PANEL_COLUMNS:
-        cols[name] = pa.Column(dtype, checks, nullable=nullable, description=desc,
-                               metadata={"allowed": allowed})
-    count_desc = ("Count of enterprise creations (legal units by head-office commune, SIRENE) in "
-                  "the territory and period: `creations_total`, `creations_tpe` (size band NN, 00–03), "
-                  "`creations_ess`, `creations_legal_<group>`, `creations_naf_<section>`. A territory "
-                  "with no creation has 0.")
-    rate_desc = ("The count per 10,000 inhabitants, `10000 × count / population`, re-derived from "
-                 "the aggregated count and population (never an average of communal rates).")
+        cols[name] = pa.Column(
+            dtype, checks, nullable=nullable, description=desc, metadata={"allowed": allowed}
+        )
+    count_desc = (
+        "Count of enterprise creations (legal units by head-office commune, SIRENE) in "
+        "the territory and period: `creations_total`, `creations_tpe` (size band NN, 00–03), "
+        "`creations_ess`, `creations_legal_<group>`, `creations_naf_<section>`. A territory "
+        "with no creation has 0."
+    )
+    rate_desc = (
+        "The count per 10,000 inhabitants, `10000 × count / population`, re-derived from "
+        "the aggregated count and population (never an average of communal rates)."
+    )
     if outcomes is None:
-        cols[r"^creations_(?!.*_per10k$).+$"] = pa.Column("float64", pa.Check.ge(0), regex=True, description=count_desc,
-                                        metadata={"allowed": ">= 0", "display": "creations_*"})
-        cols[r"^creations_.+_per10k$"] = pa.Column("float64", pa.Check.ge(0), regex=True, description=rate_desc,
-                                               metadata={"allowed": ">= 0",
-                                                         "display": "creations_*_per10k"})
+        cols[r"^creations_(?!.*_per10k$).+$"] = pa.Column(
+            "float64",
+            pa.Check.ge(0),
+            regex=True,
+            description=count_desc,
+            metadata={"allowed": ">= 0", "display": "creations_*"},
+        )
+        cols[r"^creations_.+_per10k$"] = pa.Column(
+            "float64",
+            pa.Check.ge(0),
+            regex=True,
+            description=rate_desc,
+            metadata={"allowed": ">= 0", "display": "creations_*_per10k"},
+        )
     else:
         for o in outcomes:
-            cols[o] = pa.Column("float64", pa.Check.ge(0), description=count_desc,
-                                metadata={"allowed": ">= 0"})
-            cols[f"{o}_per10k"] = pa.Column("float64", pa.Check.ge(0), description=rate_desc,
-                                            metadata={"allowed": ">= 0"})
+            cols[o] = pa.Column(
+                "float64", pa.Check.ge(0), description=count_desc, metadata={"allowed": ">= 0"}
+            )
+            cols[f"{o}_per10k"] = pa.Column(
+                "float64", pa.Check.ge(0), description=rate_desc, metadata={"allowed": ">= 0"}
+            )
     return pa.DataFrameSchema(
         cols,
         checks=[
             _code_format_check(),
-            pa.Check(_balanced, name="balanced", error="the panel is not balanced (some territory "
-                                                       "lacks some period)"),
-            pa.Check(_treated_consistent, name="treated = year >= first_label_year > 0",
-                     error="treated does not follow first_label_year"),
+            pa.Check(
+                _balanced,
+                name="balanced",
+                error="the panel is not balanced (some territory lacks some period)",
+            ),
+            pa.Check(
+                _treated_consistent,
+                name="treated = year >= first_label_year > 0",
+                error="treated does not follow first_label_year",
+            ),
         ],
         unique=["territory_code", "period"],
         strict=False,
@@ -301,7 +474,9 @@ def panel_schema(outcomes: Iterable[str] | None = None) -> pa.DataFrameSchema:
 # --------------------------------------------------------------------------- validation
 
 
-def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, *, name: str | None = None) -> pd.DataFrame:
+def validate(
+    df: pd.DataFrame, schema: pa.DataFrameSchema, *, name: str | None = None
+) -> pd.DataFrame:
     """Validate ``df`` against ``schema``; raise :class:`InputError` naming columns and rows.
 
     Every failed check is reported (pandera's lazy mode), each with the column,
@@ -317,7 +492,9 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, *, name: str | None =
 
 
 def _rows_text(df: pd.DataFrame, idx: list, col: str | None) -> str:
-    keys = [c for c in ("territory_code", "level", "period", "indicator", "source") if c in df.columns]
+    keys = [
+        c for c in ("territory_code", "level", "period", "indicator", "source") if c in df.columns
+    ]
     if col and col in df.columns and col not in keys:
         keys.append(col)
     try:
@@ -331,10 +508,14 @@ def _describe(exc, df: pd.DataFrame, label: str) -> str:
     """One line per failed check: which column (or the whole table), which rule, which rows."""
     fc = exc.failure_cases
     lines = []
-    for (context, col, check), part in fc.groupby(["schema_context", "column", "check"], dropna=False,
-                                                  sort=False):
-        if context == "DataFrameSchema" and col in df.columns and check not in (
-                "column_in_dataframe", "column_in_schema"):
+    for (context, col, check), part in fc.groupby(
+        ["schema_context", "column", "check"], dropna=False, sort=False
+    ):
+        if (
+            context == "DataFrameSchema"
+            and col in df.columns
+            and check not in ("column_in_dataframe", "column_in_schema")
+        ):
             continue  # table-level checks are reported once below, not once per column
         idx = [i for i in pd.unique(part["index"]) if i is not None and not pd.isna(i)]
         col_txt = f"column {col!r}" if isinstance(col, str) and col != label else "the table"
@@ -343,8 +524,11 @@ def _describe(exc, df: pd.DataFrame, label: str) -> str:
         else:
             vals = [v for v in part["failure_case"].head(5).tolist() if v is not None]
             lines.append(f"{col_txt} fails '{check}'" + (f"; found {vals}" if vals else ""))
-    table = fc[(fc["schema_context"] == "DataFrameSchema") & fc["column"].isin(list(df.columns))
-               & ~fc["check"].isin(["column_in_dataframe", "column_in_schema"])]
+    table = fc[
+        (fc["schema_context"] == "DataFrameSchema")
+        & fc["column"].isin(list(df.columns))
+        & ~fc["check"].isin(["column_in_dataframe", "column_in_schema"])
+    ]
     for check, part in table.groupby("check", sort=False):
         idx = [i for i in pd.unique(part["index"]) if i is not None and not pd.isna(i)]
         lines.append(f"the table fails '{check}'" + _rows_text(df, idx, None))
@@ -376,12 +560,13 @@ def _cell(text: str) -> str:
 
 
 def _table(schema: pa.DataFrameSchema) -> str:
-    out = ["| Column | Type | Nullable | Description | Allowed values |",
-           "|---|---|---|---|---|"]
+    out = ["| Column | Type | Nullable | Description | Allowed values |", "|---|---|---|---|---|"]
     for key, col in schema.columns.items():
         shown = (col.metadata or {}).get("display", key)
-        out.append(f"| `{shown}` | {_dtype_text(col)} | {'yes' if col.nullable else 'no'} | "
-                   f"{_cell(col.description or '')} | {_cell((col.metadata or {}).get('allowed', ''))} |")
+        out.append(
+            f"| `{shown}` | {_dtype_text(col)} | {'yes' if col.nullable else 'no'} | "
+            f"{_cell(col.description or '')} | {_cell((col.metadata or {}).get('allowed', ''))} |"
+        )
     return "\n".join(out)
 
 
@@ -389,43 +574,46 @@ def data_dictionary() -> str:
     """The data dictionary of the long table and the panel, as Markdown (from the schemas)."""
     long, panel = long_schema(), panel_schema()
     table_checks = lambda s: "\n".join(f"- {c.name}" for c in s.checks)  # noqa: E731
-    return "\n".join([
-        "# Data dictionary",
-        "",
-        "<!-- Generated by impact.schema.data_dictionary(); do not edit by hand. Regenerate with:",
-        "     python -c \"import impact.schema as s; s.write_data_dictionary()\" -->",
-        "",
-        "Two tables are built by `impact build` (or `impact.panel`) and written to `data/processed/`.",
-        "Demonstration data (`impact demo`) have the same columns; their sources are named",
-        "`demo-<source>` and every output made from them is labelled « Données de démonstration ».",
-        "",
-        "## Long table (`long.parquet`)",
-        "",
-        long.description,
-        "",
-        _table(long),
-        "",
-        f"Keys (unique together): {', '.join(f'`{k}`' for k in LONG_KEYS)}. Columns in exactly this order: "
-        + ", ".join(f"`{c}`" for c in LONG_COLUMNS) + ". Text columns may be stored as categoricals.",
-        "",
-        "Table-level checks:",
-        "",
-        table_checks(long),
-        "",
-        "## Estimation panel (`panel_<level>_<freq>.parquet`)",
-        "",
-        panel.description,
-        "",
-        _table(panel),
-        "",
-        "Keys (unique together): `territory_code`, `period`. Only the outcomes asked for are present "
-        "(default: `creations_total`, `creations_tpe`, `creations_ess`).",
-        "",
-        "Table-level checks:",
-        "",
-        table_checks(panel),
-        "",
-    ])
+    return "\n".join(
+        [
+            "# Data dictionary",
+            "",
+            "<!-- Generated by impact.schema.data_dictionary(); do not edit by hand. Regenerate with:",
+            '     python -c "import impact.schema as s; s.write_data_dictionary()" -->',
+            "",
+            "Two tables are built by `impact build` (or `impact.panel`) and written to `data/processed/`.",
+            "Demonstration data (`impact demo`) have the same columns; their sources are named",
+            "`demo-<source>` and every output made from them is labelled « Données de démonstration ».",
+            "",
+            "## Long table (`long.parquet`)",
+            "",
+            long.description,
+            "",
+            _table(long),
+            "",
+            f"Keys (unique together): {', '.join(f'`{k}`' for k in LONG_KEYS)}. Columns in exactly this order: "
+            + ", ".join(f"`{c}`" for c in LONG_COLUMNS)
+            + ". Text columns may be stored as categoricals.",
+            "",
+            "Table-level checks:",
+            "",
+            table_checks(long),
+            "",
+            "## Estimation panel (`panel_<level>_<freq>.parquet`)",
+            "",
+            panel.description,
+            "",
+            _table(panel),
+            "",
+            "Keys (unique together): `territory_code`, `period`. Only the outcomes asked for are present "
+            "(default: `creations_total`, `creations_tpe`, `creations_ess`).",
+            "",
+            "Table-level checks:",
+            "",
+            table_checks(panel),
+            "",
+        ]
+    )
 
 
 def write_data_dictionary(path: str | Path | None = None) -> Path:
