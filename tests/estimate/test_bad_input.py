@@ -153,6 +153,10 @@ def test_bad_options(panel):
         res.aggregate("simple", balance_e=1)
     with pytest.raises(InputError, match="reduce balance_e"):
         res.aggregate("dynamic", balance_e=50)
+    with pytest.raises(InputError, match="alpha"):
+        res.aggregate("group", alpha=0)
+    with pytest.raises(InputError, match="bootstrap must be"):
+        res.aggregate("group", bootstrap=-5)
     with pytest.raises(InputError, match="pretrend_test"):
         res.aggregate("group").pretrend_test()
 

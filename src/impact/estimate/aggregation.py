@@ -156,6 +156,16 @@ def aggregate(
     )
     bootstrap_weights = bootstrap_weights or o["bootstrap_weights"]
     seed = o["seed"] if seed is None else seed
+    if not 0 < alpha < 1:
+        raise InputError(f"alpha must be between 0 and 1, not {alpha!r}")
+    if bootstrap_weights not in ("rademacher", "mammen"):
+        raise InputError(
+            f"bootstrap_weights must be 'rademacher' or 'mammen', not {bootstrap_weights!r}"
+        )
+    if bootstrap < 0 or bootstrap == 1:
+        raise InputError(
+            f"bootstrap must be 0 (analytic) or a number of draws >= 2, not {bootstrap!r}"
+        )
     tab = result.table
     ok = np.isfinite(tab["att"].to_numpy())
     att = tab["att"].to_numpy(dtype=float)
