@@ -47,3 +47,13 @@ def test_a_failing_cell_is_reported(server, tmp_path):
     nbformat.write(nb, path)
     with pytest.raises(RuntimeError, match="ValueError: boom"):
         lab.execute_through_kernel(server, lab.notebook_sources(path, {}))
+
+
+def test_map_notebook_runs_in_a_lab_kernel(server, tmp_path):
+    """The real map notebook, cell by cell, through the server's kernel websocket."""
+    nb_path = REPO_ROOT / "notebooks" / "02_map_ptce.ipynb"
+    params = {"output_dir": repr(str(tmp_path)), "region": repr("53")}
+    sources = ["import os; os.chdir(%r)" % str(nb_path.parent), *lab.notebook_sources(nb_path, params)]
+    outputs = lab.execute_through_kernel(server, sources)
+    assert "'n_territories': 4" in outputs[-1]  # the four départements of Bretagne
+    assert (tmp_path / "carte_interactive.html").exists()
