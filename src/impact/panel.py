@@ -374,10 +374,16 @@ def _demo_folder_of(long: pd.DataFrame, demo_folder: str | Path | None) -> Path 
 
 
 def ptce_list(level: str, *, demo_folder: str | Path | None = None) -> pd.DataFrame:
-    """One row per labelled PTCE: ``commune_code, label_year, territory_code`` (code at ``level``).
+    """One row per labelled PTCE at ``level``.
 
     From the demonstration's own PTCE (``ptce_treatment.csv``) when
     ``demo_folder`` is given, otherwise from the registry (:func:`impact.ptce.load`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``commune_code, label_year, grant_eur, territory_code`` (``grant_eur``
+        NaN where no grant was published, and always for the demonstration).
     """
     from impact.territories import commune_to
 
@@ -391,6 +397,7 @@ def ptce_list(level: str, *, demo_folder: str | Path | None = None) -> pd.DataFr
             )
         t = pd.read_csv(path, dtype={"commune": str})
         t = t.rename(columns={"commune": "commune_code"})[["commune_code", "label_year"]]
+        t["grant_eur"] = np.nan
     else:
         from impact import ptce
 
@@ -405,6 +412,7 @@ def ptce_list(level: str, *, demo_folder: str | Path | None = None) -> pd.DataFr
             {
                 "commune_code": poles["commune_code"].astype(str).to_numpy(),
                 "label_year": poles["label_year"].astype(int).to_numpy(),
+                "grant_eur": pd.to_numeric(poles["grant_eur"], errors="coerce").to_numpy(),
             }
         )
     if level == "commune":
@@ -425,32 +433,60 @@ def ptce_list(level: str, *, demo_folder: str | Path | None = None) -> pd.DataFr
 def treatment_table(level: str, *, demo_folder: str | Path | None = None) -> pd.DataFrame:
     """First PTCE label year and number of PTCE per territory at ``level``.
 
-    From the demonstration's PTCE when ``demo_folder`` is given; otherwise
-    :func:`impact.ptce.treatment_table` when it exists, else the registry
-    (:func:`impact.ptce.load`) aggregated here.
+    From the demonstration's PTCE when ``demo_folder`` is given, otherwise
+    from the registry (:func:`impact.ptce.load`).
 
     Returns
     -------
     pandas.DataFrame
         ``territory_code, first_label_year, ptce_count`` (treated territories only).
     """
-    if demo_folder is None:
-        from impact import ptce
-
-        if hasattr(ptce, "treatment_table"):
-            out = ptce.treatment_table(level)
-            out = out.rename(columns={"code": "territory_code"})
-            if "territory_code" not in out.columns:
-                out = out.reset_index().rename(
-                    columns={out.index.name or "index": "territory_code"}
-                )
-            return out[["territory_code", "first_label_year", "ptce_count"]]
     t = ptce_list(level, demo_folder=demo_folder)
     return (
         t.groupby("territory_code")
         .agg(first_label_year=("label_year", "min"), ptce_count=("label_year", "size"))
         .reset_index()
     )
+
+
+def pole_grants(poles: pd.DataFrame) -> pd.Series:
+    """Grant in euros of each PTCE: the published one, else an even share of the rest.
+
+    A PTCE whose grant is not published gets its call's envelope, less the
+    grants published for that call, divided by the number of lauréats of the
+    call whose grant is not published (:data:`CALL_ENVELOPES`: 3 M€ for 23
+    lauréats labelled in 2014, 2.7 M€ for 14 in 2016). The share counts every
+    lauréat of the call, not only those in the registry, so a partial registry
+    does not inflate the estimate.
+
+    Parameters
+    ----------
+    poles
+        ``label_year`` and, optionally, ``grant_eur`` (NaN when unknown).
+
+    Returns
+    -------
+    pandas.Series
+        Euros per PTCE, aligned on ``poles``; 0 for a label year without a
+        known envelope.
+    """
+    known = pd.to_numeric(poles.get("grant_eur", pd.Series(np.nan, index=poles.index)),
+                          errors="coerce")
+    share = {}
+    for year, (envelope, n_laureats) in CALL_ENVELOPES.items():
+        in_call = poles["label_year"] == year
+        published = known[in_call].dropna()
+        rest = n_laureats - len(published)
+        if rest <= 0 or published.sum() > envelope:
+            logger.warning(
+                "PTCE labelled in %d: %d published grants (%.0f €) for an envelope of %.0f € "
+                "and %d lauréats; unpublished grants set to 0",
+                year, len(published), published.sum(), envelope, n_laureats,
+            )
+            share[year] = 0.0
+        else:
+            share[year] = (envelope - published.sum()) / rest
+    return known.fillna(poles["label_year"].map(share)).fillna(0.0)
 
 
 def spending_table(
@@ -462,81 +498,63 @@ def spending_table(
     :func:`impact.sources.spending.read`); rows at the panel level are used
     as they are, rows at a finer level (commune, EPCI, département) are summed
     up to it, coarser rows (région when the panel is départemental, France)
-    cannot be placed and are left out (logged). Demonstration data, or no
-    spending table: the published PTCE call envelopes — 3 M€ for the 23
-    lauréats of 2013, 2.7 M€ for the 14 of 2015 — shared equally among the
-    PTCE of each call, in their label year.
+    cannot be placed and are left out (logged). When no row can be placed
+    (the shipped table holds national envelopes only), and for the
+    demonstration data, each PTCE gets its grant in its label year
+    (:func:`pole_grants`: the published grant, else an even share of what is
+    left of its call's envelope).
 
     Returns
     -------
     pandas.DataFrame
         ``territory_code, year, euros``.
     """
-    from impact.territories import commune_to
+    from impact.sources import spending as sp
+    from impact.territories import commune_to, departements
 
     path = Path(path) if path else raw_dir() / "spending.csv"
     if not demo and path.exists():
-        try:
-            from impact.sources import spending as sp
-        except ImportError:
-            sp = None
-            logger.warning("impact.sources.spending is not available: %s is not read", path)
-        if sp is not None:
-            s = sp.read(path)
-            s = s.assign(
-                territory_code=s["territory_code"].astype(str), level=s["level"].astype(str)
+        s = sp.read(path)
+        finer = {
+            "commune": ["commune"],
+            "epci": ["commune", "epci"],
+            "departement": ["commune", "departement"],
+            "region": ["commune", "departement", "region"],
+        }[level]
+        rows = []
+        for lvl in finer:
+            part = s[s["level"] == lvl]
+            if part.empty:
+                continue
+            if lvl == level:
+                code = part["territory_code"]
+            elif lvl == "commune":
+                code = part["territory_code"].map(commune_to(level))
+            else:  # départements to régions
+                code = part["territory_code"].map(departements().set_index("departement")["region"])
+            rows.append(
+                pd.DataFrame(
+                    {"territory_code": code.to_numpy(), "year": part["year"].to_numpy(),
+                     "euros": part["euros"].to_numpy(dtype=float)}
+                )
             )
-            finer = {
-                "commune": ["commune"],
-                "epci": ["commune", "epci"],
-                "departement": ["commune", "departement"],
-                "region": ["commune", "departement", "region"],
-            }[level]
-            rows = []
-            for lvl in finer:
-                part = s[s["level"] == lvl]
-                if part.empty:
-                    continue
-                if lvl == level:
-                    code = part["territory_code"]
-                elif lvl == "commune":
-                    code = part["territory_code"].map(commune_to(level))
-                else:  # départements to régions
-                    from impact.territories import departements
-
-                    code = part["territory_code"].map(
-                        departements().set_index("departement")["region"]
-                    )
-                rows.append(
-                    pd.DataFrame(
-                        {
-                            "territory_code": code.to_numpy(),
-                            "year": part["year"].astype(int),
-                            "euros": part["euros"].astype(float),
-                        }
-                    )
-                )
-            left = s[~s["level"].isin(finer)]
-            if len(left):
-                logger.info(
-                    "spending: %d row(s) at level(s) %s (%.0f €) cannot be placed at %s level",
-                    len(left),
-                    sorted(left["level"].unique()),
-                    left["euros"].sum(),
-                    level,
-                )
-            if rows:
-                out = pd.concat(rows).dropna(subset=["territory_code"])
-                return out.groupby(["territory_code", "year"], as_index=False)["euros"].sum()
-    # Each PTCE gets its call's envelope divided by the number of lauréats, in its label year.
-    per_pole = (
-        poles["label_year"].map({y: e / n for y, (e, n) in CALL_ENVELOPES.items()}).fillna(0.0)
-    )
+        left = s[~s["level"].isin(finer)]
+        if len(left):
+            logger.info(
+                "spending: %d row(s) at level(s) %s (%.0f €) cannot be placed at %s level",
+                len(left),
+                sorted(left["level"].unique()),
+                left["euros"].sum(),
+                level,
+            )
+        if rows:
+            out = pd.concat(rows).dropna(subset=["territory_code"])
+            return out.groupby(["territory_code", "year"], as_index=False)["euros"].sum()
     out = pd.DataFrame(
         {
             "territory_code": poles["territory_code"].to_numpy(),
             "year": poles["label_year"].astype(int).to_numpy(),
-            "euros": per_pole.to_numpy(),
+            "euros": pole_grants(poles).to_numpy(dtype=float),
         }
     )
     return out.groupby(["territory_code", "year"], as_index=False)["euros"].sum()
@@ -818,7 +836,9 @@ def _registry_poles(level: str) -> pd.DataFrame:
     try:
         return ptce_list(level)
     except InputError:
-        return pd.DataFrame({"commune_code": [], "label_year": [], "territory_code": []})
+        return pd.DataFrame(
+            {"commune_code": [], "label_year": [], "grant_eur": [], "territory_code": []}
+        )
 
 
 def _is_demo(long: pd.DataFrame) -> bool:

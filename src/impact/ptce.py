@@ -109,10 +109,22 @@ def load(path: str | Path | None = None) -> gpd.GeoDataFrame:
 def demo_registry(folder: str | Path) -> gpd.GeoDataFrame:
     """The PTCE of the demonstration data (``ptce_treatment.csv`` written by :mod:`impact.demo`).
 
-    When the real registry was absent, these are seeded draws of communes, named
-    "PTCE fictif n" so they are never mistaken for real poles.
+    When the demonstration was generated from the real registry, the registry
+    itself is returned (real names and sources; only the outcomes around them
+    are simulated). When the registry was absent, these are seeded draws of
+    communes, named "PTCE fictif n" so they are never mistaken for real poles.
     """
     t = pd.read_csv(Path(folder) / "ptce_treatment.csv", dtype={"commune": str})
+    if len(t) and (t["origin"] == "registry").all():
+        try:
+            real = load()
+        except InputError as exc:
+            logger.warning("PTCE registry unreadable (%s): the demonstration's PTCE are unnamed", exc)
+        else:
+            if sorted(real["commune_code"]) == sorted(t["commune"]):
+                return real
+            logger.warning("the PTCE registry changed since the demonstration was generated: "
+                           "regenerate it with 'impact demo --force' to use the new one")
     from impact.territories import communes
 
     com = communes().set_index("code")

@@ -374,9 +374,10 @@ _PANEL_COLUMNS: list[tuple] = [
         "float64",
         False,
         [pa.Check.ge(0)],
-        "Public spending attributed to the territory in the year (euros; spending table, or for the "
-        "demonstration the published PTCE call envelopes shared equally among the lauréats in their "
-        "label year). Repeated in every sub-annual period of the year.",
+        "Public spending attributed to the territory in the year (euros): the spending table's "
+        "rows at this level or finer; otherwise (national envelopes only, or demonstration "
+        "data) each PTCE's grant in its label year, the published one or an even share of "
+        "what is left of its call's envelope. Repeated in every sub-annual period of the year.",
         ">= 0",
     ),
     (
@@ -471,6 +472,49 @@ def panel_schema(outcomes: Iterable[str] | None = None) -> pa.DataFrameSchema:
     )
 
 
+#: Levels a spending row may be given at (France: national envelopes).
+SPENDING_LEVELS: tuple[str, ...] = ("commune", "epci", "departement", "region", "france")
+
+
+def spending_schema() -> pa.DataFrameSchema:
+    """Schema of the spending table (``data/raw/spending.csv`` as read by
+    :func:`impact.sources.spending.read`)."""
+    cols = {
+        "territory_code": pa.Column(
+            None, [_STRING, _NON_EMPTY], description="Official code at `level` (`FR` for France), "
+            "zero-padded; former communes re-coded to their current commune (COG 2025).",
+            metadata={"allowed": "code of the level"}),
+        "level": pa.Column(
+            None, [_STRING, _in(SPENDING_LEVELS)], description="Level of the code. Rows finer than the "
+            "panel are summed up to it; `france` rows are national envelopes, reported but "
+            "never spread over territories.", metadata={"allowed": ", ".join(SPENDING_LEVELS)}),
+        "year": pa.Column(
+            "int64", pa.Check.in_range(1990, 2100), description="Calendar year the money "
+            "is attributed to.", metadata={"allowed": "1990–2100"}),
+        "programme": pa.Column(
+            None, [_STRING, _NON_EMPTY], description="Programme of the convention, free text: the shipped "
+            "table uses `ptce_call_2013`, `ptce_call_2015`, `convention_total`; e.g. `dla`, "
+            "`innovation_sociale`, `cooperatives` for your own rows.",
+            metadata={"allowed": "non-empty text"}),
+        "euros": pa.Column(
+            "float64", pa.Check.ge(0), nullable=True, description="Amount in euros (NaN when "
+            "suppressed or not published: see `status`).", metadata={"allowed": ">= 0"}),
+        "source": pa.Column(
+            None, [_STRING, _NON_EMPTY], description="Where the figure was published (URL or reference).",
+            metadata={"allowed": "non-empty text"}),
+        "status": pa.Column(
+            None, [_STRING, _in(STATUS_VALUES)], description="`observed`, or `secret`/`missing` when the "
+            "file says `s`/`nd`/blank.", metadata={"allowed": ", ".join(STATUS_VALUES)}),
+        "notes": pa.Column(None, _STRING, description="Anything a reader should know (optional in the "
+                           "file).", metadata={"allowed": "text"}),
+    }
+    return pa.DataFrameSchema(
+        cols, checks=[_code_format_check()], strict=True, ordered=True, name="spending table",
+        description="One row per territory × year × programme, in euros. Give your own table "
+        "in this layout (a CSV with these columns but `status`, which is derived) with "
+        "`build_panel(spending_path=...)`.")
+
+
 # --------------------------------------------------------------------------- validation
 
 
@@ -545,6 +589,11 @@ def validate_panel(df: pd.DataFrame, outcomes: Iterable[str] | None = None) -> p
     return validate(df, panel_schema(outcomes))
 
 
+def validate_spending(df: pd.DataFrame) -> pd.DataFrame:
+    """Validate a spending table (see :func:`spending_schema`)."""
+    return validate(df, spending_schema())
+
+
 # --------------------------------------------------------------------------- data dictionary
 
 
@@ -571,8 +620,8 @@ def _table(schema: pa.DataFrameSchema) -> str:
 
 
 def data_dictionary() -> str:
-    """The data dictionary of the long table and the panel, as Markdown (from the schemas)."""
-    long, panel = long_schema(), panel_schema()
+    """The data dictionary of the long table, the panel and the spending table, as Markdown."""
+    long, panel, spending = long_schema(), panel_schema(), spending_schema()
     table_checks = lambda s: "\n".join(f"- {c.name}" for c in s.checks)  # noqa: E731
     return "\n".join(
         [
@@ -584,6 +633,7 @@ def data_dictionary() -> str:
             "Two tables are built by `impact build` (or `impact.panel`) and written to `data/processed/`.",
             "Demonstration data (`impact demo`) have the same columns; their sources are named",
             "`demo-<source>` and every output made from them is labelled « Données de démonstration ».",
+            "The third table, spending, is an input: the shipped `data/raw/spending.csv` or your own.",
             "",
             "## Long table (`long.parquet`)",
             "",
@@ -611,6 +661,16 @@ def data_dictionary() -> str:
             "Table-level checks:",
             "",
             table_checks(panel),
+            "",
+            "## Spending table (`data/raw/spending.csv`)",
+            "",
+            spending.description,
+            "",
+            _table(spending),
+            "",
+            "Table-level checks:",
+            "",
+            table_checks(spending),
             "",
         ]
     )
