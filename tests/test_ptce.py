@@ -57,3 +57,26 @@ def test_missing_columns_and_empty(tmp_path):
         ptce.load(p)
     with pytest.raises(InputError, match="no row"):
         ptce.load(write(tmp_path, []))
+
+
+def test_shipped_registry_is_sourced_and_consistent():
+    from impact.config import raw_dir
+
+    path = raw_dir() / "ptce.csv"
+    if not path.exists():
+        pytest.skip("data/raw/ptce.csv absent")
+    g = ptce.load(path)
+    # Never more lauréats than the calls had (23 in 2013, 14 in 2015; FACTS.md).
+    counts = g["call"].value_counts()
+    assert counts.get(2013, 0) <= 23 and counts.get(2015, 0) <= 14
+    assert g["source_url"].str.match(r"^https?://\S+$").all()
+    assert g["ptce_id"].is_unique and g["name"].str.strip().ne("").all()
+    # The départements written in the file agree with the territory layer.
+    import pandas as pd
+
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False).set_index("ptce_id")
+    assert (raw.loc[g["ptce_id"], "departement"].to_numpy() == g["departement"].to_numpy()).all()
+    # Published grants lie within the calls' published ranges (72-290 k€ in 2013, 26-290 k€ in 2015).
+    grants = g.dropna(subset=["grant_eur"])
+    low = grants["call"].map({2013: 72_000, 2015: 26_000})
+    assert grants["grant_eur"].between(low, 290_000).all()
