@@ -48,6 +48,23 @@ def test_synth_recovers_effect_and_weights_in_simplex():
     assert res.placebo_pvalue <= 1 / 21 + 1e-9  # the treated ratio ranks first of 21
 
 
+def test_exact_pre_fit_is_flagged_in_the_summary():
+    good = synthetic_control(factor_panel(), outcome="y", unit="unit", time="t", treated_unit="T",
+                             treatment_start=20, placebo=False)
+    assert not good.exact_fit and "interpolated" not in good.summary()
+    # Two pre-periods and 20 donors: a point inside the donors' hull is matched exactly.
+    df = factor_panel()
+    df = df[df["t"] >= 18]
+    df.loc[df["unit"] == "T", "y"] = (
+        df[df["unit"].isin(["d0", "d1"])].groupby("t")["y"].mean().to_numpy()
+        + np.r_[0, 0, np.full(df["t"].nunique() - 2, 5.0)]
+    )
+    res = synthetic_control(df, outcome="y", unit="unit", time="t", treated_unit="T",
+                            treatment_start=20, placebo=False)
+    assert res.pre_rmspe < 1e-4 and res.exact_fit
+    assert "reproduced exactly" in res.summary()
+
+
 def test_synth_california_prop99(shared_data):
     path = shared_data / "california_prop99.csv"
     if not path.exists():

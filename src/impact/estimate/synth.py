@@ -96,15 +96,38 @@ class SynthResult:
                              "ratio": [self.ratio], "placebo_pvalue": [self.placebo_pvalue],
                              "n_donors": [int((self.weights >= 0).sum())]})
 
+    @property
+    def exact_fit(self) -> bool:
+        """True when the pre-treatment path is reproduced (almost) exactly.
+
+        With more donors than pre-treatment periods a treated unit inside the
+        donors' convex hull is interpolated exactly; the fit then says little
+        about the counterfactual and the post/pre RMSPE ratio is inflated
+        (Abadie 2021, section 7).
+        """
+        pre = self.treated[self.treated.index < self.treatment_start]
+        scale = float(pre.std()) if len(pre) > 1 else 0.0
+        return bool(scale > 0 and self.pre_rmspe < 1e-3 * scale)
+
     def summary(self, digits: int = 3) -> str:
         top = self.weights[self.weights > 0.001].sort_values(ascending=False).head(8)
-        return "\n".join([
+        lines = [
             f"Synthetic control for {self.treated_unit} (treated from {self.treatment_start:g})",
             f"Pre-treatment RMSPE {self.pre_rmspe:.{digits}f}; post {self.post_rmspe:.{digits}f}; "
             f"ratio {self.ratio:.2f}; placebo p-value {self.placebo_pvalue:.3f}",
             f"Mean post-treatment gap: {self.table['att'].iloc[0]:.{digits}f}",
             "Donor weights: " + ", ".join(f"{k} {v:.3f}" for k, v in top.items()),
-        ])
+        ]
+        if self.exact_fit:
+            n_pre = int((self.treated.index < self.treatment_start).sum())
+            n_used = int((self.weights > 1e-6).sum())
+            lines.append(
+                f"Note: the {n_pre} pre-treatment periods are reproduced exactly by {n_used} "
+                "donors: the treated unit is interpolated inside the donor pool, so the fit "
+                "says little about the counterfactual and the RMSPE ratio is inflated. Prefer "
+                "a smaller pool of similar territories or a longer pre-period (Abadie 2021)."
+            )
+        return "\n".join(lines)
 
     def plot(self, **kwargs):
         from impact.estimate.plots import gap_plot
