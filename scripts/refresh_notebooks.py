@@ -8,7 +8,8 @@ script makes those outputs reproducible:
    the notebook's (jupytext);
 2. the notebook is executed in place with the ``python3`` kernel, from the
    ``notebooks/`` folder, without per-cell timing metadata;
-3. volatile metadata (execution timestamps, papermill records) are removed.
+3. volatile metadata (execution timestamps, papermill records) are removed and
+   cell ids are numbered (jupytext would draw new random ones each time).
 
 Usage::
 
@@ -43,9 +44,11 @@ def refresh(script: Path, execute: bool = True, timeout: int = 600) -> Path:
                                 resources={"metadata": {"path": str(script.parent)}})
         client.execute()
         print(f"{script.name}: executed in {time.monotonic() - t0:.1f} s")
-    for cell in nb.cells:
+    for i, cell in enumerate(nb.cells):
         cell.metadata.pop("execution", None)
         cell.metadata.pop("papermill", None)
+        # Stable ids (jupytext draws random ones): a refresh changes only what changed.
+        cell["id"] = f"{script.stem[:2]}-{i:03d}"
     nbformat.write(nb, target)
     # Re-write the script from the notebook so both carry identical cells.
     jupytext.write(nb, script, fmt="py:percent")
