@@ -132,6 +132,10 @@ def build_command(
                                                     "the 'impact fetch' cache). demo: a folder made by "
                                                     "'impact demo --out'.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Output folder (default: data/processed).")] = None,
+    spending: Annotated[Optional[Path], typer.Option(help="Your spending table (CSV: territory_code, level, "
+                                                     "year, programme, euros, source; see "
+                                                     "docs/data_dictionary.md). Default: data/raw/spending.csv "
+                                                     "for real data.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the demonstration data.")] = 2014,
     scale: Annotated[float, typer.Option(help="Scale of the demonstration data (see 'impact demo --help').")] = 1.0,
 ) -> None:
@@ -156,7 +160,7 @@ def build_command(
     try:
         long = build_long(source, seed=seed, scale=scale, raw_dir=raw_dir,
                           freq="year" if freq == "year" else "month")
-        panel = build_panel(long, level=level, freq=freq)
+        panel = build_panel(long, level=level, freq=freq, spending_path=spending)
         paths = write_outputs(long, panel, out)
     except ImpactError as exc:
         typer.echo(f"impact build: {exc}", err=True)

@@ -494,8 +494,9 @@ def spending_table(
 ) -> pd.DataFrame:
     """Spending in euros per territory and year at ``level``.
 
-    Real data: the spending table (``data/raw/spending.csv`` read by
-    :func:`impact.sources.spending.read`); rows at the panel level are used
+    The spending table ``path`` when given, else for real data
+    ``data/raw/spending.csv`` (read by :func:`impact.sources.spending.read`);
+    rows at the panel level are used
     as they are, rows at a finer level (commune, EPCI, département) are summed
     up to it, coarser rows (région when the panel is départemental, France)
     cannot be placed and are left out (logged). When no row can be placed
@@ -512,9 +513,14 @@ def spending_table(
     from impact.sources import spending as sp
     from impact.territories import commune_to, departements
 
-    path = Path(path) if path else raw_dir() / "spending.csv"
-    if not demo and path.exists():
-        s = sp.read(path)
+    if path is not None and not Path(path).exists():
+        raise InputError("spending table not found (see impact.sources.spending for its layout)",
+                         path=path)
+    # An explicit table is always used; the shipped one only with real data (the
+    # demonstration's spending follows its own PTCE).
+    use = Path(path) if path is not None else (None if demo else raw_dir() / "spending.csv")
+    if use is not None and use.exists():
+        s = sp.read(use)
         finer = {
             "commune": ["commune"],
             "epci": ["commune", "epci"],
@@ -651,7 +657,8 @@ def build_panel(
         Demonstration folder whose PTCE define the treatment (default:
         ``long.attrs["demo_folder"]``); without one, the PTCE registry.
     spending_path
-        Spending table (default ``data/raw/spending.csv``).
+        Spending table (default: ``data/raw/spending.csv`` for real data; a table
+        given here is used for demonstration data too).
 
     Returns
     -------

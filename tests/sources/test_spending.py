@@ -187,3 +187,45 @@ def test_ptce_list_carries_the_registry_grants(tmp_path, monkeypatch):
     t = ptce_list("region")
     assert t["territory_code"].tolist() == ["84", "94"]
     assert t["grant_eur"].iloc[0] == 100_000 and np.isnan(t["grant_eur"].iloc[1])
+
+
+def test_build_command_takes_a_spending_table(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from impact import demo
+    from impact.cli import app
+
+    monkeypatch.setenv("IMPACT_RAW_DIR", str(tmp_path / "no-registry"))
+    files = demo.generate(seed=5, scale=0.01)  # shared with tests/test_panel.py (cached)
+    table = write(
+        tmp_path,
+        [
+            "74010,commune,2015,dla,100,x,",
+            "2A,departement,2016,dla,250,x,",
+            "FR,france,2014,convention_total,45000000,x,",
+        ],
+    )
+    runner = CliRunner()
+    args = [
+        "build",
+        "--source",
+        "demo",
+        "--raw-dir",
+        str(files.folder),
+        "--seed",
+        "5",
+        "--scale",
+        "0.01",
+        "--level",
+        "region",
+    ]
+    res = runner.invoke(app, [*args, "--spending", str(table), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    panel = pd.read_parquet(tmp_path / "out" / "panel_region_year.parquet")
+    got = panel[panel["spending_eur"] > 0].set_index(["territory_code", "year"])["spending_eur"]
+    assert got.to_dict() == {("84", 2015): 100.0, ("94", 2016): 250.0}
+    res = runner.invoke(
+        app, [*args, "--spending", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "out2")]
+    )
+    assert res.exit_code == 2 and "spending table not found" in res.output
+    assert not (tmp_path / "out2").exists()
