@@ -85,48 +85,23 @@ def read(path: str | Path, *, sep: str | None = None, encoding: str | None = Non
     df = read_csv_table(path, required=REQUIRED, sep=sep, encoding=encoding)
     lines = df["_line"]
 
+    def refuse(bad: pd.Series, column: str, message: str) -> None:
+        """Raise on the first flagged row, naming its line, column and value."""
+        if bad.any():
+            i = int(bad.to_numpy().argmax())
+            raise InputError(message.format(value=df[column].iloc[i]), path=path,
+                             line=int(lines.iloc[i]), column=column)
+
     level = df["level"].str.lower()
-    bad = ~level.isin(LEVELS)
-    if bad.any():
-        i = int(bad.to_numpy().argmax())
-        raise InputError(
-            f"unknown level {df['level'].iloc[i]!r}; expected one of {', '.join(LEVELS)}",
-            path=path,
-            line=int(lines.iloc[i]),
-            column="level",
-        )
-
+    refuse(~level.isin(LEVELS), "level",
+           "unknown level {value!r}; expected one of " + ", ".join(LEVELS))
     year = pd.to_numeric(df["year"], errors="coerce")
-    bad = year.isna() | (year % 1 != 0) | ~year.between(1990, 2100)
-    if bad.any():
-        i = int(bad.to_numpy().argmax())
-        raise InputError(
-            f"expected a four-digit year, found {df['year'].iloc[i]!r}",
-            path=path,
-            line=int(lines.iloc[i]),
-            column="year",
-        )
-
+    refuse(year.isna() | (year % 1 != 0) | ~year.between(1990, 2100), "year",
+           "expected a four-digit year, found {value!r}")
     euros, status = parse_numbers(df["euros"], path=path, column="euros", lines=lines)
-    neg = euros < 0
-    if neg.any():
-        i = int(neg.to_numpy().argmax())
-        raise InputError(
-            f"a negative amount ({df['euros'].iloc[i]!r}) is not spending",
-            path=path,
-            line=int(lines.iloc[i]),
-            column="euros",
-        )
-
-    no_source = df["source"].eq("")
-    if no_source.any():
-        i = int(no_source.to_numpy().argmax())
-        raise InputError(
-            "every row needs the public source of its figure (empty 'source')",
-            path=path,
-            line=int(lines.iloc[i]),
-            column="source",
-        )
+    refuse(euros < 0, "euros", "a negative amount ({value!r}) is not spending")
+    refuse(df["source"].eq(""), "source",
+           "every row needs the public source of its figure (empty 'source')")
 
     codes = pd.Series(pd.NA, index=df.index, dtype="string")
     for lvl in level.unique():
