@@ -441,9 +441,13 @@ def treatment_table(level: str, *, demo_folder: str | Path | None = None) -> pd.
     pandas.DataFrame
         ``territory_code, first_label_year, ptce_count`` (treated territories only).
     """
-    t = ptce_list(level, demo_folder=demo_folder)
+    return _first_labels(ptce_list(level, demo_folder=demo_folder))
+
+
+def _first_labels(poles: pd.DataFrame) -> pd.DataFrame:
+    """``territory_code, first_label_year, ptce_count`` from :func:`ptce_list` rows."""
     return (
-        t.groupby("territory_code")
+        poles.groupby("territory_code")
         .agg(first_label_year=("label_year", "min"), ptce_count=("label_year", "size"))
         .reset_index()
     )
@@ -762,14 +766,15 @@ def build_panel(
             "these are demonstration data but the demonstration folder is unknown: "
             "pass build_panel(..., demo_folder=impact.demo.default_folder(seed, scale))"
         )
-    treat = treatment_table(level, demo_folder=folder if demo else None)
+    # The registry (or the demonstration's PTCE) is read once: treatment and spending.
+    poles = ptce_list(level, demo_folder=folder if demo else None)
+    treat = _first_labels(poles)
     panel = panel.merge(treat, on="territory_code", how="left")
     panel["first_label_year"] = panel["first_label_year"].fillna(0).astype("int64")
     panel["ptce_count"] = panel["ptce_count"].fillna(0).astype("int64")
     panel["treated"] = (
         (panel["first_label_year"] > 0) & (panel["year"] >= panel["first_label_year"])
     ).astype("int64")
-    poles = ptce_list(level, demo_folder=folder) if demo else _registry_poles(level)
     spend = spending_table(level, poles, demo=demo, path=spending_path)
     spend = spend.groupby(["territory_code", "year"], as_index=False)["euros"].sum()
     panel = panel.merge(
@@ -836,16 +841,6 @@ def build_panel(
         periods[-1],
     )
     return panel
-
-
-def _registry_poles(level: str) -> pd.DataFrame:
-    """The registry's PTCE for the spending fallback (empty when there is no registry)."""
-    try:
-        return ptce_list(level)
-    except InputError:
-        return pd.DataFrame(
-            {"commune_code": [], "label_year": [], "grant_eur": [], "territory_code": []}
-        )
 
 
 def _is_demo(long: pd.DataFrame) -> bool:

@@ -103,7 +103,7 @@ class SynthResult:
         With more donors than pre-treatment periods a treated unit inside the
         donors' convex hull is interpolated exactly; the fit then says little
         about the counterfactual and the post/pre RMSPE ratio is inflated
-        (Abadie 2021, section 7).
+        (Abadie 2021, J. Econ. Lit., on interpolation and overfitting).
         """
         pre = self.treated[self.treated.index < self.treatment_start]
         scale = float(pre.std()) if len(pre) > 1 else 0.0
