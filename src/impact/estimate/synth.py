@@ -34,27 +34,44 @@ from impact.errors import InputError
 
 
 def _simplex_weights(x1: np.ndarray, x0: np.ndarray) -> np.ndarray:
-    """argmin ||x1 - x0 w||² over the simplex (SLSQP, warm-started uniformly)."""
+    """argmin ||x1 - x0 w||² over the simplex (w >= 0, sum w = 1).
+
+    Solved as a non-negative least squares (Lawson–Hanson, exact active set)
+    with the sum-to-one constraint as a heavily weighted extra row, then
+    polished by SLSQP from that start, keeping whichever fits better. NNLS is
+    what makes this fast: SLSQP from a uniform start needs hundreds of
+    iterations when donors outnumber pre-treatment periods (a degenerate
+    problem with many exact fits), about a second per fit with 80 donors,
+    i.e. minutes for the placebos.
+    """
     j = x0.shape[1]
     if j == 1:
         return np.ones(1)
+    col = np.sqrt(max(float((x0**2).sum(axis=0).max()), 1e-12))
+    lam = 1e4 * col
+    w, _ = optimize.nnls(np.vstack([x0, np.full((1, j), lam)]), np.append(x1, lam),
+                         maxiter=50 * j)
+    w = w / w.sum() if w.sum() > 0 else np.full(j, 1 / j)
     a = x0.T @ x0
     b = x0.T @ x1
     scale = max(np.abs(a).max(), 1e-12)
 
-    def f(w):
-        return (w @ a @ w - 2 * b @ w) / scale
+    def f(v):
+        return (v @ a @ v - 2 * b @ v) / scale
 
-    def grad(w):
-        return 2 * (a @ w - b) / scale
+    def grad(v):
+        return 2 * (a @ v - b) / scale
 
-    res = optimize.minimize(f, np.full(j, 1 / j), jac=grad, method="SLSQP",
-                            bounds=[(0, 1)] * j,
-                            constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1,
-                                          "jac": lambda w: np.ones_like(w)}],
-                            options={"maxiter": 500, "ftol": 1e-12})
-    w = np.clip(res.x, 0, None)
-    return w / w.sum()
+    res = optimize.minimize(f, w, jac=grad, method="SLSQP", bounds=[(0, 1)] * j,
+                            constraints=[{"type": "eq", "fun": lambda v: v.sum() - 1,
+                                          "jac": lambda v: np.ones_like(v)}],
+                            options={"maxiter": 100, "ftol": 1e-12})
+    polished = np.clip(res.x, 0, None)
+    if polished.sum() > 0:
+        polished = polished / polished.sum()
+        if f(polished) < f(w):
+            w = polished
+    return w
 
 
 @dataclass
