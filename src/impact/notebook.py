@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from impact._io import atomic_path
 from impact.errors import InputError
 
@@ -21,7 +23,8 @@ logger = logging.getLogger(__name__)
 
 #: Allowed values of the parameters shared by the notebooks.
 CHOICES: dict[str, tuple] = {
-    "source": ("demo", "real"),
+    "source": ("insee", "demo", "real"),
+    "uncertain": (None, "exclude", "keep"),
     "level": ("commune", "epci", "departement", "region"),
     "freq": ("year",),
     "control": ("never", "notyet"),
@@ -114,8 +117,20 @@ def _fmt(x: float, digits: int = 2) -> str:
     return s
 
 
+def minimum_detectable_effect(se: float, *, alpha: float = 0.05, power: float = 0.8) -> float:
+    """Smallest true effect a two-sided test at level ``alpha`` detects with ``power``.
+
+    The closed form for an approximately normal estimator with standard error
+    ``se``: ``(z_{1-alpha/2} + z_{power}) * se`` (2.80 × se at 5 % and 80 %).
+    """
+    from scipy.stats import norm
+
+    return float((norm.ppf(1 - alpha / 2) + norm.ppf(power)) * se)
+
+
 def conclusion(*, outcome_label: str, simple, dynamic, twfe_result=None, ri=None,
-               level_label: str = "territoires", demo: bool = False) -> str:
+               level_label: str = "territoires", demo: bool = False, mde: float | None = None,
+               pre_periods_note: str | None = None, caveats: list[str] | None = None) -> str:
     """A short plain-language conclusion (Markdown, French) built from computed results.
 
     Every number comes from the result objects, so the text cannot drift from
@@ -129,6 +144,14 @@ def conclusion(*, outcome_label: str, simple, dynamic, twfe_result=None, ri=None
         Optional :class:`~impact.estimate.twfe.TWFEResult` to contrast.
     ri
         Optional :class:`~impact.estimate.randomization.RandomizationResult`.
+    mde
+        Minimum detectable effect at 80 % power (:func:`minimum_detectable_effect`):
+        when the estimate is not significant, the text says which effects the
+        design could have detected.
+    pre_periods_note
+        A sentence on how many pre-treatment years the pre-trend test rests on.
+    caveats
+        Sentences listed under « Limites ».
     """
     lo, hi = simple.overall_ci
     significant = lo > 0 or hi < 0
@@ -145,6 +168,14 @@ def conclusion(*, outcome_label: str, simple, dynamic, twfe_result=None, ri=None
         + ("un écart statistiquement significatif." if significant else
            "un écart qui n'est pas statistiquement distinct de zéro.")
     )
+    if mde is not None and np.isfinite(mde):
+        parts.append(
+            f"Avec ce dispositif, seul un effet d'au moins **{_fmt(mde)}** {outcome_label} "
+            "(en plus ou en moins) aurait eu 80 % de chances d'être détecté au seuil de 5 % "
+            "(effet minimal détectable)"
+            + (" : l'absence d'effet significatif ne prouve donc pas l'absence d'effet, "
+               "seulement l'absence d'un effet de cette taille." if not significant else ".")
+        )
     post = dynamic.table[dynamic.table["event_time"] >= 0]
     if len(post) > 1:
         first, last = post.iloc[0], post.iloc[-1]
@@ -158,6 +189,7 @@ def conclusion(*, outcome_label: str, simple, dynamic, twfe_result=None, ri=None
            if pt.pvalue >= 0.05 else
            "les trajectoires divergeaient déjà avant le label ; l'hypothèse de tendances "
            "parallèles est fragile et l'estimation doit être lue avec prudence.")
+        + (f" {pre_periods_note}" if pre_periods_note else "")
     )
     if twfe_result is not None:
         b = float(twfe_result.table["estimate"].iloc[0])
@@ -171,7 +203,95 @@ def conclusion(*, outcome_label: str, simple, dynamic, twfe_result=None, ri=None
             f"la probabilité d'obtenir un effet au moins aussi grand par hasard est de "
             f"{_fmt(ri.pvalue, 3)}."
         )
+    if caveats:
+        parts.append("**Limites.**\n\n" + "\n".join(f"- {c}" for c in caveats))
     return "\n\n".join(parts)
+
+
+def pre_period_note(panel, *, group: str = "first_label_year", time: str = "year") -> str:
+    """One French sentence on the pre-treatment years each cohort has in the panel.
+
+    With two pre-treatment years (the 2014 cohort on data starting in 2012) the
+    pre-trend test rests on a single comparison per cohort and has little
+    power: the reader must know it.
+    """
+    first = int(panel[time].min())
+    cohorts = sorted(int(g) for g in panel[group].unique() if g > 0)
+    if not cohorts:
+        return ""
+    parts = [f"la cohorte {g} a {g - first} année(s) avant le label ({first}–{g - 1})"
+             for g in cohorts]
+    short = [g for g in cohorts if g - first <= 2]
+    text = "Dans ce panel, " + ", ".join(parts) + "."
+    if short:
+        text += (f" Pour la cohorte {short[0]}, le test de pré-tendance ne repose que sur "
+                 f"{max(short[0] - first - 1, 0)} comparaison(s) avant le label : il a peu de "
+                 "puissance, et un test non significatif ne garantit pas des tendances parallèles.")
+    return text
+
+
+def secondary_outcomes(panel, *, exclude: str | None = None, control: str = "never",
+                       seed: int = 2014):
+    """Overall ATT of every other ``*_per10k`` outcome of the panel (French table).
+
+    Analytic standard errors (no bootstrap) keep it quick; each row has its
+    95 % interval and minimum detectable effect. A secondary table: with many
+    outcomes, one "significant" row in twenty is expected by chance.
+    """
+    import pandas as pd
+
+    from impact.estimate import att_gt
+
+    rows = []
+    for col in [c for c in panel.columns if c.endswith("_per10k") and c != exclude]:
+        if panel[col].isna().all():
+            continue
+        agg = att_gt(panel, outcome=col, unit="territory_code", time="year",
+                     group="first_label_year", control=control, seed=seed).aggregate("simple")
+        lo, hi = agg.overall_ci
+        rows.append({"indicateur": OUTCOME_SHORT.get(col, col),
+                     "niveau moyen": float(panel[col].mean()),
+                     "effet (ATT)": agg.overall_att, "écart-type": agg.overall_se,
+                     "IC 95 % bas": lo, "IC 95 % haut": hi, "p-valeur": agg.overall_pvalue,
+                     "effet minimal détectable": minimum_detectable_effect(agg.overall_se)})
+    return pd.DataFrame(rows).set_index("indicateur").round(3)
+
+
+def real_data_caveats(panel, info: Mapping[str, Any]) -> list[str]:
+    """The limits a reader of a real-data estimate must know, in French, from the data."""
+    ptce = info.get("ptce", {})
+    level_label = info.get("level_label", "territoires")
+    caveats = []
+    not_covered = info.get("not_covered") or []
+    if info.get("source") == "insee":
+        caveats.append(
+            f"Champ : la France métropolitaine ({panel['territory_code'].nunique()} "
+            f"{level_label} analysés). Les données départementales livrées ne couvrent pas "
+            "l'outre-mer" + (f" ({len(not_covered)} {level_label} hors champ)" if not_covered else "")
+            + " : les lauréats de La Réunion et de la Martinique sortent de l'analyse.")
+        caveats.append(
+            "Les créations sont la série révisée de la démographie des entreprises de l'Insee "
+            "(SIDE, édition 2024), plus élevée que les chiffres publiés à l'époque : elle ne doit "
+            "pas être raccordée à ces premières publications.")
+    placed = ptce.get("placed_in_panel")
+    if placed is not None:
+        caveats.append(
+            f"{placed} des 37 lauréats des appels à projets de 2013 et 2015 sont placés dans les "
+            f"{level_label} du panel ; les lauréats que le registre ne connaît pas comptent comme "
+            "non traités, ce qui tire l'effet estimé vers zéro.")
+    excluded = info.get("excluded_uncertain") or []
+    if excluded:
+        caveats.append(
+            f"{len(excluded)} {level_label} qui pourraient abriter un lauréat connu seulement à un "
+            "niveau plus large sont retirés du groupe de comparaison (option uncertain = "
+            f"{info.get('uncertain')!r}).")
+    if info.get("creation_level") in ("departement", "region") or panel["level"].iloc[0] in (
+            "departement", "region"):
+        caveats.append(
+            f"À l'échelle des {level_label}, un PTCE est petit : l'estimation mesure l'effet sur "
+            "l'ensemble du territoire (une intention de traiter), pas sur les entreprises "
+            "accompagnées par le pôle.")
+    return caveats
 
 
 LEVEL_LABELS = {"commune": "communes", "epci": "EPCI", "departement": "départements", "region": "régions"}
@@ -179,24 +299,103 @@ OUTCOME_LABELS = {
     "creations_tpe_per10k": "créations de TPE pour 10 000 habitants",
     "creations_total_per10k": "créations d'entreprises pour 10 000 habitants",
     "creations_ess_per10k": "créations d'entreprises de l'ESS pour 10 000 habitants",
+    "creations_companies_per10k": "créations de sociétés pour 10 000 habitants",
+    "creations_legal_individual_per10k": "créations d'entreprises individuelles pour 10 000 habitants",
+    "creations_legal_sarl_per10k": "créations de SARL pour 10 000 habitants",
+    "creations_legal_sas_per10k": "créations de SAS pour 10 000 habitants",
+    "creations_legal_other_per10k": "créations d'autres sociétés pour 10 000 habitants",
+    "creations_naf_industry_per10k": "créations dans l'industrie pour 10 000 habitants",
+    "creations_naf_construction_per10k": "créations dans la construction pour 10 000 habitants",
+    "creations_naf_trade_per10k": "créations dans le commerce, transports, hébergement et restauration "
+    "pour 10 000 habitants",
+    "creations_naf_services_per10k": "créations dans les autres services pour 10 000 habitants",
+}
+#: Short French labels for tables and figure legends.
+OUTCOME_SHORT = {
+    "creations_tpe_per10k": "TPE",
+    "creations_total_per10k": "toutes créations",
+    "creations_ess_per10k": "ESS",
+    "creations_companies_per10k": "sociétés",
+    "creations_legal_individual_per10k": "entreprises individuelles",
+    "creations_legal_sarl_per10k": "SARL",
+    "creations_legal_sas_per10k": "SAS",
+    "creations_legal_other_per10k": "autres sociétés",
+    "creations_naf_industry_per10k": "industrie",
+    "creations_naf_construction_per10k": "construction",
+    "creations_naf_trade_per10k": "commerce, transports, hébergement",
+    "creations_naf_services_per10k": "autres services",
+}
+#: The headline outcome of each data source (see :func:`default_outcome`).
+DEFAULT_OUTCOMES = {"insee": "creations_companies_per10k", "demo": "creations_tpe_per10k",
+                    "real": "creations_tpe_per10k"}
+SOURCE_LABELS = {
+    "insee": "Données Insee",
+    "real": "Données Insee, Urssaf",
+}
+SOURCE_LINES = {
+    "insee": "Source : Insee, démographie des entreprises (SIDE), estimations de population, "
+             "taux de chômage localisés ; PTCE : registre du projet (data/raw/ptce.csv)",
+    "real": "Source : Insee (Sirene, taux de chômage localisés), Urssaf",
 }
 
 
-def build_tables(*, source: str = "demo", level: str = "departement", freq: str = "year",
+def default_outcome(source: str) -> str:
+    """The headline outcome of a data source.
+
+    On the INSEE files it is the creation of *companies* (SARL, SAS and other
+    legal forms) per 10,000 inhabitants: the individual-enterprise series is
+    dominated by the micro-entrepreneur reforms of 2014–2015 and 2018–2020,
+    which would swamp any local effect. The demonstration and the SIRENE
+    files have a TPE count.
+    """
+    return DEFAULT_OUTCOMES.get(source, "creations_total_per10k")
+
+
+def _cache_digest(source: str, level: str, freq: str, region: str | None, uncertain: str | None) -> str:
+    """Digest of everything a cached panel depends on besides the long table.
+
+    The registry, the spending table and the panel code can change between runs;
+    a stale cached panel would show yesterday's treatment as today's result.
+    """
+    import hashlib
+
+    from impact.config import PACKAGE_ROOT, raw_dir
+
+    h = hashlib.sha256(f"{source}|{level}|{freq}|{region}|{uncertain}".encode())
+    files = [raw_dir() / "ptce.csv", raw_dir() / "spending.csv", PACKAGE_ROOT / "ptce.py",
+             *sorted((PACKAGE_ROOT / "panel").glob("*.py"))]
+    for f in files:
+        if f.exists():
+            h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def build_tables(*, source: str = "insee", level: str = "departement", freq: str = "year",
                  start: int | None = None, end: int | None = None, region: str | None = None,
-                 seed: int = 2014, scale: float = 1.0):
+                 seed: int = 2014, scale: float = 1.0, uncertain: str | None = None):
     """Long table and estimation panel for the notebooks, cached as Parquet.
 
     The long table is built once per data source (and demo seed/scale) and the
-    panel once per level and région, under ``data/processed/notebooks/``;
-    later notebooks and report runs read the cache.
+    panel once per level, région, ``uncertain`` option and state of the PTCE
+    registry and spending table, under ``data/processed/notebooks/``; later
+    notebooks and report runs read the cache.
+
+    Parameters
+    ----------
+    source
+        ``"insee"`` (real INSEE data shipped with the project, départements and
+        régions, 2012–2021), ``"demo"`` (the demonstration data, every level)
+        or ``"real"`` (files fetched with ``impact fetch``).
+    uncertain
+        See :func:`impact.panel.build_panel` (default: ``"exclude"`` on real data).
 
     Returns
     -------
     (long, panel, info)
         ``info`` holds labels for titles and prose: ``label`` ("Données de
-        démonstration" or the source), ``level_label``, ``outcome_label``,
-        ``source_line`` and ``creation_level``.
+        démonstration" or "Données Insee"), ``demo``, ``source``,
+        ``level_label``, ``source_line``, ``creation_level`` and ``ptce``
+        (lauréats placed, territories excluded as uncertain).
     """
     import pandas as pd
 
@@ -204,7 +403,8 @@ def build_tables(*, source: str = "demo", level: str = "departement", freq: str 
     from impact.config import processed_dir
     from impact.demo import DEMO_LABEL, default_folder
 
-    folder = processed_dir() / "notebooks" / (f"demo-seed{seed}-scale{scale:g}" if source == "demo" else "real")
+    demo = source == "demo"
+    folder = processed_dir() / "notebooks" / (f"demo-seed{seed}-scale{scale:g}" if demo else source)
     long_path = folder / "long.parquet"
     if long_path.exists():
         long = pd.read_parquet(long_path)
@@ -212,46 +412,63 @@ def build_tables(*, source: str = "demo", level: str = "departement", freq: str 
         long = P.build_long(source, seed=seed, scale=scale)
         with atomic_path(long_path, suffix=".parquet") as tmp:
             long.to_parquet(tmp, index=False)
-    long.attrs["demo"] = source == "demo"
-    panel_path = folder / f"panel_{level}_{freq}_{region or 'FR'}.parquet"
+    long.attrs["demo"] = demo
+    long.attrs["data_source"] = source
+    digest = _cache_digest(source, level, freq, region, uncertain)
+    panel_path = folder / f"panel_{level}_{freq}_{region or 'FR'}_{digest}.parquet"
     if panel_path.exists():
         panel = pd.read_parquet(panel_path)
     else:
-        panel = P.build_panel(long, level=level, freq=freq, region=region,
-                              demo_folder=default_folder(seed, scale) if source == "demo" else None)
+        panel = P.build_panel(long, level=level, freq=freq, region=region, uncertain=uncertain,
+                              demo_folder=default_folder(seed, scale) if demo else None)
         with atomic_path(panel_path, suffix=".parquet") as tmp:
             panel.to_parquet(tmp, index=False)
+    attrs = dict(panel.attrs)
     check_period_has_data(panel, "year", start, end)
     if start is not None:
         panel = panel[panel["year"] >= start]
     if end is not None:
         panel = panel[panel["year"] <= end]
     panel = panel.reset_index(drop=True)
+    panel.attrs.update(attrs)
     info = {
-        "label": DEMO_LABEL if source == "demo" else "Données Insee, Urssaf",
+        "label": DEMO_LABEL if demo else SOURCE_LABELS.get(source, source),
+        "demo": demo,
+        "source": source,
         "level_label": LEVEL_LABELS.get(level, level),
-        "source_line": (f"Source : {DEMO_LABEL} (impact.demo, graine {seed})" if source == "demo"
-                        else "Source : Insee (Sirene, taux de chômage localisés), Urssaf"),
-        "creation_level": "commune",
+        "source_line": (f"Source : {DEMO_LABEL} (impact.demo, graine {seed})" if demo
+                        else SOURCE_LINES.get(source, source)),
+        "creation_level": attrs.get("count_level", "commune"),
+        "ptce": attrs.get("ptce", {}),
+        "excluded_uncertain": list(attrs.get("excluded_uncertain", [])),
+        "not_covered": list(attrs.get("not_covered", [])),
+        "uncertain": attrs.get("uncertain"),
     }
     return long, panel, info
 
 
-def estimation_panel(*, source: str = "demo", level: str = "departement", start: int | None = None,
-                     end: int | None = None, region: str | None = None, outcome: str = "creations_tpe_per10k",
-                     seed: int = 2014, scale: float = 1.0):
-    """The estimation panel and labels (see :func:`build_tables`); checks the outcome exists."""
+def estimation_panel(*, source: str = "insee", level: str = "departement", start: int | None = None,
+                     end: int | None = None, region: str | None = None, outcome: str | None = None,
+                     seed: int = 2014, scale: float = 1.0, uncertain: str | None = None):
+    """The estimation panel and labels (see :func:`build_tables`); checks the outcome exists.
+
+    ``outcome=None`` takes the source's headline outcome (:func:`default_outcome`).
+    """
     _, panel, info = build_tables(source=source, level=level, start=start, end=end, region=region,
-                                  seed=seed, scale=scale)
+                                  seed=seed, scale=scale, uncertain=uncertain)
+    outcome = outcome or default_outcome(source)
     if outcome not in panel.columns:
-        options = [c for c in panel.columns if c.endswith("_per10k") or c.startswith("creations")]
-        raise InputError(f"outcome={outcome!r} is not a panel column; choose one of {', '.join(options)}")
+        options = [c for c in panel.columns if c.endswith("_per10k")]
+        raise InputError(f"outcome={outcome!r} is not a column of the {source!r} panel; "
+                         f"choose one of {', '.join(options)}")
+    info["outcome"] = outcome
     info["outcome_label"] = OUTCOME_LABELS.get(outcome, outcome)
     return panel, info
 
 
-def ptce_points(source: str = "demo", *, seed: int = 2014, scale: float = 1.0):
-    """PTCE to map: the registry for real data, the demonstration's own PTCE otherwise."""
+def ptce_points(source: str = "insee", *, seed: int = 2014, scale: float = 1.0):
+    """PTCE to map: the registry's lauréats placed on a commune for real data, the
+    demonstration's own PTCE otherwise."""
     from impact import ptce
     from impact.demo import default_folder, generate
 

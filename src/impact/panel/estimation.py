@@ -1,0 +1,608 @@
+"""The balanced estimation panel: one row per territory × period at a level.
+
+May import: :mod:`impact.panel.periods`, :mod:`impact.panel.treatment`,
+:mod:`impact.territories`, :mod:`impact.schema`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from impact.errors import InputError
+from impact.panel.periods import all_periods, time_index, to_freq
+from impact.panel.treatment import (
+    demo_folder_of,
+    first_labels,
+    ptce_placement,
+    spending_table,
+    uncertain_to_exclude,
+)
+from impact.schema import FREQS, PANEL_LEVELS
+from impact.sources._common import LONG_COLUMNS
+
+logger = logging.getLogger(__name__)
+
+
+#: Default outcomes of the panel (any ``creations_*`` indicator of the long table may be asked for).
+COUNT_OUTCOMES: tuple[str, ...] = ("creations_total", "creations_tpe", "creations_ess")
+#: Rates are per this many inhabitants.
+PER = 10_000
+# --------------------------------------------------------------------------- panel
+
+
+def _territories(level: str, region: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(commune table with the target code, one row per territory with names and parents)."""
+    from impact.territories import commune_to, communes, names
+
+    com = pd.DataFrame(communes().drop(columns="geometry"))
+    if region is not None:
+        com = com[com["region"] == str(region)]
+        if com.empty:
+            raise InputError(f"no commune in région {region!r}")
+    com["target"] = com["code"] if level == "commune" else com["code"].map(commune_to(level))
+    com = com[com["target"].notna()]
+    # Parents of a territory: those of most of its communes (EPCI may span départements).
+    parents = {}
+    for parent in ("departement", "region"):
+        if parent == level or (level == "region" and parent == "departement"):
+            continue
+        main = (
+            com.groupby(["target", parent])
+            .size()
+            .reset_index(name="n")
+            .sort_values(["target", "n", parent], ascending=[True, False, True])
+            .drop_duplicates("target")
+            .set_index("target")[parent]
+        )
+        parents[parent] = main
+    terr = pd.DataFrame({"territory_code": np.sort(com["target"].unique())})
+    terr["name"] = terr["territory_code"].map(names(level)).astype("string")
+    terr["region"] = (
+        terr["territory_code"]
+        if level == "region"
+        else terr["territory_code"].map(parents["region"])
+    )
+    terr["departement"] = (
+        terr["territory_code"]
+        if level == "departement"
+        else terr["territory_code"].map(parents["departement"])
+        if "departement" in parents
+        else pd.NA
+    )
+    return com, terr
+
+
+def _indicator(long: pd.DataFrame, names_: Sequence[str]) -> pd.DataFrame:
+    sel = long["indicator"].isin(list(names_)).to_numpy()
+    sub = long.loc[sel, ["territory_code", "level", "period", "indicator", "value"]]
+    return pd.DataFrame(
+        {
+            c: (sub[c].astype(str).to_numpy() if c != "value" else sub[c].to_numpy())
+            for c in sub.columns
+        }
+    )
+
+
+def build_panel(
+    long: pd.DataFrame,
+    *,
+    level: str = "departement",
+    freq: str = "year",
+    outcomes: Sequence[str] | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    region: str | None = None,
+    demo_folder: str | Path | None = None,
+    spending_path: str | Path | None = None,
+    uncertain: str | None = None,
+) -> pd.DataFrame:
+    """The balanced estimation panel at ``level`` and ``freq``.
+
+    Parameters
+    ----------
+    long
+        Output of :func:`build_long` (or the same columns read back from
+        ``long.parquet``).
+    level
+        ``"commune"``, ``"epci"``, ``"departement"`` or ``"region"``. Counts
+        are summed from the finest level the long table has: communes
+        (SIRENE, the demonstration) or départements (the shipped INSEE files,
+        which serve the ``departement`` and ``region`` levels).
+    freq
+        ``"year"``; ``"quarter"`` or ``"month"`` when the creations in ``long``
+        are monthly (``build_long(freq="month")``).
+    outcomes
+        Creation count indicators to include (default: every ``creations_*``
+        indicator of the long table); each gets a ``<outcome>_per10k`` column.
+    start, end
+        Years to keep (inclusive; default: the years of the creation counts).
+    region
+        Keep only the territories of one région (code, e.g. ``"84"``).
+    demo_folder
+        Demonstration folder whose PTCE define the treatment (default:
+        ``long.attrs["demo_folder"]``); without one, the PTCE registry.
+    spending_path
+        Spending table (default: ``data/raw/spending.csv`` for real data; a table
+        given here is used for demonstration data too).
+    uncertain
+        What to do with territories that may hold a PTCE lauréat the registry
+        places only more coarsely than ``level`` (a lauréat known by its région
+        only, at département level): ``"exclude"`` drops them from the panel
+        (a treated territory counted as a control biases the effect towards
+        zero), ``"keep"`` keeps them as they are. Default: ``"exclude"`` on real
+        data, ``"keep"`` on the demonstration (its PTCE are all placed on a
+        commune). A treated territory stays unless a coarser lauréat may have
+        treated it earlier than its first placed one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per territory × period; columns described in
+        ``docs/data_dictionary.md`` (:func:`impact.schema.panel_schema`).
+        ``attrs``: ``level``, ``freq``, ``sources``, ``data_source``, ``demo``,
+        ``count_level``, ``dropped`` (no population), ``not_covered``
+        (territories the source does not cover), ``uncertain``,
+        ``excluded_uncertain`` (codes) and ``ptce`` (lauréats placed at this
+        level, placed more coarsely, unknown and missing from the registry).
+    """
+
+    if level not in PANEL_LEVELS:
+        raise InputError(f"level={level!r}: expected one of {', '.join(PANEL_LEVELS)}")
+    if freq not in FREQS:
+        raise InputError(f"freq={freq!r}: expected one of {', '.join(FREQS)}")
+    if uncertain not in (None, "exclude", "keep"):
+        raise InputError(f"uncertain={uncertain!r}: expected 'exclude' or 'keep'")
+    missing_cols = [c for c in LONG_COLUMNS if c not in long.columns]
+    if missing_cols:
+        raise InputError(f"the long table lacks column(s) {missing_cols}")
+    indicators = sorted(pd.unique(long["indicator"].astype(str)))
+    if outcomes is None:
+        present = [i for i in indicators if i.startswith("creations_")]
+        outcomes = [o for o in COUNT_OUTCOMES if o in present] + [
+            o for o in present if o not in COUNT_OUTCOMES
+        ]
+    outcomes = list(outcomes)
+    bad = [o for o in outcomes if not o.startswith("creations_") or o.endswith("_per10k")]
+    if bad or not outcomes:
+        raise InputError(
+            f"outcomes {bad or outcomes}: expected creation count indicators of the long table "
+            f"(present: {', '.join(i for i in indicators if i.startswith('creations_')) or 'none'})"
+        )
+    absent = [o for o in outcomes if o not in indicators]
+    if absent:
+        raise InputError(
+            f"outcomes {absent} are not in the long table; its creation indicators are "
+            f"{', '.join(i for i in indicators if i.startswith('creations_')) or 'none'}"
+        )
+
+    # ---- creations, at the finest level the long table has (sparse commune rows mean zero)
+    count_level = _count_level(long, outcomes, level)
+    cre = _indicator(long[long["level"].astype(str) == count_level], outcomes)
+    sub_annual = {p for p in pd.unique(cre["period"]) if len(p) > 4}
+    if freq != "year" and not sub_annual:
+        raise InputError(
+            f"freq={freq!r} needs monthly creation counts: build the long table with "
+            "build_long(..., freq='month') ('impact build --freq month' does it)"
+        )
+    cre["period"] = (
+        [to_freq(p, freq) for p in cre["period"]]
+        if len(cre) < 50_000
+        else cre["period"].map({p: to_freq(p, freq) for p in pd.unique(cre["period"])})
+    )
+    years_all = sorted({int(p[:4]) for p in pd.unique(cre["period"])})
+    start = years_all[0] if start is None else start
+    end = years_all[-1] if end is None else end
+    years = [y for y in range(start, end + 1)]
+    if not [y for y in years_all if start <= y <= end]:
+        raise InputError(
+            f"no data between {start} and {end} (the creation counts cover "
+            f"{years_all[0]}–{years_all[-1]})"
+        )
+    periods = all_periods(years, freq)
+
+    com, terr = _territories(level, region)
+    units = _count_units(com, level, count_level)
+    not_covered: list[str] = []
+    if count_level != "commune":
+        # A territory is covered when the source has every one of its départements: a
+        # partial sum would look like a real (low) count.
+        have = set(cre["territory_code"])
+        parts = units.reset_index()
+        complete = parts["unit"].isin(have).groupby(parts["target"]).all()
+        covered = set(complete.index[complete.to_numpy()])
+        not_covered = sorted(set(terr["territory_code"]) - covered)
+        if not_covered:
+            logger.info(
+                "%d %s(s) not covered by the %s-level source (left out): %s",
+                len(not_covered), level, count_level,
+                ", ".join(not_covered[:12]) + (" …" if len(not_covered) > 12 else ""),
+            )
+        terr = terr[terr["territory_code"].isin(covered)].reset_index(drop=True)
+    cre = cre[cre["territory_code"].isin(units.index)]
+    cre["target"] = cre["territory_code"].map(units).to_numpy()
+    wide = (
+        cre.groupby(["target", "period", "indicator"], sort=False)["value"]
+        .sum(min_count=1)
+        .unstack("indicator")
+    )
+    wide = wide.reindex(columns=outcomes)
+    logger.info("Panel %s × %s: %d territories × %d periods", level, freq, len(terr), len(periods))
+
+    grid = pd.MultiIndex.from_product(
+        [terr["territory_code"], periods], names=["territory_code", "period"]
+    )
+    panel = grid.to_frame(index=False)
+    panel = panel.merge(terr, on="territory_code", how="left")
+    panel.insert(
+        panel.columns.get_loc("period") + 1, "year", panel["period"].str[:4].astype("int64")
+    )
+    panel.insert(panel.columns.get_loc("year") + 1, "time", time_index(panel["period"], freq))
+    panel.insert(2, "level", level)
+    counts = wide.reindex(pd.MultiIndex.from_frame(panel[["territory_code", "period"]]))
+    for o in outcomes:
+        col = counts[o].to_numpy(dtype=float)
+        # Commune counts are sparse (no row: no creation); a published table has every cell,
+        # so a missing one stays missing.
+        panel[o] = np.nan_to_num(col, nan=0.0) if count_level == "commune" else col
+
+    # ---- population (by year when the long table has it, else the territory layer)
+    if count_level == "commune":
+        pop = _population(long, com, years)
+    else:
+        pop = _published_population(long, units, count_level, years)
+    panel = panel.merge(pop, on=["territory_code", "year"], how="left")
+    for o in outcomes:
+        panel[f"{o}_per10k"] = PER * panel[o] / panel["population"].where(panel["population"] > 0)
+
+    # ---- covariates
+    panel = panel.merge(
+        _salaried_jobs(long, level, com, years), on=["territory_code", "year"], how="left"
+    )
+    panel = panel.merge(
+        _unemployment(long, level, com, freq, periods), on=["territory_code", "period"], how="left"
+    )
+
+    # ---- treatment and spending
+    # An explicit demo_folder means demonstration PTCE, even for a long table read from paths.
+    folder = demo_folder_of(long, demo_folder)
+    demo = bool(long.attrs.get("demo", False)) or _is_demo(long) or demo_folder is not None
+    if demo and folder is None:
+        raise InputError(
+            "these are demonstration data but the demonstration folder is unknown: "
+            "pass build_panel(..., demo_folder=impact.demo.default_folder(seed, scale))"
+        )
+    uncertain = uncertain or ("keep" if demo else "exclude")
+    # The registry (or the demonstration's PTCE) is read once: treatment and spending.
+    placement = ptce_placement(level, demo_folder=folder if demo else None)
+    poles = placement.placed
+    treat = first_labels(poles)
+    panel = panel.merge(treat, on="territory_code", how="left")
+    panel["first_label_year"] = panel["first_label_year"].fillna(0).astype("int64")
+    panel["ptce_count"] = panel["ptce_count"].fillna(0).astype("int64")
+    panel["treated"] = (
+        (panel["first_label_year"] > 0) & (panel["year"] >= panel["first_label_year"])
+    ).astype("int64")
+    spend = spending_table(level, poles, demo=demo, path=spending_path)
+    spend = spend.groupby(["territory_code", "year"], as_index=False)["euros"].sum()
+    panel = panel.merge(
+        spend.rename(columns={"euros": "spending_eur"}), on=["territory_code", "year"], how="left"
+    )
+    panel["spending_eur"] = panel["spending_eur"].fillna(0.0)
+    panel["spending_per_inhabitant"] = (
+        panel["spending_eur"] / panel["population"].where(panel["population"] > 0)
+    ).fillna(0.0)
+
+    # ---- territories that may hold a lauréat placed only more coarsely
+    excluded: list[str] = []
+    if uncertain == "exclude":
+        excluded = uncertain_to_exclude(placement.uncertain, treat)
+        excluded = sorted(set(excluded) & set(panel["territory_code"]))
+        if excluded:
+            logger.info(
+                "uncertain='exclude': %d %s(s) may hold a PTCE placed only more coarsely and "
+                "leave the panel: %s",
+                len(excluded), level, ", ".join(excluded[:12]) + (" …" if len(excluded) > 12 else ""),
+            )
+            panel = panel[~panel["territory_code"].isin(excluded)]
+
+    # ---- territories without population cannot have rates: drop them whole (keeps balance)
+    no_pop = panel.loc[
+        panel["population"].isna() | (panel["population"] <= 0), "territory_code"
+    ].unique()
+    if len(no_pop):
+        logger.warning(
+            "Dropping %d %s(s) without population (no per-inhabitant rates): %s",
+            len(no_pop),
+            level,
+            ", ".join(map(str, no_pop[:10])) + (" …" if len(no_pop) > 10 else ""),
+        )
+        panel = panel[~panel["territory_code"].isin(no_pop)]
+    for c in ("territory_code", "level", "period", "region", "departement"):
+        panel[c] = panel[c].astype("string")
+    order = [
+        "territory_code",
+        "name",
+        "level",
+        "region",
+        "departement",
+        "period",
+        "year",
+        "time",
+        "population",
+        *outcomes,
+        *(f"{o}_per10k" for o in outcomes),
+        "salaried_jobs",
+        "unemployment_rate",
+        "first_label_year",
+        "ptce_count",
+        "treated",
+        "spending_eur",
+        "spending_per_inhabitant",
+    ]
+    panel = panel[order].sort_values(["territory_code", "time"]).reset_index(drop=True)
+    validate_panel(panel, outcomes)
+    kept = set(panel["territory_code"])
+    panel.attrs.update(
+        {
+            "level": level,
+            "freq": freq,
+            "demo": demo,
+            "data_source": long.attrs.get("data_source", "demo" if demo else "real"),
+            "sources": list(long.attrs.get("sources", [])),
+            "count_level": count_level,
+            "dropped": [str(c) for c in no_pop],
+            "not_covered": not_covered,
+            "uncertain": uncertain,
+            "excluded_uncertain": excluded,
+            "ptce": {
+                **placement.counts,
+                "placed_in_panel": int(poles["territory_code"].isin(kept).sum()),
+            },
+            "demo_folder": str(folder) if folder else None,
+        }
+    )
+    n_treated = int((panel.groupby("territory_code")["first_label_year"].first() > 0).sum())
+    logger.info(
+        "Panel: %s rows, %d territories (%d with a PTCE), periods %s–%s",
+        f"{len(panel):,}",
+        panel["territory_code"].nunique(),
+        n_treated,
+        periods[0],
+        periods[-1],
+    )
+    return panel
+
+
+def _count_level(long: pd.DataFrame, outcomes: Sequence[str], level: str) -> str:
+    """The finest level of the long table's counts that can serve a panel at ``level``."""
+    sel = long["indicator"].isin(list(outcomes)).to_numpy()
+    present = set(pd.unique(long.loc[sel, "level"].astype(str)))
+    if "commune" in present:
+        return "commune"
+    if "departement" in present and level in ("departement", "region"):
+        return "departement"
+    if "departement" in present:
+        raise InputError(
+            f"level={level!r}: the creation counts of this long table are published by "
+            "département (the shipped INSEE files), which serve the 'departement' and 'region' "
+            "levels only. For communes and EPCI, fetch INSEE's commune files "
+            "('impact fetch side_creations_communes') or use the demonstration data "
+            "(source 'demo')."
+        )
+    raise InputError(
+        f"the long table has no commune- or département-level creation counts for {list(outcomes)}; "
+        "was SIRENE or the INSEE source among the sources? (levels present: "
+        f"{sorted(present) or 'none'})"
+    )
+
+
+def _count_units(com: pd.DataFrame, level: str, count_level: str) -> pd.Series:
+    """Map from the code of a counting unit (commune or département) to its territory."""
+    if count_level == "commune":
+        units = com.set_index("code")["target"]
+    else:
+        # Départements nest in régions: each commune's département maps to its target.
+        units = com.drop_duplicates("departement").set_index("departement")["target"]
+    units.index.name = "unit"
+    return units.rename("target")
+
+
+def _published_population(
+    long: pd.DataFrame, units: pd.Series, count_level: str, years: Sequence[int]
+) -> pd.DataFrame:
+    """Population of each year as published at ``count_level``, summed to the territories."""
+    rows = _indicator(long[long["level"].astype(str) == count_level], ["population"])
+    rows = rows[rows["territory_code"].isin(units.index)]
+    rows["year"] = rows["period"].str[:4].astype(int)
+    rows = rows[rows["year"].isin(list(years))]
+    rows["territory_code"] = rows["territory_code"].map(units).to_numpy()
+    need = units.reset_index().groupby("target").size()
+    g = rows.groupby(["territory_code", "year"])["value"]
+    out = pd.DataFrame({"population": g.sum(min_count=1), "n": g.count()}).reset_index()
+    # A territory missing the population of one of its parts gets none (no understated rate).
+    out["population"] = out["population"].where(out["n"] == out["territory_code"].map(need))
+    return out[["territory_code", "year", "population"]]
+
+
+def _is_demo(long: pd.DataFrame) -> bool:
+    src = long["source"]
+    cats = (
+        src.cat.categories
+        if isinstance(src.dtype, pd.CategoricalDtype)
+        else pd.unique(src.astype(str))
+    )
+    return any(str(s).startswith("demo-") for s in cats)
+
+
+def _population(long: pd.DataFrame, com: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
+    """Population per target territory and year (long table's commune rows, else COG 2025)."""
+    base = com[["code", "target", "population"]]
+    rows = _indicator(long[long["level"].astype(str) == "commune"], ["population"])
+    frames = []
+    by_year = {}
+    if not rows.empty:
+        rows["year"] = rows["period"].str[:4].astype(int)
+        by_year = {y: g.set_index("territory_code")["value"] for y, g in rows.groupby("year")}
+    for y in years:
+        p = base["population"]
+        if y in by_year:
+            p = base["code"].map(by_year[y]).fillna(base["population"])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "territory_code": base["target"].to_numpy(),
+                    "year": y,
+                    "population": p.to_numpy(dtype=float),
+                }
+            )
+        )
+    f = pd.concat(frames)
+    # Communes without population in COG 2025 (Mayotte's, and Hauts-Talican created in 2024)
+    # are left out of their territory's sum; a territory made only of them has none.
+    partial = f.loc[f["population"].isna(), "territory_code"].unique()
+    out = f.groupby(["territory_code", "year"], as_index=False)["population"].sum(min_count=1)
+    partial = [
+        c for c in partial if out.loc[out["territory_code"] == c, "population"].notna().any()
+    ]
+    if partial:
+        logger.info(
+            "Population of %s excludes communes without population in COG 2025",
+            ", ".join(map(str, partial[:10])),
+        )
+    return out
+
+
+def _salaried_jobs(
+    long: pd.DataFrame, level: str, com: pd.DataFrame, years: Sequence[int]
+) -> pd.DataFrame:
+    """Salaried jobs per territory and year, summed from the finest published level."""
+    rows = _indicator(long, ["salaried_jobs"])
+    empty = pd.DataFrame(
+        {
+            "territory_code": pd.Series(dtype=str),
+            "year": pd.Series(dtype="int64"),
+            "salaried_jobs": pd.Series(dtype=float),
+        }
+    )
+    if rows.empty:
+        return empty
+    rows = rows[rows["period"].str.len() == 4]
+    rows["year"] = rows["period"].astype(int)
+    at = set(rows["level"])
+    if level in at:
+        out = rows[rows["level"] == level]
+        return out[["territory_code", "year"]].assign(salaried_jobs=out["value"].to_numpy())
+    # Sum a finer level: communes to anything, départements to régions.
+    if "commune" in at:
+        src = rows[rows["level"] == "commune"]
+        mapping = com.set_index("code")["target"]
+    elif level == "region" and "departement" in at:
+        src = rows[rows["level"] == "departement"]
+        mapping = com.drop_duplicates("departement").set_index("departement")["region"]
+    else:
+        logger.info("salaried_jobs: published at %s level only; NaN at %s level", sorted(at), level)
+        return empty
+    src = src.assign(target=src["territory_code"].map(mapping)).dropna(subset=["target"])
+    # Units expected per target: a target with a missing part gets NaN (a sum would understate).
+    if "commune" in at:
+        expected = com.groupby("target").size()
+    else:
+        expected = com.drop_duplicates("departement").groupby("region").size()
+    g = src.groupby(["target", "year"])["value"]
+    out = pd.DataFrame({"sum": g.sum(min_count=1), "n": g.count()}).reset_index()
+    if "commune" not in at:
+        out["sum"] = out["sum"].where(out["n"] == out["target"].map(expected))
+    return pd.DataFrame(
+        {
+            "territory_code": out["target"],
+            "year": out["year"].astype("int64"),
+            "salaried_jobs": out["sum"],
+        }
+    )
+
+
+def _unemployment(
+    long: pd.DataFrame, level: str, com: pd.DataFrame, freq: str, periods: Sequence[str]
+) -> pd.DataFrame:
+    """Unemployment rate per territory and period (see the module and data dictionary)."""
+    rows = _indicator(long, ["unemployment_rate"])
+    empty = pd.DataFrame(
+        {
+            "territory_code": pd.Series(dtype=str),
+            "period": pd.Series(dtype=str),
+            "unemployment_rate": pd.Series(dtype=float),
+        }
+    )
+    if rows.empty:
+        return empty
+    quarterly = rows["period"].str.contains("Q")
+    if quarterly.any():
+        rows = rows[quarterly]
+        if freq == "year":
+            rows["period"] = rows["period"].str[:4]
+            rows = rows.groupby(["territory_code", "level", "period"], as_index=False)[
+                "value"
+            ].mean()
+    elif freq != "year":
+        # Annual means (the shipped INSEE file) cannot be split into quarters or months.
+        logger.info("unemployment_rate: annual rates only; NaN at frequency %s", freq)
+        return empty
+    else:
+        rows = rows[rows["period"].str.len() == 4]
+    wanted = set(periods) if freq != "month" else {to_freq(p, "quarter") for p in periods}
+    rows = rows[rows["period"].isin(wanted)]
+    if level in set(rows["level"]):
+        out = rows[rows["level"] == level][["territory_code", "period", "value"]]
+    elif "departement" in set(rows["level"]):
+        dep = rows[rows["level"] == "departement"][["territory_code", "period", "value"]]
+        dep = dep.rename(columns={"territory_code": "departement"})
+        # Population weights: each commune carries its département's rate.
+        w = com[["departement", "target", "population"]].dropna(subset=["population"])
+        w = w.groupby(["target", "departement"], as_index=False)["population"].sum()
+        m = w.merge(dep, on="departement")
+        m["wv"] = m["value"] * m["population"]
+        g = m.groupby(["target", "period"])
+        out = pd.DataFrame({"value": g["wv"].sum() / g["population"].sum()}).reset_index()
+        out = out.rename(columns={"target": "territory_code"})
+    else:
+        logger.info("unemployment_rate: no département or %s rates; NaN", level)
+        return empty
+    out = out.rename(columns={"value": "unemployment_rate"})
+    if freq == "month":
+        q = pd.DataFrame({"period": list(periods)})
+        q["quarter"] = [to_freq(p, "quarter") for p in q["period"]]
+        out = (
+            out.rename(columns={"period": "quarter"}).merge(q, on="quarter").drop(columns="quarter")
+        )
+    return out[["territory_code", "period", "unemployment_rate"]]
+
+
+def validate_panel(panel: pd.DataFrame, outcomes: Sequence[str] | None = None) -> pd.DataFrame:
+    """Check an estimation panel against :func:`impact.schema.panel_schema`.
+
+    Duplicated keys are reported first, in plain words (they make every other
+    check misleading).
+    """
+    from impact.schema import validate_panel as _validate
+
+    time_key = "period" if "period" in panel.columns else "year"
+    if "territory_code" in panel.columns and time_key in panel.columns:
+        dup = panel.duplicated(["territory_code", time_key], keep=False)
+        if dup.any():
+            rows = panel.loc[dup, ["territory_code", time_key]].drop_duplicates().head(5)
+            raise InputError(
+                f"{int(dup.sum())} duplicated territory-year rows in the panel "
+                f"(keys territory_code, {time_key}), e.g. {rows.to_dict('records')}"
+            )
+    if outcomes is None:
+        outcomes = [
+            c for c in panel.columns if c.startswith("creations_") and not c.endswith("_per10k")
+        ]
+    return _validate(panel, outcomes)
+
+
