@@ -190,7 +190,9 @@ def _refuse(df: pd.DataFrame, mask: pd.Series, column: str, text: pd.Series, pat
 
 def _read_table(path: str | Path, kind: str, required: Sequence[str], optional: Sequence[str],
                 verify: bool | None) -> tuple[pd.DataFrame, dict]:
-    """Read one table: codes normalised, years checked, values parsed (``<col>``, ``<col>__status``).
+    """Read one table: codes normalised, years checked, values parsed.
+
+    Each value column ``c`` gets ``c__value`` (float) and ``c__status``.
 
     Returns the frame (one row per département-year, with ``_line``) and the attrs to report.
     """
@@ -208,15 +210,17 @@ def _read_table(path: str | Path, kind: str, required: Sequence[str], optional: 
                        [_CODE, _YEAR, *required, *optional])
         attrs["ignored_columns"] = extra
 
-    # Codes: '1' -> '01' (a spreadsheet drops the zero); anything not a COG 2025 département is refused.
+    # Codes: '1' -> '01' (a spreadsheet drops the zero); anything that is not a COG 2025
+    # département is refused.
     flag = normalize_code(df[_CODE], LEVEL, errors="flag")
     bad = ~flag["valid"]
     if bad.any():
         rows = df.loc[bad, [_CODE, "_line"]]
         err = UnknownCodeError(rows[_CODE].tolist(), LEVEL, path=path,
                                line=int(rows["_line"].iloc[0]), column=_CODE)
-        detail = "; ".join(f"line {ln}: {c!r} ({r})" for c, ln, r in zip(
-            rows[_CODE].head(5), rows["_line"].head(5), flag.loc[bad, "reason"].head(5)))
+        shown = zip(rows[_CODE].head(5), rows["_line"].head(5), flag.loc[bad, "reason"].head(5),
+                    strict=True)
+        detail = "; ".join(f"line {ln}: {c!r} ({r})" for c, ln, r in shown)
         err.args = (f"{err.args[0]}; {detail}. Expected a département code of COG 2025 "
                     "(01-95, 2A, 2B, 971-976)",)
         raise err
@@ -448,7 +452,7 @@ def read(folder: str | Path | None = None, *, verify: bool | None = None) -> pd.
         "population": read_population(paths["population"], verify=verify),
         "unemployment": read_unemployment(paths["unemployment"], verify=verify),
     }
-    keys = {k: set(zip(f["territory_code"], f["period"])) for k, f in frames.items()}
+    keys = {k: set(zip(f["territory_code"], f["period"], strict=True)) for k, f in frames.items()}
     union = set().union(*keys.values())
     mismatch = {k: sorted(union - v) for k, v in keys.items() if union - v}
     if mismatch:
