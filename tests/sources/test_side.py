@@ -377,3 +377,13 @@ def test_unpublished_marker_becomes_missing_and_companies_follow(tmp_path):
     assert long.attrs["not_published"] == {"creations_sas": [2]}
     # A partial breakdown is not compared with the total.
     assert long.attrs["breakdown_mismatches"] == []
+
+
+def test_blank_raw_rate_falls_back_to_the_rounded_one(tmp_path):
+    folder = _copy(tmp_path)
+    path = folder / UNEMPLOYMENT
+    _set_cell(path, 2, "unemployment_rate_raw", "")   # 01, 2012: raw 6.85, rounded 6.8
+    rate = side.read_unemployment(path)
+    assert rate.attrs["rounded_rate_lines"] == [2]
+    row = rate.query("territory_code == '01' and period == '2012'")
+    assert row["value"].tolist() == [6.8] and row["status"].tolist() == ["observed"]

@@ -262,19 +262,23 @@ def _coverage(df: pd.DataFrame, path: Path) -> dict:
     from impact.territories import departements
 
     out: dict = {}
-    years = sorted(df["period"].unique())
-    have = df.groupby("territory_code")["period"].agg(set)
-    gaps = {code: sorted(set(years) - got) for code, got in have.items() if set(years) - got}
+    # One cell per département x year of the file: a 0 is a year that département lacks.
+    grid = df.groupby(["territory_code", "period"]).size().unstack(fill_value=0)
+    years = [str(y) for y in grid.columns]
+    lacking = grid.eq(0)
+    gaps = {str(code): [y for y, miss in zip(years, row, strict=True) if miss]
+            for code, row in zip(grid.index, lacking.to_numpy(), strict=True) if row.any()}
     if gaps:
         logger.warning("%s: %d département(s) lack some of the years %s-%s: %s", path, len(gaps),
                        years[0], years[-1], dict(list(gaps.items())[:10]))
         out["missing_years"] = gaps
     metro = {c for c in departements()["departement"] if len(c) == 2}
-    absent = sorted(metro - set(have.index))
+    present = {str(c) for c in grid.index}
+    absent = sorted(metro - present)
     if absent:
         logger.warning("%s: %d metropolitan département(s) absent: %s", path, len(absent), absent)
         out["absent_departements"] = absent
-    overseas = sorted(set(have.index) - metro)
+    overseas = sorted(present - metro)
     if overseas:
         logger.info("%s: overseas département(s) present: %s", path, overseas)
         out["overseas_departements"] = overseas
@@ -385,7 +389,9 @@ def read_unemployment(path: str | Path, *, verify: bool | None = None) -> pd.Dat
     module doc) when the column exists, else ``unemployment_rate``;
     ``attrs["unemployment_column"]`` says which. Rows where the rounded rate is
     more than 0.05 point from the raw one are logged and listed in
-    ``attrs["rounding_mismatches"]``. Source ``insee_tcl``. ``verify`` as in
+    ``attrs["rounding_mismatches"]``. A row whose raw cell is not published
+    but whose rounded rate is takes the rounded rate (lines in
+    ``attrs["rounded_rate_lines"]``). Source ``insee_tcl``. ``verify`` as in
     :func:`read_creations`.
 
     Raises
@@ -413,6 +419,16 @@ def read_unemployment(path: str | Path, *, verify: bool | None = None) -> pd.Dat
             logger.warning("%s: %d row(s) where %r is not %r rounded to 0.1 (the raw value is "
                            "used): lines %s", path, len(mismatches), _RATE, _RATE_RAW,
                            mismatches["_line"].head(10).tolist())
+        # A raw cell left blank next to a published rounded rate: the rounded one is
+        # better than nothing (at most 0.05 point off).
+        fill = df[f"{_RATE_RAW}__status"].ne("observed") & df[f"{_RATE}__status"].eq("observed")
+        if fill.any():
+            df.loc[fill, f"{_RATE_RAW}__value"] = df.loc[fill, f"{_RATE}__value"]
+            df.loc[fill, f"{_RATE_RAW}__status"] = "observed"
+            logger.warning("%s: %d row(s) without %r: the rounded %r is used (lines %s)",
+                           path, int(fill.sum()), _RATE_RAW, _RATE,
+                           df.loc[fill, "_line"].head(10).tolist())
+        attrs["rounded_rate_lines"] = df.loc[fill, "_line"].tolist()
     return _long(df, {used: "unemployment_rate"}, SOURCE_UNEMPLOYMENT, attrs)
 
 
@@ -452,7 +468,8 @@ def read(folder: str | Path | None = None, *, verify: bool | None = None) -> pd.
         "population": read_population(paths["population"], verify=verify),
         "unemployment": read_unemployment(paths["unemployment"], verify=verify),
     }
-    keys = {k: set(zip(f["territory_code"], f["period"], strict=True)) for k, f in frames.items()}
+    keys = {k: set(zip(f["territory_code"].to_numpy(object), f["period"].to_numpy(object),
+                       strict=True)) for k, f in frames.items()}
     union = set().union(*keys.values())
     mismatch = {k: sorted(union - v) for k, v in keys.items() if union - v}
     if mismatch:
