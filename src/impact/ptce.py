@@ -113,12 +113,15 @@ def _fail(msg: str, path: Path, row: pd.Series, column: str | None) -> None:
 
 
 def _read_raw(path: Path) -> pd.DataFrame:
-    from impact.sources._common import read_csv_table
+    from impact.sources._common import detect_separator, read_csv_table, read_text_sample
 
     if not path.exists():
         raise InputError(f"PTCE registry not found at {path}")
-    df = read_csv_table(path)
-    _check_field_counts(path, df.attrs["encoding"], df.attrs["sep"])
+    # Count fields before pandas parses: its own error on a long row does not say why.
+    encoding, lines = read_text_sample(path)
+    sep = detect_separator(lines, path)
+    _check_field_counts(path, encoding, sep)
+    df = read_csv_table(path, sep=sep, encoding=encoding)
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         found = [c for c in df.columns if c != "_line"]
