@@ -1,4 +1,4 @@
-"""The PTCE registry: validation, precision of each lauréat's place, points for maps, placement at a level."""
+"""The PTCE registry: validation, precision of places, points for maps, placement at a level."""
 
 import logging
 import re
@@ -9,9 +9,14 @@ import pytest
 from impact import ptce
 from impact.errors import InputError, UnknownCodeError
 
-HEADER = "ptce_id,name,commune_code,commune_name,departement,call,label_year,grant_eur,source_url,notes\n"
-NEW_HEADER = ("ptce_id,name,precision,commune_code,commune_name,departement,region,call,label_year,grant_eur,"
-              "source_url,notes\n")
+HEADER = (
+    "ptce_id,name,commune_code,commune_name,departement,call,label_year,grant_eur,"
+    "source_url,notes\n"
+)
+NEW_HEADER = (
+    "ptce_id,name,precision,commune_code,commune_name,departement,region,call,label_year,grant_eur,"
+    "source_url,notes\n"
+)
 
 
 def write(tmp_path, rows, header=HEADER, name="ptce.csv", encoding="utf-8"):
@@ -57,10 +62,16 @@ def raises_at(exc, path, line, column, *fragments):
 # Old layout (no precision column) and the basic checks
 # --------------------------------------------------------------------------- #
 
+
 def test_load_locates_points_in_their_commune(tmp_path):
-    p = write(tmp_path, ["a,Pôle A,74010,,74,2013,2014,100000,https://example.org/a,",
-                         "b,Pôle B,2a004,,2A,2015,2016,,https://example.org/b,",
-                         "c,Pôle C,74182,Meythet,74,2015,2016,50000,https://example.org/c,former commune"])
+    p = write(
+        tmp_path,
+        [
+            "a,Pôle A,74010,,74,2013,2014,100000,https://example.org/a,",
+            "b,Pôle B,2a004,,2A,2015,2016,,https://example.org/b,",
+            "c,Pôle C,74182,Meythet,74,2015,2016,50000,https://example.org/c,former commune",
+        ],
+    )
     g = ptce.load(p)
     assert g.crs.to_epsg() == 4326
     assert g["commune_code"].tolist() == ["74010", "2A004", "74010"]  # Meythet merged into Annecy
@@ -71,16 +82,27 @@ def test_load_locates_points_in_their_commune(tmp_path):
 
     com = communes().set_index("code")
     assert com.loc["2A004", "geometry"].contains(g.geometry.iloc[1])
-    assert g["epci"].tolist() == [com.loc["74010", "epci"], com.loc["2A004", "epci"], com.loc["74010", "epci"]]
+    assert g["epci"].tolist() == [
+        com.loc["74010", "epci"],
+        com.loc["2A004", "epci"],
+        com.loc["74010", "epci"],
+    ]
 
 
 def test_bad_call_and_grant_name_line_and_value(tmp_path):
     p = write(tmp_path, ["a,Pôle A,74010,,74,2014,2014,100000,https://x.org,"])
     with pytest.raises(InputError, match=r"line 2, column 'call': call must be 2013 or 2015"):
         ptce.load(p)
-    p = write(tmp_path, ["a,Pôle A,74010,,74,2013,2014,100000,https://x.org,",
-                         "b,B,01001,,01,2013,2014,beaucoup,https://x.org,"])
-    with pytest.raises(InputError, match=r"line 3, column 'grant_eur': expected a number, found 'beaucoup'"):
+    p = write(
+        tmp_path,
+        [
+            "a,Pôle A,74010,,74,2013,2014,100000,https://x.org,",
+            "b,B,01001,,01,2013,2014,beaucoup,https://x.org,",
+        ],
+    )
+    with pytest.raises(
+        InputError, match=r"line 3, column 'grant_eur': expected a number, found 'beaucoup'"
+    ):
         ptce.load(p)
     p = write(tmp_path, ["a,Pôle A,74010,,74,2013,2016,100000,https://x.org,"])
     with raises_at(InputError, p, 2, "label_year", "'2016'", "does not match call 2013"):
@@ -88,13 +110,19 @@ def test_bad_call_and_grant_name_line_and_value(tmp_path):
 
 
 def test_unknown_codes_and_duplicates(tmp_path):
-    p = write(tmp_path, ["b,B,01001,,01,2013,2014,,https://x.org,", "a,A,99999,,,2013,2014,,https://x.org,"])
+    p = write(
+        tmp_path,
+        ["b,B,01001,,01,2013,2014,,https://x.org,", "a,A,99999,,,2013,2014,,https://x.org,"],
+    )
     with raises_at(UnknownCodeError, p, 3, "commune_code", "99999"):
         ptce.load(p)
     p = write(tmp_path, ["a,A,01001,,99,2013,2014,,https://x.org,"])
     with raises_at(InputError, p, 2, "departement", "'99'"):
         ptce.load(p)
-    p = write(tmp_path, ["a,A,01001,,01,2013,2014,,https://x.org,", "a,B,01002,,01,2013,2014,,https://x.org,"])
+    p = write(
+        tmp_path,
+        ["a,A,01001,,01,2013,2014,,https://x.org,", "a,B,01002,,01,2013,2014,,https://x.org,"],
+    )
     with raises_at(InputError, p, 3, "ptce_id", "duplicated ptce_id 'a'", "line 2"):
         ptce.load(p)
 
@@ -117,7 +145,10 @@ def test_source_must_be_an_address(tmp_path):
 
 
 def test_more_rows_than_the_call_had(tmp_path):
-    rows = [f"p{i},P{i},01001,,01,2015,2016,,https://x.org/{i}," for i in range(ptce.LAUREATES[2015] + 1)]
+    rows = [
+        f"p{i},P{i},01001,,01,2015,2016,,https://x.org/{i},"
+        for i in range(ptce.LAUREATES[2015] + 1)
+    ]
     with pytest.raises(InputError, match=r"15 rows for the 2015 call, which had 14"):
         ptce.read_registry(write(tmp_path, rows))
 
@@ -125,6 +156,7 @@ def test_more_rows_than_the_call_had(tmp_path):
 # --------------------------------------------------------------------------- #
 # Bad copies (issue 12, classes 2 and 5)
 # --------------------------------------------------------------------------- #
+
 
 def test_cp1252_registry_reads_with_its_accents(tmp_path):
     # Excel's "CSV (séparateur: point-virgule)" on Windows: cp1252 and ';'.
@@ -145,7 +177,10 @@ def test_unquoted_comma_shifting_columns_names_the_line(tmp_path, position):
         ptce.read_registry(p)
     # Quoted, the same value is legitimate.
     rows[position] = rows[position].replace("Pôle, dit", '"Pôle, dit"')
-    assert "Pôle, dit" in ptce.read_registry(write(tmp_path, rows, header=NEW_HEADER))["name"].iloc[position]
+    assert (
+        "Pôle, dit"
+        in ptce.read_registry(write(tmp_path, rows, header=NEW_HEADER))["name"].iloc[position]
+    )
 
 
 def test_unknown_precision(tmp_path):
@@ -154,11 +189,14 @@ def test_unknown_precision(tmp_path):
         ptce.read_registry(p)
 
 
-@pytest.mark.parametrize(("row", "column"), [
-    ("b,Pôle B,departement,,,,93,2015,2016,,https://example.org/b,", "departement"),
-    ("c,Pôle C,region,,,,,2013,2014,,https://example.org/c,", "region"),
-    ("a,Pôle A,commune,,,74,,2013,2014,,https://example.org/a,", "commune_code"),
-])
+@pytest.mark.parametrize(
+    ("row", "column"),
+    [
+        ("b,Pôle B,departement,,,,93,2015,2016,,https://example.org/b,", "departement"),
+        ("c,Pôle C,region,,,,,2013,2014,,https://example.org/c,", "region"),
+        ("a,Pôle A,commune,,,74,,2013,2014,,https://example.org/a,", "commune_code"),
+    ],
+)
 def test_precision_without_its_place(tmp_path, row, column):
     p = write(tmp_path, [MIXED[3], row], header=NEW_HEADER)
     with raises_at(InputError, p, 3, column, "needs a " + column):
@@ -166,40 +204,67 @@ def test_precision_without_its_place(tmp_path, row, column):
 
 
 def test_finer_place_with_coarser_precision(tmp_path):
-    p = write(tmp_path, ["b,Pôle B,departement,01001,,01,,2015,2016,,https://example.org/b,"], header=NEW_HEADER)
+    p = write(
+        tmp_path,
+        ["b,Pôle B,departement,01001,,01,,2015,2016,,https://example.org/b,"],
+        header=NEW_HEADER,
+    )
     with raises_at(InputError, p, 2, "commune_code", "'01001'", "precision 'commune'"):
         ptce.read_registry(p)
 
 
-@pytest.mark.parametrize(("grant", "expected"), [
-    ("1e9", "outside the 2013 call's published range 72,000–290,000"),
-    ("inf", "not a finite amount"),
-    ("-100000", "outside the 2013 call's published range"),
-    ("50000", "outside the 2013 call's published range"),  # fine for 2015, below the 2013 floor
-])
+@pytest.mark.parametrize(
+    ("grant", "expected"),
+    [
+        ("1e9", "outside the 2013 call's published range 72,000–290,000"),
+        ("inf", "not a finite amount"),
+        ("-100000", "outside the 2013 call's published range"),
+        ("50000", "outside the 2013 call's published range"),  # fine for 2015, below the 2013 floor
+    ],
+)
 def test_grant_outside_its_call_range(tmp_path, grant, expected):
-    p = write(tmp_path, [MIXED[1], f"a,Pôle A,commune,74010,,,,2013,2014,{grant},https://example.org/a,"],
-              header=NEW_HEADER)
+    p = write(
+        tmp_path,
+        [MIXED[1], f"a,Pôle A,commune,74010,,,,2013,2014,{grant},https://example.org/a,"],
+        header=NEW_HEADER,
+    )
     with raises_at(InputError, p, 3, "grant_eur", repr(grant), expected):
         ptce.read_registry(p)
 
 
 def test_grant_bounds_are_inclusive(tmp_path):
-    p = write(tmp_path, ["a,A,commune,74010,,,,2013,2014,72000,https://x.org,",
-                         "b,B,commune,74010,,,,2015,2016,\"290 000\",https://x.org,",
-                         "c,C,commune,74010,,,,2015,2016,26000,https://x.org,"], header=NEW_HEADER)
+    p = write(
+        tmp_path,
+        [
+            "a,A,commune,74010,,,,2013,2014,72000,https://x.org,",
+            'b,B,commune,74010,,,,2015,2016,"290 000",https://x.org,',
+            "c,C,commune,74010,,,,2015,2016,26000,https://x.org,",
+        ],
+        header=NEW_HEADER,
+    )
     assert ptce.read_registry(p)["grant_eur"].tolist() == [72_000.0, 290_000.0, 26_000.0]
 
 
 def test_commune_outside_its_stated_departement(tmp_path):
-    p = write(tmp_path, [MIXED[3], "a,Pôle A,commune,74010,,73,,2013,2014,,https://example.org/a,"],
-              header=NEW_HEADER)
+    p = write(
+        tmp_path,
+        [MIXED[3], "a,Pôle A,commune,74010,,73,,2013,2014,,https://example.org/a,"],
+        header=NEW_HEADER,
+    )
     with raises_at(InputError, p, 3, "departement", "74010", "département 74, not 73"):
         ptce.read_registry(p)
-    p = write(tmp_path, ["a,Pôle A,commune,74010,,74,93,2013,2014,,https://example.org/a,"], header=NEW_HEADER)
+    p = write(
+        tmp_path,
+        ["a,Pôle A,commune,74010,,74,93,2013,2014,,https://example.org/a,"],
+        header=NEW_HEADER,
+    )
     with raises_at(InputError, p, 2, "region", "région 84, not 93"):
         ptce.read_registry(p)
-    p = write(tmp_path, ["b,Pôle B,departement,,,05,84,2015,2016,,https://example.org/b,"], header=NEW_HEADER)
+    p = write(
+        tmp_path,
+        ["b,Pôle B,departement,,,05,84,2015,2016,,https://example.org/b,"],
+        header=NEW_HEADER,
+    )
     with raises_at(InputError, p, 2, "region", "département 05 is in région 93, not 84"):
         ptce.read_registry(p)
 
@@ -207,6 +272,7 @@ def test_commune_outside_its_stated_departement(tmp_path):
 # --------------------------------------------------------------------------- #
 # read_registry, load and placement on a registry with every precision
 # --------------------------------------------------------------------------- #
+
 
 @pytest.fixture
 def mixed(tmp_path):
@@ -219,7 +285,10 @@ def test_read_registry_fills_places_from_the_finest_known(mixed):
     com = communes().set_index("code")
     reg = ptce.read_registry(mixed).set_index("ptce_id")
     assert reg["precision"].tolist() == ["commune", "departement", "region", "unknown"]
-    assert reg.loc["a", "commune_code"] == "74010" and reg[["commune_code"]].iloc[1:].isna().all().all()
+    assert (
+        reg.loc["a", "commune_code"] == "74010"
+        and reg[["commune_code"]].iloc[1:].isna().all().all()
+    )
     assert reg.loc["a", "commune_name"] == com.loc["74010", "name"]
     assert reg["departement"].tolist()[:2] == [com.loc["74010", "departement"], "05"]
     assert pd.isna(reg.loc["c", "departement"]) and pd.isna(reg.loc["d", "region"])
@@ -238,7 +307,7 @@ def test_load_keeps_only_commune_rows(mixed, caplog):
 
 
 def _expected_uncertain(level):
-    """(territory, ptce_id) pairs derived from the territory layer, independently of ptce.placement."""
+    """(territory, ptce_id) pairs from the territory layer, independently of ptce.placement."""
     from impact.territories import communes, departements
 
     com = pd.DataFrame(communes().drop(columns="geometry"))
@@ -247,8 +316,9 @@ def _expected_uncertain(level):
     if level == "commune":
         return {(t, "b") for t in com.loc[in_b, "code"]} | {(t, "c") for t in com.loc[in_c, "code"]}
     if level == "epci":
-        return ({(t, "b") for t in com.loc[in_b, "epci"].dropna()}
-                | {(t, "c") for t in com.loc[in_c, "epci"].dropna()})
+        return {(t, "b") for t in com.loc[in_b, "epci"].dropna()} | {
+            (t, "c") for t in com.loc[in_c, "epci"].dropna()
+        }
     if level == "departement":
         d = departements()
         return {(t, "c") for t in d.loc[d["region"] == "94", "departement"]}
@@ -268,8 +338,18 @@ def test_placement_at_each_level(mixed, level):
     }[level]
     res = ptce.placement(level, path=mixed)
     assert res.level == level
-    assert dict(zip(res.placed["ptce_id"], res.placed["territory_code"], strict=True)) == expected_placed
-    assert list(res.placed.columns) == ["ptce_id", "name", "territory_code", "label_year", "grant_eur", "precision"]
+    assert (
+        dict(zip(res.placed["ptce_id"], res.placed["territory_code"], strict=True))
+        == expected_placed
+    )
+    assert list(res.placed.columns) == [
+        "ptce_id",
+        "name",
+        "territory_code",
+        "label_year",
+        "grant_eur",
+        "precision",
+    ]
     got = set(zip(res.uncertain["territory_code"], res.uncertain["ptce_id"], strict=True))
     assert got == _expected_uncertain(level)
     assert len(got) == len(res.uncertain)  # no repeated (territory, lauréat) pair
@@ -295,6 +375,7 @@ def test_placement_level_is_checked(mixed):
 # The shipped registry
 # --------------------------------------------------------------------------- #
 
+
 def test_shipped_registry_is_sourced_and_consistent():
     from impact.config import raw_dir
     from impact.sources._common import read_csv_table
@@ -313,23 +394,32 @@ def test_shipped_registry_is_sourced_and_consistent():
     assert set(reg["precision"]) <= set(ptce.PRECISIONS)
     # The file states the place at its precision; the places agree with the territory layer.
     raw = read_csv_table(path).set_index("ptce_id").loc[reg["ptce_id"]]
-    assert raw["precision"].tolist() == reg["precision"].tolist()  # no row relies on the old default
+    assert (
+        raw["precision"].tolist() == reg["precision"].tolist()
+    )  # no row relies on the old default
     com = communes().set_index("code")
     dep = departements().set_index("departement")
     on_commune = reg["precision"].eq("commune").to_numpy()
     codes = reg.loc[on_commune, "commune_code"].astype(str)
     assert codes.isin(com.index).all()
-    assert (com.loc[codes, "departement"].to_numpy() == raw.loc[on_commune, "departement"].to_numpy()).all()
+    assert (
+        com.loc[codes, "departement"].to_numpy() == raw.loc[on_commune, "departement"].to_numpy()
+    ).all()
     assert (com.loc[codes, "region"].to_numpy() == raw.loc[on_commune, "region"].to_numpy()).all()
     on_dep = reg["precision"].eq("departement").to_numpy()
-    assert (dep.loc[raw.loc[on_dep, "departement"], "region"].to_numpy()
-            == raw.loc[on_dep, "region"].to_numpy()).all()
+    assert (
+        dep.loc[raw.loc[on_dep, "departement"], "region"].to_numpy()
+        == raw.loc[on_dep, "region"].to_numpy()
+    ).all()
     assert raw.loc[reg["precision"].eq("region").to_numpy(), "region"].ne("").all()
-    # Published grants lie within the calls' published ranges (72-290 k€ in 2013, 26-290 k€ in 2015).
+    # Published grants lie within the calls' published ranges
+    # (72-290 k€ in 2013, 26-290 k€ in 2015).
     grants = reg.dropna(subset=["grant_eur"])
     low = grants["call"].map({2013: 72_000, 2015: 26_000})
     assert grants["grant_eur"].between(low, 290_000).all()
     # Identifiers follow the call: ptce<call>-nn.
-    assert all(re.fullmatch(rf"ptce{c}-\d\d", i) for i, c in zip(reg["ptce_id"], reg["call"], strict=True))
+    assert all(
+        re.fullmatch(rf"ptce{c}-\d\d", i) for i, c in zip(reg["ptce_id"], reg["call"], strict=True)
+    )
     # load() draws exactly the commune rows.
     assert sorted(ptce.load(path)["ptce_id"]) == sorted(reg.loc[on_commune, "ptce_id"])

@@ -1,4 +1,4 @@
-"""The PTCE registry: Pôles territoriaux de coopération économique and where each one is known to be.
+"""The PTCE registry: Pôles territoriaux de coopération économique and where each one is.
 
 The registry is a small CSV that belongs to the project (``data/raw/ptce.csv``)
 with one row per lauréat of the State calls for projects and the public
@@ -56,8 +56,20 @@ from impact.errors import InputError, UnknownCodeError
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ["ptce_id", "name", "precision", "commune_code", "commune_name", "departement", "region", "call",
-           "label_year", "grant_eur", "source_url", "notes"]
+COLUMNS = [
+    "ptce_id",
+    "name",
+    "precision",
+    "commune_code",
+    "commune_name",
+    "departement",
+    "region",
+    "call",
+    "label_year",
+    "grant_eur",
+    "source_url",
+    "notes",
+]
 REQUIRED = ["ptce_id", "name", "commune_code", "call", "label_year", "source_url"]
 #: Call for projects → year of the label.
 CALLS = {2013: 2014, 2015: 2016}
@@ -79,6 +91,7 @@ _URL = re.compile(r"^https?://\S+$")
 # --------------------------------------------------------------------------- #
 # Reading
 # --------------------------------------------------------------------------- #
+
 
 def _default_path(path: str | Path | None) -> Path:
     return Path(path) if path else raw_dir() / "ptce.csv"
@@ -105,7 +118,9 @@ def _check_field_counts(path: Path, encoding: str, sep: str) -> None:
                 f"{len(row)} fields where the header has {width} (separator {sep!r}): "
                 f"an unquoted {sep!r} inside a value shifts the columns; quote that value "
                 f"with double quotes. Row starts with {sep.join(row)[:80]!r}",
-                path=path, line=reader.line_num)
+                path=path,
+                line=reader.line_num,
+            )
 
 
 def _fail(msg: str, path: Path, row: pd.Series, column: str | None) -> None:
@@ -155,11 +170,22 @@ def _parse_grant(row: pd.Series, call: int, path: Path) -> float:
         _fail(f"expected a number, found {text!r}", path, row, "grant_eur")
     low, high = GRANT_RANGE[call]
     if not math.isfinite(value):
-        _fail(f"grant {text!r} is not a finite amount; give the grant in euros or leave the cell empty",
-              path, row, "grant_eur")
+        _fail(
+            f"grant {text!r} is not a finite amount; give the grant in euros "
+            "or leave the cell empty",
+            path,
+            row,
+            "grant_eur",
+        )
     if not low <= value <= high:
-        _fail(f"grant {text!r} is outside the {call} call's published range {low:,.0f}–{high:,.0f} €: "
-              "check the amount (in euros, not k€) or leave the cell empty", path, row, "grant_eur")
+        _fail(
+            f"grant {text!r} is outside the {call} call's published range "
+            f"{low:,.0f}–{high:,.0f} €: "
+            "check the amount (in euros, not k€) or leave the cell empty",
+            path,
+            row,
+            "grant_eur",
+        )
     return float(value)
 
 
@@ -185,27 +211,54 @@ def _validate_rows(df: pd.DataFrame, path: Path, has_precision: bool) -> pd.Data
             _fail(f"call must be 2013 or 2015, found {row['call']!r}", path, row, "call")
         year = _parse_int(row, "label_year", path)
         if year != CALLS[call]:
-            _fail(f"label_year {row['label_year']!r} does not match call {call} (expected {CALLS[call]})",
-                  path, row, "label_year")
+            _fail(
+                f"label_year {row['label_year']!r} does not match call {call} "
+                f"(expected {CALLS[call]})",
+                path,
+                row,
+                "label_year",
+            )
         rec.update(call=call, label_year=year, grant_eur=_parse_grant(row, call, path))
         if not _URL.match(row["source_url"]):
-            _fail(f"source_url {row['source_url']!r} is not an http(s) address: every row needs the public "
-                  "page that states the lauréat", path, row, "source_url")
+            _fail(
+                f"source_url {row['source_url']!r} is not an http(s) address: "
+                "every row needs the public "
+                "page that states the lauréat",
+                path,
+                row,
+                "source_url",
+            )
         precision = row["precision"].lower() if has_precision else "commune"
         if precision not in PRECISIONS:
-            _fail(f"unknown precision {row['precision']!r}; expected one of {list(PRECISIONS)}",
-                  path, row, "precision")
+            _fail(
+                f"unknown precision {row['precision']!r}; expected one of {list(PRECISIONS)}",
+                path,
+                row,
+                "precision",
+            )
         rec["precision"] = precision
         # The column that places the row is required; columns finer than the precision must
         # be empty (a finer place would mean a finer precision), coarser ones are checked.
         needed = _PLACE_COLUMN.get(precision)
         if needed and row[needed] == "":
-            _fail(f"precision {precision!r} needs a {needed}; the cell is empty (give it, or use a coarser "
-                  "precision)", path, row, needed)
+            _fail(
+                f"precision {precision!r} needs a {needed}; the cell is empty "
+                "(give it, or use a coarser "
+                "precision)",
+                path,
+                row,
+                needed,
+            )
         for finer, col in _PLACE_COLUMN.items():
             if _RANK[finer] < _RANK[precision] and row[col] != "":
-                _fail(f"precision {precision!r} but {col} {row[col]!r} is given: use precision {finer!r} "
-                      f"or clear {col}", path, row, col)
+                _fail(
+                    f"precision {precision!r} but {col} {row[col]!r} is given: "
+                    f"use precision {finer!r} "
+                    f"or clear {col}",
+                    path,
+                    row,
+                    col,
+                )
         dep = region = None
         if row["departement"] != "":
             code = normalize_code(pd.Series([row["departement"]]), "departement", errors="flag")
@@ -215,12 +268,22 @@ def _validate_rows(df: pd.DataFrame, path: Path, has_precision: bool) -> pd.Data
         if row["region"] != "":
             region = row["region"].zfill(2)
             if region not in regions_known:
-                _fail(f"unknown région code {row['region']!r}; expected one of {sorted(regions_known)}",
-                      path, row, "region")
+                _fail(
+                    f"unknown région code {row['region']!r}; "
+                    f"expected one of {sorted(regions_known)}",
+                    path,
+                    row,
+                    "region",
+                )
         if dep is not None:
             dep_region = str(dep_table.loc[dep, "region"])
             if region is not None and region != dep_region:
-                _fail(f"département {dep} is in région {dep_region}, not {region}", path, row, "region")
+                _fail(
+                    f"département {dep} is in région {dep_region}, not {region}",
+                    path,
+                    row,
+                    "region",
+                )
             region = dep_region
         rec.update(departement=dep, region=region)
         for col in ("ptce_id", "name", "commune_code", "commune_name", "source_url", "notes"):
@@ -239,12 +302,19 @@ def _place_communes(reg: pd.DataFrame, path: Path) -> pd.DataFrame:
     reg["epci"] = pd.Series(pd.NA, index=reg.index, dtype="string")
     if not is_com.any():
         return reg
-    flags = normalize_code(reg.loc[is_com, "commune_code"], "commune", errors="flag", arrondissements="commune")
+    flags = normalize_code(
+        reg.loc[is_com, "commune_code"], "commune", errors="flag", arrondissements="commune"
+    )
     bad = ~flags["valid"].to_numpy()
     if bad.any():
         lines = reg.loc[is_com, "_line"].to_numpy()[bad]
-        raise UnknownCodeError(flags.loc[~flags["valid"], "input"].astype(str), "commune", path=path,
-                               line=int(lines[0]), column="commune_code")
+        raise UnknownCodeError(
+            flags.loc[~flags["valid"], "input"].astype(str),
+            "commune",
+            path=path,
+            line=int(lines[0]),
+            column="commune_code",
+        )
     codes = pd.Series(flags["code"].astype(str).to_numpy(), index=reg.index[is_com])
     com = communes().set_index("code")
     former = ~codes.isin(com.index)
@@ -252,21 +322,41 @@ def _place_communes(reg: pd.DataFrame, path: Path) -> pd.DataFrame:
         mapped = codes[former].map(commune_mapping())
         for i, old in codes[former].items():
             if pd.isna(mapped[i]):
-                raise UnknownCodeError([old], "commune", path=path, line=int(reg.loc[i, "_line"]),
-                                       column="commune_code")
-            logger.info("%s line %d: former commune %s harmonised to %s", path, reg.loc[i, "_line"], old, mapped[i])
+                raise UnknownCodeError(
+                    [old],
+                    "commune",
+                    path=path,
+                    line=int(reg.loc[i, "_line"]),
+                    column="commune_code",
+                )
+            logger.info(
+                "%s line %d: former commune %s harmonised to %s",
+                path,
+                reg.loc[i, "_line"],
+                old,
+                mapped[i],
+            )
         codes[former] = mapped
     geo = com.loc[codes.to_numpy()]
-    for i, code, dep, region, epci, cname in zip(codes.index, codes, geo["departement"], geo["region"],
-                                                 geo["epci"], geo["name"], strict=True):
+    for i, code, dep, region, epci, cname in zip(
+        codes.index, codes, geo["departement"], geo["region"], geo["epci"], geo["name"], strict=True
+    ):
         line = int(reg.loc[i, "_line"])
         if reg.loc[i, "_stated_departement"] and reg.loc[i, "departement"] != dep:
-            raise InputError(f"commune {code} ({cname}) is in département {dep}, not "
-                             f"{reg.loc[i, 'departement']}: check the commune code or the département",
-                             path=path, line=line, column="departement")
+            raise InputError(
+                f"commune {code} ({cname}) is in département {dep}, not "
+                f"{reg.loc[i, 'departement']}: check the commune code or the département",
+                path=path,
+                line=line,
+                column="departement",
+            )
         if reg.loc[i, "_stated_region"] and reg.loc[i, "region"] != region:
-            raise InputError(f"commune {code} ({cname}) is in région {region}, not {reg.loc[i, 'region']}",
-                             path=path, line=line, column="region")
+            raise InputError(
+                f"commune {code} ({cname}) is in région {region}, not {reg.loc[i, 'region']}",
+                path=path,
+                line=line,
+                column="region",
+            )
         reg.loc[i, ["commune_code", "departement", "region"]] = [code, dep, region]
         reg.loc[i, "epci"] = epci if isinstance(epci, str) and epci else pd.NA
         if not reg.loc[i, "commune_name"]:
@@ -317,14 +407,20 @@ def read_registry(path: str | Path | None = None) -> pd.DataFrame:
     raw = _read_raw(path)
     has_precision = bool(raw.attrs["has_precision"])
     if not has_precision:
-        logger.info("%s has no 'precision' column: every row is read as placed on its commune", path)
+        logger.info(
+            "%s has no 'precision' column: every row is read as placed on its commune", path
+        )
     reg = _validate_rows(raw, path, has_precision)
     reg = _place_communes(reg, path)
     per_call = reg["call"].value_counts()
     for call, n in per_call.items():
         if n > LAUREATES[int(call)]:
-            raise InputError(f"{n} rows for the {call} call, which had {LAUREATES[int(call)]} lauréats: "
-                             "remove duplicates listed under different ids", path=path, column="call")
+            raise InputError(
+                f"{n} rows for the {call} call, which had {LAUREATES[int(call)]} lauréats: "
+                "remove duplicates listed under different ids",
+                path=path,
+                column="call",
+            )
     reg["commune_code"] = reg["commune_code"].where(reg["precision"].eq("commune")).astype("string")
     for col in ("departement", "region", "epci"):
         reg[col] = reg[col].astype("string")
@@ -332,18 +428,39 @@ def read_registry(path: str | Path | None = None) -> pd.DataFrame:
     reg["label_year"] = reg["label_year"].astype("int64")
     reg["grant_eur"] = reg["grant_eur"].astype("float64")
     reg = reg.rename(columns={"_line": "line"})
-    reg = reg[["ptce_id", "name", "precision", "commune_code", "commune_name", "departement", "region", "epci",
-               "call", "label_year", "grant_eur", "source_url", "notes", "line"]].reset_index(drop=True)
+    reg = reg[
+        [
+            "ptce_id",
+            "name",
+            "precision",
+            "commune_code",
+            "commune_name",
+            "departement",
+            "region",
+            "epci",
+            "call",
+            "label_year",
+            "grant_eur",
+            "source_url",
+            "notes",
+            "line",
+        ]
+    ].reset_index(drop=True)
     reg.attrs.update(path=str(path), encoding=raw.attrs.get("encoding"), sep=raw.attrs.get("sep"))
     counts = reg["precision"].value_counts().reindex(PRECISIONS, fill_value=0)
-    logger.info("PTCE registry %s: %d lauréats (%s)", path, len(reg),
-                ", ".join(f"{k} {v}" for k, v in counts.items()))
+    logger.info(
+        "PTCE registry %s: %d lauréats (%s)",
+        path,
+        len(reg),
+        ", ".join(f"{k} {v}" for k, v in counts.items()),
+    )
     return reg
 
 
 # --------------------------------------------------------------------------- #
 # Points for maps
 # --------------------------------------------------------------------------- #
+
 
 def load(path: str | Path | None = None) -> gpd.GeoDataFrame:
     """PTCE points on their commune (EPSG:4326), for maps and the demonstration.
@@ -370,11 +487,17 @@ def load(path: str | Path | None = None) -> gpd.GeoDataFrame:
     on_commune = reg["precision"].eq("commune")
     left = reg.loc[~on_commune, "precision"].value_counts().to_dict()
     if left:
-        logger.info("PTCE map: %d of %d lauréats left out for lack of a commune (%s)", int((~on_commune).sum()),
-                    len(reg), ", ".join(f"{k} {v}" for k, v in left.items()))
+        logger.info(
+            "PTCE map: %d of %d lauréats left out for lack of a commune (%s)",
+            int((~on_commune).sum()),
+            len(reg),
+            ", ".join(f"{k} {v}" for k, v in left.items()),
+        )
     df = reg.loc[on_commune].reset_index(drop=True)
     geo = communes().set_index("code").loc[df["commune_code"].astype(str)]
-    out = gpd.GeoDataFrame(df, geometry=geo.geometry.representative_point().to_numpy(), crs="EPSG:4326")
+    out = gpd.GeoDataFrame(
+        df, geometry=geo.geometry.representative_point().to_numpy(), crs="EPSG:4326"
+    )
     out.attrs.update(reg.attrs, left_out={str(k): int(v) for k, v in left.items()})
     return out
 
@@ -382,6 +505,7 @@ def load(path: str | Path | None = None) -> gpd.GeoDataFrame:
 # --------------------------------------------------------------------------- #
 # Placement at an analysis level
 # --------------------------------------------------------------------------- #
+
 
 @dataclass(frozen=True, eq=False)
 class Placement:
@@ -415,12 +539,16 @@ class Placement:
     counts: dict = field(default_factory=dict)
 
     def describe(self) -> str:
-        """One French sentence for a report: how many lauréats are placed, how many territories are uncertain."""
+        """One French sentence for a report: lauréats placed, territories uncertain."""
         c = self.counts
-        return (f"Niveau {self.level} : {c['placed']} lauréats placés sur {c['laureates']} "
-                f"({c['coarser']} localisés seulement à un niveau plus large, {c['unknown']} sans localisation, "
-                f"{c['not_in_registry']} absents du registre) ; {c['uncertain_territories']} territoires "
-                "peuvent abriter un lauréat non placé à ce niveau.")
+        return (
+            f"Niveau {self.level} : {c['placed']} lauréats placés sur {c['laureates']} "
+            f"({c['coarser']} localisés seulement à un niveau plus large, "
+            f"{c['unknown']} sans localisation, "
+            f"{c['not_in_registry']} absents du registre) ; "
+            f"{c['uncertain_territories']} territoires "
+            "peuvent abriter un lauréat non placé à ce niveau."
+        )
 
 
 def _members(level: str, precision: str, code: str) -> list[str]:
@@ -484,8 +612,11 @@ def placement(level: str, *, path: str | Path | None = None) -> Placement:
         placed["territory_code"] = placed["commune_code"].map(commune_to("epci"))
         no_epci = placed["territory_code"].isna()
         if no_epci.any():
-            logger.warning("%d lauréat(s) on a commune outside any EPCI cannot be placed at EPCI level: %s",
-                           int(no_epci.sum()), placed.loc[no_epci, "ptce_id"].tolist())
+            logger.warning(
+                "%d lauréat(s) on a commune outside any EPCI cannot be placed at EPCI level: %s",
+                int(no_epci.sum()),
+                placed.loc[no_epci, "ptce_id"].tolist(),
+            )
             placed = placed.loc[~no_epci]
     else:
         placed["territory_code"] = placed[level]
@@ -498,18 +629,24 @@ def placement(level: str, *, path: str | Path | None = None) -> Placement:
     for _, r in coarser.iterrows():
         code = str(r[_PLACE_COLUMN[r["precision"]]])
         reason = f"{r['ptce_id']} ({r['name']}) placé seulement au niveau {r['precision']} {code}"
-        rows += [{"territory_code": t, "ptce_id": r["ptce_id"], "reason": reason}
-                 for t in _members(level, r["precision"], code)]
+        rows += [
+            {"territory_code": t, "ptce_id": r["ptce_id"], "reason": reason}
+            for t in _members(level, r["precision"], code)
+        ]
     uncertain = pd.DataFrame(rows, columns=["territory_code", "ptce_id", "reason"]).astype(
-        {"territory_code": "string", "ptce_id": "string", "reason": "string"})
+        {"territory_code": "string", "ptce_id": "string", "reason": "string"}
+    )
 
     def _counts(sel: pd.Series, n_laureates: int) -> dict:
         n_reg = int(sel.sum())
-        return {"laureates": n_laureates, "in_registry": n_reg,
-                "placed": int(placed["ptce_id"].isin(reg.loc[sel, "ptce_id"]).sum()),
-                "coarser": int(coarser["ptce_id"].isin(reg.loc[sel, "ptce_id"]).sum()),
-                "unknown": int((sel & reg["precision"].eq("unknown")).sum()),
-                "not_in_registry": max(n_laureates - n_reg, 0)}
+        return {
+            "laureates": n_laureates,
+            "in_registry": n_reg,
+            "placed": int(placed["ptce_id"].isin(reg.loc[sel, "ptce_id"]).sum()),
+            "coarser": int(coarser["ptce_id"].isin(reg.loc[sel, "ptce_id"]).sum()),
+            "unknown": int((sel & reg["precision"].eq("unknown")).sum()),
+            "not_in_registry": max(n_laureates - n_reg, 0),
+        }
 
     by_call = {call: _counts(reg["call"].eq(call), n) for call, n in LAUREATES.items()}
     total = _counts(pd.Series(True, index=reg.index), sum(LAUREATES.values()))
@@ -525,6 +662,7 @@ def placement(level: str, *, path: str | Path | None = None) -> Placement:
 # Demonstration
 # --------------------------------------------------------------------------- #
 
+
 def demo_registry(folder: str | Path) -> gpd.GeoDataFrame:
     """The PTCE of the demonstration data (``ptce_treatment.csv`` written by :mod:`impact.demo`).
 
@@ -538,22 +676,37 @@ def demo_registry(folder: str | Path) -> gpd.GeoDataFrame:
         try:
             real = load()
         except InputError as exc:
-            logger.warning("PTCE registry unreadable (%s): the demonstration's PTCE are unnamed", exc)
+            logger.warning(
+                "PTCE registry unreadable (%s): the demonstration's PTCE are unnamed", exc
+            )
         else:
             if sorted(real["commune_code"]) == sorted(t["commune"]):
                 return real
-            logger.warning("the PTCE registry changed since the demonstration was generated: "
-                           "regenerate it with 'impact demo --force' to use the new one")
+            logger.warning(
+                "the PTCE registry changed since the demonstration was generated: "
+                "regenerate it with 'impact demo --force' to use the new one"
+            )
     from impact.territories import communes
 
     com = communes().set_index("code")
     geo = com.loc[t["commune"]]
     return gpd.GeoDataFrame(
-        {"ptce_id": [f"demo-{i + 1}" for i in range(len(t))],
-         "name": [f"PTCE fictif {i + 1}" if o != "registry" else f"PTCE {i + 1}" for i, o in enumerate(t["origin"])],
-         "commune_code": t["commune"].to_numpy(), "commune_name": geo["name"].to_numpy(),
-         "departement": geo["departement"].to_numpy(), "region": geo["region"].to_numpy(),
-         "call": t["label_year"].map({2014: 2013, 2016: 2015}).to_numpy(),
-         "label_year": t["label_year"].to_numpy(),
-         "grant_eur": t["label_year"].map({2014: 3_000_000 / 23, 2016: 2_700_000 / 14}).to_numpy()},
-        geometry=geo.geometry.representative_point().to_numpy(), crs="EPSG:4326")
+        {
+            "ptce_id": [f"demo-{i + 1}" for i in range(len(t))],
+            "name": [
+                f"PTCE fictif {i + 1}" if o != "registry" else f"PTCE {i + 1}"
+                for i, o in enumerate(t["origin"])
+            ],
+            "commune_code": t["commune"].to_numpy(),
+            "commune_name": geo["name"].to_numpy(),
+            "departement": geo["departement"].to_numpy(),
+            "region": geo["region"].to_numpy(),
+            "call": t["label_year"].map({2014: 2013, 2016: 2015}).to_numpy(),
+            "label_year": t["label_year"].to_numpy(),
+            "grant_eur": t["label_year"]
+            .map({2014: 3_000_000 / 23, 2016: 2_700_000 / 14})
+            .to_numpy(),
+        },
+        geometry=geo.geometry.representative_point().to_numpy(),
+        crs="EPSG:4326",
+    )
