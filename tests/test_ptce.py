@@ -423,3 +423,36 @@ def test_shipped_registry_is_sourced_and_consistent():
     )
     # load() draws exactly the commune rows.
     assert sorted(ptce.load(path)["ptce_id"]) == sorted(reg.loc[on_commune, "ptce_id"])
+
+
+def test_codes_and_precision_are_normalised(tmp_path):
+    p = write(
+        tmp_path,
+        [
+            "b,Pôle B,Departement,,,5,,2015,2016,,https://example.org/b,",
+            "c,Pôle C,REGION,,,,2,2015,2016,,https://example.org/c,",
+            "a,Pôle A,commune,2a004,,2A,94,2013,2014,,https://example.org/a,",
+        ],
+        header=NEW_HEADER,
+    )
+    reg = ptce.read_registry(p)
+    assert reg["precision"].tolist() == ["departement", "region", "commune"]
+    assert reg["departement"].tolist()[::2] == ["05", "2A"]
+    assert reg["region"].tolist() == ["93", "02", "94"]
+    assert reg["commune_code"].iloc[2] == "2A004"
+
+
+def test_unknown_precision_with_a_place_is_refused(tmp_path):
+    p = write(
+        tmp_path, ["d,Pôle D,unknown,,,,93,2015,2016,,https://example.org/d,"], header=NEW_HEADER
+    )
+    with raises_at(InputError, p, 2, "region", "'93'", "precision 'region'"):
+        ptce.read_registry(p)
+
+
+def test_old_layout_is_read_as_commune_rows_and_said(tmp_path, caplog):
+    p = write(tmp_path, ["a,Pôle A,74010,,74,2013,2014,,https://example.org/a,"])
+    with caplog.at_level(logging.INFO, logger="impact.ptce"):
+        reg = ptce.read_registry(p)
+    assert reg["precision"].tolist() == ["commune"]
+    assert "no 'precision' column" in caplog.text
