@@ -1,21 +1,51 @@
-"""The PTCE registry: Pôles territoriaux de coopération économique, located on their commune.
+"""The PTCE registry: Pôles territoriaux de coopération économique and where each one is.
 
 The registry is a small CSV that belongs to the project (``data/raw/ptce.csv``)
-with one row per PTCE and the public source of each row:
+with one row per lauréat of the State calls for projects and the public
+source of each row:
 
-``ptce_id, name, commune_code, commune_name, departement, call, label_year,
-grant_eur, source_url, notes``
+``ptce_id, name, precision, commune_code, commune_name, departement, region,
+call, label_year, grant_eur, source_url, notes``
 
-``call`` is the call for projects (2013 or 2015), ``label_year`` the year
-of the label (2014 for the 2013 call, 2016 for the 2015 call); ``grant_eur``
-may be empty. :func:`load` validates it (errors name the file, line, column
-and value), checks every commune code against the territory layer and returns
-points on the communes.
+``precision`` says how finely a public source places the lauréat:
+
+=============  ==========================  ========================================
+precision      place column required       meaning
+=============  ==========================  ========================================
+``commune``    ``commune_code``            the commune is known (COG code, a
+                                           former commune is harmonised to 2025)
+``departement`` ``departement``            only the département is known
+``region``     ``region``                  only the région is known
+``unknown``    none                        a lauréat whose place no source gives
+=============  ==========================  ========================================
+
+``call`` is the call for projects (2013 or 2015), ``label_year`` the year of
+the label (2014 for the 2013 call, 2016 for the 2015 call); ``grant_eur`` may
+be empty, and when given lies in its call's published range (72,000–290,000 €
+for the 2013 call, 26,000–290,000 € for the 2015 call). A registry without a
+``precision`` column (the layout before 2026) is read as all-commune.
+
+Entry points
+------------
+:func:`read_registry`
+    Every row validated; ``departement``, ``region`` and ``epci`` filled from the
+    finest place known.
+:func:`load`
+    PTCE points on their commune (for maps); rows without a commune are left out
+    and counted.
+:func:`placement`
+    The lauréats placed at an analysis level, and the territories of that level
+    that may hold a lauréat placed only more coarsely (``uncertain``).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
+import math
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,84 +56,611 @@ from impact.errors import InputError, UnknownCodeError
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ["ptce_id", "name", "commune_code", "commune_name", "departement", "call", "label_year",
-           "grant_eur", "source_url", "notes"]
+COLUMNS = [
+    "ptce_id",
+    "name",
+    "precision",
+    "commune_code",
+    "commune_name",
+    "departement",
+    "region",
+    "call",
+    "label_year",
+    "grant_eur",
+    "source_url",
+    "notes",
+]
 REQUIRED = ["ptce_id", "name", "commune_code", "call", "label_year", "source_url"]
+#: Call for projects → year of the label.
 CALLS = {2013: 2014, 2015: 2016}
+#: Number of lauréats of each call (23 announced 10 Jan 2014, 14 announced 14 Jan 2016; FACTS.md).
+LAUREATES = {2013: 23, 2015: 14}
+#: Published grant range of each call, in euros (FACTS.md: defi-metiers.fr 2015, recma.org 2016).
+GRANT_RANGE = {2013: (72_000.0, 290_000.0), 2015: (26_000.0, 290_000.0)}
+#: Allowed precisions, finest first.
+PRECISIONS = ("commune", "departement", "region", "unknown")
+#: Analysis levels accepted by :func:`placement`, finest first.
+PLACEMENT_LEVELS = ("commune", "epci", "departement", "region")
+# Rank of a precision or a level on one scale: an EPCI sits between the commune and
+# the département, and no registry row is placed "at EPCI precision".
+_RANK = {"commune": 0, "epci": 1, "departement": 2, "region": 3, "unknown": 4}
+_PLACE_COLUMN = {"commune": "commune_code", "departement": "departement", "region": "region"}
+_URL = re.compile(r"^https?://\S+$")
 
 
-def _validate(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+# --------------------------------------------------------------------------- #
+# Reading
+# --------------------------------------------------------------------------- #
+
+
+def _default_path(path: str | Path | None) -> Path:
+    return Path(path) if path else raw_dir() / "ptce.csv"
+
+
+def _check_field_counts(path: Path, encoding: str, sep: str) -> None:
+    """Refuse a row whose number of fields differs from the header's.
+
+    pandas silently turns the first column into the index when the first data
+    row has one field more than the header (an unquoted comma in a name or a
+    note), which shifts every column of that row; count fields ourselves.
+    """
+    text = path.read_bytes().decode(encoding, errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"')
+    width = None
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        if width is None:
+            width = len(row)
+            continue
+        if len(row) != width:
+            raise InputError(
+                f"{len(row)} fields where the header has {width} (separator {sep!r}): "
+                f"an unquoted {sep!r} inside a value shifts the columns; quote that value "
+                f"with double quotes. Row starts with {sep.join(row)[:80]!r}",
+                path=path,
+                line=reader.line_num,
+            )
+
+
+def _fail(msg: str, path: Path, row: pd.Series, column: str | None) -> None:
+    raise InputError(msg, path=path, line=int(row["_line"]), column=column)
+
+
+def _read_raw(path: Path) -> pd.DataFrame:
+    from impact.sources._common import detect_separator, read_csv_table, read_text_sample
+
+    if not path.exists():
+        raise InputError(f"PTCE registry not found at {path}")
+    # Count fields before pandas parses: its own error on a long row does not say why.
+    encoding, lines = read_text_sample(path)
+    sep = detect_separator(lines, path)
+    _check_field_counts(path, encoding, sep)
+    df = read_csv_table(path, sep=sep, encoding=encoding)
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
-        raise InputError(f"missing column(s) {missing}; columns found: {list(df.columns)}", path=path)
-    if df.empty:
-        raise InputError("the registry has no row", path=path)
-    for col in ("call", "label_year", "grant_eur"):
+        found = [c for c in df.columns if c != "_line"]
+        raise InputError(f"missing column(s) {missing}; columns found: {found}", path=path)
+    df.attrs["has_precision"] = "precision" in df.columns
+    for col in COLUMNS:
         if col not in df.columns:
-            continue
-        num = pd.to_numeric(df[col].replace("", pd.NA), errors="coerce")
-        bad = df[col].notna() & (df[col].astype(str).str.strip() != "") & num.isna()
-        if bad.any():
-            i = int(bad.idxmax())
-            raise InputError(f"expected a number, found {df.loc[i, col]!r}", path=path, line=i + 2, column=col)
-        df[col] = num
-    for i, (c, y) in enumerate(zip(df["call"], df["label_year"], strict=True)):
-        if c not in CALLS:
-            raise InputError(f"call must be 2013 or 2015, found {c!r}", path=path, line=i + 2, column="call")
-        if y != CALLS[c]:
-            raise InputError(f"label_year {y!r} does not match call {int(c)} (expected {CALLS[c]})",
-                             path=path, line=i + 2, column="label_year")
-    dup = df["ptce_id"].duplicated(keep=False)
-    if dup.any():
-        raise InputError(f"duplicated ptce_id: {sorted(df.loc[dup, 'ptce_id'].astype(str).unique())}", path=path,
-                         column="ptce_id")
+            df[col] = ""
     return df
 
 
-def load(path: str | Path | None = None) -> gpd.GeoDataFrame:
-    """Read and validate the registry; return PTCE points on their commune (EPSG:4326).
+def _parse_int(row: pd.Series, col: str, path: Path) -> int:
+    text = row[col]
+    try:
+        value = float(text.replace(" ", ""))
+    except ValueError:
+        _fail(f"expected a number, found {text!r}", path, row, col)
+    if not math.isfinite(value) or value != int(value):
+        _fail(f"expected a whole year, found {text!r}", path, row, col)
+    return int(value)
 
-    Columns added from the territory layer: ``departement``, ``region``,
-    ``epci`` and the commune's ``commune_name`` when blank. The point is the
-    commune polygon's representative point.
+
+def _parse_grant(row: pd.Series, call: int, path: Path) -> float:
+    from impact.sources._common import parse_number
+
+    text = row["grant_eur"]
+    if text == "":
+        return math.nan
+    value = parse_number(text)
+    if value is None:
+        _fail(f"expected a number, found {text!r}", path, row, "grant_eur")
+    low, high = GRANT_RANGE[call]
+    if not math.isfinite(value):
+        _fail(
+            f"grant {text!r} is not a finite amount; give the grant in euros "
+            "or leave the cell empty",
+            path,
+            row,
+            "grant_eur",
+        )
+    if not low <= value <= high:
+        _fail(
+            f"grant {text!r} is outside the {call} call's published range "
+            f"{low:,.0f}–{high:,.0f} €: "
+            "check the amount (in euros, not k€) or leave the cell empty",
+            path,
+            row,
+            "grant_eur",
+        )
+    return float(value)
+
+
+def _validate_rows(df: pd.DataFrame, path: Path, has_precision: bool) -> pd.DataFrame:
+    from impact.territories import departements, normalize_code, regions
+
+    dep_table = departements().set_index("departement")
+    regions_known = set(regions()["region"])
+    out = []
+    seen: dict[str, int] = {}
+    for _, row in df.iterrows():
+        rec: dict[str, object] = {"_line": int(row["_line"])}
+        pid = row["ptce_id"]
+        if pid == "":
+            _fail("empty ptce_id: give every lauréat an identifier", path, row, "ptce_id")
+        if pid in seen:
+            _fail(f"duplicated ptce_id {pid!r} (also on line {seen[pid]})", path, row, "ptce_id")
+        seen[pid] = int(row["_line"])
+        if row["name"] == "":
+            _fail("empty name", path, row, "name")
+        call = _parse_int(row, "call", path)
+        if call not in CALLS:
+            _fail(f"call must be 2013 or 2015, found {row['call']!r}", path, row, "call")
+        year = _parse_int(row, "label_year", path)
+        if year != CALLS[call]:
+            _fail(
+                f"label_year {row['label_year']!r} does not match call {call} "
+                f"(expected {CALLS[call]})",
+                path,
+                row,
+                "label_year",
+            )
+        rec.update(call=call, label_year=year, grant_eur=_parse_grant(row, call, path))
+        if not _URL.match(row["source_url"]):
+            _fail(
+                f"source_url {row['source_url']!r} is not an http(s) address: "
+                "every row needs the public "
+                "page that states the lauréat",
+                path,
+                row,
+                "source_url",
+            )
+        precision = row["precision"].lower() if has_precision else "commune"
+        if precision not in PRECISIONS:
+            _fail(
+                f"unknown precision {row['precision']!r}; expected one of {list(PRECISIONS)}",
+                path,
+                row,
+                "precision",
+            )
+        rec["precision"] = precision
+        # The column that places the row is required; columns finer than the precision must
+        # be empty (a finer place would mean a finer precision), coarser ones are checked.
+        needed = _PLACE_COLUMN.get(precision)
+        if needed and row[needed] == "":
+            _fail(
+                f"precision {precision!r} needs a {needed}; the cell is empty "
+                "(give it, or use a coarser "
+                "precision)",
+                path,
+                row,
+                needed,
+            )
+        for finer, col in _PLACE_COLUMN.items():
+            if _RANK[finer] < _RANK[precision] and row[col] != "":
+                _fail(
+                    f"precision {precision!r} but {col} {row[col]!r} is given: "
+                    f"use precision {finer!r} "
+                    f"or clear {col}",
+                    path,
+                    row,
+                    col,
+                )
+        dep = region = None
+        if row["departement"] != "":
+            code = normalize_code(pd.Series([row["departement"]]), "departement", errors="flag")
+            dep = str(code["code"].iloc[0]) if bool(code["valid"].iloc[0]) else None
+            if dep not in dep_table.index:
+                _fail(f"unknown département code {row['departement']!r}", path, row, "departement")
+        if row["region"] != "":
+            region = row["region"].zfill(2)
+            if region not in regions_known:
+                _fail(
+                    f"unknown région code {row['region']!r}; "
+                    f"expected one of {sorted(regions_known)}",
+                    path,
+                    row,
+                    "region",
+                )
+        if dep is not None:
+            dep_region = str(dep_table.loc[dep, "region"])
+            if region is not None and region != dep_region:
+                _fail(
+                    f"département {dep} is in région {dep_region}, not {region}",
+                    path,
+                    row,
+                    "region",
+                )
+            region = dep_region
+        rec.update(departement=dep, region=region)
+        for col in ("ptce_id", "name", "commune_code", "commune_name", "source_url", "notes"):
+            rec.setdefault(col, row[col])
+        rec["_stated_departement"] = row["departement"] != ""
+        rec["_stated_region"] = row["region"] != ""
+        out.append(rec)
+    return pd.DataFrame(out)
+
+
+def _place_communes(reg: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Harmonise commune codes, fill département, région and EPCI, check the stated ones."""
+    from impact.territories import commune_mapping, communes, normalize_code
+
+    is_com = reg["precision"].eq("commune")
+    reg["epci"] = pd.Series(pd.NA, index=reg.index, dtype="string")
+    if not is_com.any():
+        return reg
+    flags = normalize_code(
+        reg.loc[is_com, "commune_code"], "commune", errors="flag", arrondissements="commune"
+    )
+    bad = ~flags["valid"].to_numpy()
+    if bad.any():
+        lines = reg.loc[is_com, "_line"].to_numpy()[bad]
+        raise UnknownCodeError(
+            flags.loc[~flags["valid"], "input"].astype(str),
+            "commune",
+            path=path,
+            line=int(lines[0]),
+            column="commune_code",
+        )
+    codes = pd.Series(flags["code"].astype(str).to_numpy(), index=reg.index[is_com])
+    com = communes().set_index("code")
+    former = ~codes.isin(com.index)
+    if former.any():  # former communes: harmonise to the current one
+        mapped = codes[former].map(commune_mapping())
+        for i, old in codes[former].items():
+            if pd.isna(mapped[i]):
+                raise UnknownCodeError(
+                    [old],
+                    "commune",
+                    path=path,
+                    line=int(reg.loc[i, "_line"]),
+                    column="commune_code",
+                )
+            logger.info(
+                "%s line %d: former commune %s harmonised to %s",
+                path,
+                reg.loc[i, "_line"],
+                old,
+                mapped[i],
+            )
+        codes[former] = mapped
+    geo = com.loc[codes.to_numpy()]
+    for i, code, dep, region, epci, cname in zip(
+        codes.index, codes, geo["departement"], geo["region"], geo["epci"], geo["name"], strict=True
+    ):
+        line = int(reg.loc[i, "_line"])
+        if reg.loc[i, "_stated_departement"] and reg.loc[i, "departement"] != dep:
+            raise InputError(
+                f"commune {code} ({cname}) is in département {dep}, not "
+                f"{reg.loc[i, 'departement']}: check the commune code or the département",
+                path=path,
+                line=line,
+                column="departement",
+            )
+        if reg.loc[i, "_stated_region"] and reg.loc[i, "region"] != region:
+            raise InputError(
+                f"commune {code} ({cname}) is in région {region}, not {reg.loc[i, 'region']}",
+                path=path,
+                line=line,
+                column="region",
+            )
+        reg.loc[i, ["commune_code", "departement", "region"]] = [code, dep, region]
+        reg.loc[i, "epci"] = epci if isinstance(epci, str) and epci else pd.NA
+        if not reg.loc[i, "commune_name"]:
+            reg.loc[i, "commune_name"] = cname
+    return reg
+
+
+def read_registry(path: str | Path | None = None) -> pd.DataFrame:
+    """Read and validate the PTCE registry, one row per lauréat.
+
+    The file goes through the project's robust reading path
+    (:func:`impact.sources._common.read_csv_table`: encoding — UTF-8 or
+    Windows-1252 — and separator detection), and every row is checked.
+
+    Parameters
+    ----------
+    path
+        The registry CSV; ``data/raw/ptce.csv`` by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``ptce_id, name, precision, commune_code, commune_name,
+        departement, region, epci, call, label_year, grant_eur, source_url,
+        notes, line``. ``commune_code`` is the current (COG 2025) commune, NA
+        unless ``precision == "commune"``; ``departement`` and ``region`` are
+        filled from the commune or the département when the row is finer;
+        ``epci`` is set for commune rows (NA for the few communes outside any
+        EPCI); ``grant_eur`` is NaN when not published; ``line`` is the row's
+        line in the file. ``attrs`` records ``path``, ``encoding``, ``sep``.
 
     Raises
     ------
     InputError
-        Missing columns, a non-numeric call, year or grant (with file, line,
-        column and value), a call other than 2013/2015, an inconsistent label
-        year, duplicated identifiers.
+        Naming file, line, column and value: missing columns, a row whose
+        field count differs from the header's (an unquoted separator), an
+        unknown precision, a precision whose place column is empty (or a finer
+        place given with a coarser precision), a commune outside its stated
+        département or région, unknown département or région codes, a call
+        other than 2013/2015 or a label year that does not match it, a
+        duplicated identifier, a grant that is not a finite number within its
+        call's published range, a source that is not an http(s) address, more
+        rows for a call than it had lauréats.
     UnknownCodeError
-        Commune codes absent from the current geography (listed).
+        A commune code absent from the geography, current or former.
     """
-    from impact.territories import communes, normalize_code
-
-    path = Path(path) if path else raw_dir() / "ptce.csv"
-    if not path.exists():
-        raise InputError(f"PTCE registry not found at {path}")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    df = _validate(df, path)
-    flags = normalize_code(df["commune_code"], "commune", errors="flag", arrondissements="commune")
-    if not flags["valid"].all():
-        raise UnknownCodeError(flags.loc[~flags["valid"], "input"].astype(str), "commune", path=path,
-                               column="commune_code")
-    df["commune_code"] = flags["code"].astype(str).to_numpy()
-    com = communes().set_index("code")
-    missing = ~df["commune_code"].isin(com.index)
-    if missing.any():  # former communes: harmonise to the current one
-        from impact.territories import commune_mapping
-
-        df.loc[missing, "commune_code"] = df.loc[missing, "commune_code"].map(commune_mapping())
-    geo = com.loc[df["commune_code"]]
-    out = gpd.GeoDataFrame(
-        df.assign(departement=geo["departement"].to_numpy(), region=geo["region"].to_numpy(),
-                  epci=geo["epci"].to_numpy(),
-                  commune_name=[n or c for n, c in zip(df.get("commune_name", [""] * len(df)), geo["name"], strict=True)]),
-        geometry=geo.geometry.representative_point().to_numpy(), crs="EPSG:4326",
+    path = _default_path(path)
+    raw = _read_raw(path)
+    has_precision = bool(raw.attrs["has_precision"])
+    if not has_precision:
+        logger.info(
+            "%s has no 'precision' column: every row is read as placed on its commune", path
+        )
+    reg = _validate_rows(raw, path, has_precision)
+    reg = _place_communes(reg, path)
+    per_call = reg["call"].value_counts()
+    for call, n in per_call.items():
+        if n > LAUREATES[int(call)]:
+            raise InputError(
+                f"{n} rows for the {call} call, which had {LAUREATES[int(call)]} lauréats: "
+                "remove duplicates listed under different ids",
+                path=path,
+                column="call",
+            )
+    reg["commune_code"] = reg["commune_code"].where(reg["precision"].eq("commune")).astype("string")
+    for col in ("departement", "region", "epci"):
+        reg[col] = reg[col].astype("string")
+    reg["call"] = reg["call"].astype("int64")
+    reg["label_year"] = reg["label_year"].astype("int64")
+    reg["grant_eur"] = reg["grant_eur"].astype("float64")
+    reg = reg.rename(columns={"_line": "line"})
+    reg = reg[
+        [
+            "ptce_id",
+            "name",
+            "precision",
+            "commune_code",
+            "commune_name",
+            "departement",
+            "region",
+            "epci",
+            "call",
+            "label_year",
+            "grant_eur",
+            "source_url",
+            "notes",
+            "line",
+        ]
+    ].reset_index(drop=True)
+    reg.attrs.update(path=str(path), encoding=raw.attrs.get("encoding"), sep=raw.attrs.get("sep"))
+    counts = reg["precision"].value_counts().reindex(PRECISIONS, fill_value=0)
+    logger.info(
+        "PTCE registry %s: %d lauréats (%s)",
+        path,
+        len(reg),
+        ", ".join(f"{k} {v}" for k, v in counts.items()),
     )
-    out["call"] = out["call"].astype(int)
-    out["label_year"] = out["label_year"].astype(int)
+    return reg
+
+
+# --------------------------------------------------------------------------- #
+# Points for maps
+# --------------------------------------------------------------------------- #
+
+
+def load(path: str | Path | None = None) -> gpd.GeoDataFrame:
+    """PTCE points on their commune (EPSG:4326), for maps and the demonstration.
+
+    Only the lauréats placed on a commune (``precision == "commune"``) have a
+    point; the others are left out, their number is logged and recorded in
+    ``attrs["left_out"]`` (by precision). Use :func:`read_registry` for every
+    lauréat and :func:`placement` for an analysis level.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The columns of :func:`read_registry` for the commune rows; the point is
+        the commune polygon's representative point.
+
+    Raises
+    ------
+    InputError, UnknownCodeError
+        As :func:`read_registry`.
+    """
+    from impact.territories import communes
+
+    reg = read_registry(path)
+    on_commune = reg["precision"].eq("commune")
+    left = reg.loc[~on_commune, "precision"].value_counts().to_dict()
+    if left:
+        logger.info(
+            "PTCE map: %d of %d lauréats left out for lack of a commune (%s)",
+            int((~on_commune).sum()),
+            len(reg),
+            ", ".join(f"{k} {v}" for k, v in left.items()),
+        )
+    df = reg.loc[on_commune].reset_index(drop=True)
+    geo = communes().set_index("code").loc[df["commune_code"].astype(str)]
+    out = gpd.GeoDataFrame(
+        df, geometry=geo.geometry.representative_point().to_numpy(), crs="EPSG:4326"
+    )
+    out.attrs.update(reg.attrs, left_out={str(k): int(v) for k, v in left.items()})
     return out
+
+
+# --------------------------------------------------------------------------- #
+# Placement at an analysis level
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True, eq=False)
+class Placement:
+    """The lauréats placed at one analysis level, and the territories left uncertain.
+
+    Attributes
+    ----------
+    level
+        The analysis level (``commune``, ``epci``, ``departement``, ``region``).
+    placed
+        ``ptce_id, name, territory_code, label_year, grant_eur, precision``:
+        the lauréats placed at ``level`` or finer, on their territory of
+        ``level`` (``grant_eur`` NaN when not published).
+    uncertain
+        ``territory_code, ptce_id, reason``: every territory of ``level``
+        inside the coarser place of a lauréat placed only more coarsely (it
+        may hold that lauréat). A territory may appear several times (one row
+        per lauréat) and may also be in ``placed``. Lauréats of ``unknown``
+        place exclude nothing: they are only counted.
+    counts
+        ``laureates`` (37), ``in_registry``, ``placed``, ``coarser`` (placed
+        only more coarsely), ``unknown`` (in the registry, place unknown),
+        ``not_in_registry`` (lauréats of the calls missing from the registry),
+        ``uncertain_territories`` (distinct territories in ``uncertain``), and
+        ``by_call``: the same counts (without the last) for each call.
+    """
+
+    level: str
+    placed: pd.DataFrame
+    uncertain: pd.DataFrame
+    counts: dict = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One French sentence for a report: lauréats placed, territories uncertain."""
+        c = self.counts
+        return (
+            f"Niveau {self.level} : {c['placed']} lauréats placés sur {c['laureates']} "
+            f"({c['coarser']} localisés seulement à un niveau plus large, "
+            f"{c['unknown']} sans localisation, "
+            f"{c['not_in_registry']} absents du registre) ; "
+            f"{c['uncertain_territories']} territoires "
+            "peuvent abriter un lauréat non placé à ce niveau."
+        )
+
+
+def _members(level: str, precision: str, code: str) -> list[str]:
+    """Territories of ``level`` inside (or meeting) the place ``code`` of ``precision``."""
+    from impact.territories import commune_to, departements
+
+    if level == "departement":  # precision is region
+        d = departements()
+        return sorted(d.loc[d["region"] == code, "departement"].astype(str))
+    com_to_up = commune_to(precision)
+    inside = com_to_up.index[com_to_up.to_numpy() == code]
+    if level == "commune":
+        return sorted(inside.astype(str))
+    # EPCI: every EPCI with at least one commune in the place (an EPCI may straddle
+    # a département line, and may then hold the lauréat).
+    epci = commune_to("epci").reindex(inside).dropna()
+    return sorted(set(epci.astype(str)))
+
+
+def placement(level: str, *, path: str | Path | None = None) -> Placement:
+    """The lauréats placed at an analysis level, and the territories that may hold the others.
+
+    A lauréat is placed at ``level`` when its precision is ``level`` or finer:
+    ``commune`` level uses the commune rows; ``epci`` the commune rows mapped
+    to their EPCI; ``departement`` the commune and département rows;
+    ``region`` the commune, département and région rows. A lauréat placed
+    only more coarsely makes every territory of ``level`` inside its place
+    *uncertain* (a comparison group should leave them out, or keep them and
+    say so); a lauréat of unknown place, or missing from the registry, cannot
+    exclude anything and is only counted.
+
+    Parameters
+    ----------
+    level
+        ``"commune"``, ``"epci"``, ``"departement"`` or ``"region"``.
+    path
+        The registry; ``data/raw/ptce.csv`` by default.
+
+    Returns
+    -------
+    Placement
+
+    Raises
+    ------
+    InputError
+        An unknown level, or a registry error (see :func:`read_registry`).
+    """
+    from impact.territories import commune_to
+
+    if level not in PLACEMENT_LEVELS:
+        raise InputError(f"placement level must be one of {list(PLACEMENT_LEVELS)}, not {level!r}")
+    reg = read_registry(path)
+    rank = reg["precision"].map(_RANK)
+    placed_mask = rank <= _RANK[level]
+    if level == "epci":
+        placed_mask = reg["precision"].eq("commune")
+    placed = reg.loc[placed_mask].copy()
+    if level == "commune":
+        placed["territory_code"] = placed["commune_code"]
+    elif level == "epci":
+        placed["territory_code"] = placed["commune_code"].map(commune_to("epci"))
+        no_epci = placed["territory_code"].isna()
+        if no_epci.any():
+            logger.warning(
+                "%d lauréat(s) on a commune outside any EPCI cannot be placed at EPCI level: %s",
+                int(no_epci.sum()),
+                placed.loc[no_epci, "ptce_id"].tolist(),
+            )
+            placed = placed.loc[~no_epci]
+    else:
+        placed["territory_code"] = placed[level]
+    placed = placed[["ptce_id", "name", "territory_code", "label_year", "grant_eur", "precision"]]
+    placed["territory_code"] = placed["territory_code"].astype("string")
+    placed = placed.reset_index(drop=True)
+
+    coarser = reg.loc[(rank > _RANK[level]) & reg["precision"].ne("unknown")]
+    rows = []
+    for _, r in coarser.iterrows():
+        code = str(r[_PLACE_COLUMN[r["precision"]]])
+        reason = f"{r['ptce_id']} ({r['name']}) placé seulement au niveau {r['precision']} {code}"
+        rows += [
+            {"territory_code": t, "ptce_id": r["ptce_id"], "reason": reason}
+            for t in _members(level, r["precision"], code)
+        ]
+    uncertain = pd.DataFrame(rows, columns=["territory_code", "ptce_id", "reason"]).astype(
+        {"territory_code": "string", "ptce_id": "string", "reason": "string"}
+    )
+
+    def _counts(sel: pd.Series, n_laureates: int) -> dict:
+        n_reg = int(sel.sum())
+        return {
+            "laureates": n_laureates,
+            "in_registry": n_reg,
+            "placed": int(placed["ptce_id"].isin(reg.loc[sel, "ptce_id"]).sum()),
+            "coarser": int(coarser["ptce_id"].isin(reg.loc[sel, "ptce_id"]).sum()),
+            "unknown": int((sel & reg["precision"].eq("unknown")).sum()),
+            "not_in_registry": max(n_laureates - n_reg, 0),
+        }
+
+    by_call = {call: _counts(reg["call"].eq(call), n) for call, n in LAUREATES.items()}
+    total = _counts(pd.Series(True, index=reg.index), sum(LAUREATES.values()))
+    total["not_in_registry"] = sum(c["not_in_registry"] for c in by_call.values())
+    total["uncertain_territories"] = int(uncertain["territory_code"].nunique())
+    total["by_call"] = by_call
+    result = Placement(level=level, placed=placed, uncertain=uncertain, counts=total)
+    logger.info("%s", result.describe())
+    return result
+
+
+# --------------------------------------------------------------------------- #
+# Demonstration
+# --------------------------------------------------------------------------- #
 
 
 def demo_registry(folder: str | Path) -> gpd.GeoDataFrame:
@@ -119,22 +676,37 @@ def demo_registry(folder: str | Path) -> gpd.GeoDataFrame:
         try:
             real = load()
         except InputError as exc:
-            logger.warning("PTCE registry unreadable (%s): the demonstration's PTCE are unnamed", exc)
+            logger.warning(
+                "PTCE registry unreadable (%s): the demonstration's PTCE are unnamed", exc
+            )
         else:
             if sorted(real["commune_code"]) == sorted(t["commune"]):
                 return real
-            logger.warning("the PTCE registry changed since the demonstration was generated: "
-                           "regenerate it with 'impact demo --force' to use the new one")
+            logger.warning(
+                "the PTCE registry changed since the demonstration was generated: "
+                "regenerate it with 'impact demo --force' to use the new one"
+            )
     from impact.territories import communes
 
     com = communes().set_index("code")
     geo = com.loc[t["commune"]]
     return gpd.GeoDataFrame(
-        {"ptce_id": [f"demo-{i + 1}" for i in range(len(t))],
-         "name": [f"PTCE fictif {i + 1}" if o != "registry" else f"PTCE {i + 1}" for i, o in enumerate(t["origin"])],
-         "commune_code": t["commune"].to_numpy(), "commune_name": geo["name"].to_numpy(),
-         "departement": geo["departement"].to_numpy(), "region": geo["region"].to_numpy(),
-         "call": t["label_year"].map({2014: 2013, 2016: 2015}).to_numpy(),
-         "label_year": t["label_year"].to_numpy(),
-         "grant_eur": t["label_year"].map({2014: 3_000_000 / 23, 2016: 2_700_000 / 14}).to_numpy()},
-        geometry=geo.geometry.representative_point().to_numpy(), crs="EPSG:4326")
+        {
+            "ptce_id": [f"demo-{i + 1}" for i in range(len(t))],
+            "name": [
+                f"PTCE fictif {i + 1}" if o != "registry" else f"PTCE {i + 1}"
+                for i, o in enumerate(t["origin"])
+            ],
+            "commune_code": t["commune"].to_numpy(),
+            "commune_name": geo["name"].to_numpy(),
+            "departement": geo["departement"].to_numpy(),
+            "region": geo["region"].to_numpy(),
+            "call": t["label_year"].map({2014: 2013, 2016: 2015}).to_numpy(),
+            "label_year": t["label_year"].to_numpy(),
+            "grant_eur": t["label_year"]
+            .map({2014: 3_000_000 / 23, 2016: 2_700_000 / 14})
+            .to_numpy(),
+        },
+        geometry=geo.geometry.representative_point().to_numpy(),
+        crs="EPSG:4326",
+    )
