@@ -520,7 +520,7 @@ class Placement:
         the lauréats placed at ``level`` or finer, on their territory of
         ``level`` (``grant_eur`` NaN when not published).
     uncertain
-        ``territory_code, ptce_id, reason``: every territory of ``level``
+        ``territory_code, ptce_id, label_year, reason``: every territory of ``level``
         inside the coarser place of a lauréat placed only more coarsely (it
         may hold that lauréat). A territory may appear several times (one row
         per lauréat) and may also be in ``placed``. Lauréats of ``unknown``
@@ -630,12 +630,14 @@ def placement(level: str, *, path: str | Path | None = None) -> Placement:
         code = str(r[_PLACE_COLUMN[r["precision"]]])
         reason = f"{r['ptce_id']} ({r['name']}) placé seulement au niveau {r['precision']} {code}"
         rows += [
-            {"territory_code": t, "ptce_id": r["ptce_id"], "reason": reason}
+            {"territory_code": t, "ptce_id": r["ptce_id"], "label_year": int(r["label_year"]),
+             "reason": reason}
             for t in _members(level, r["precision"], code)
         ]
-    uncertain = pd.DataFrame(rows, columns=["territory_code", "ptce_id", "reason"]).astype(
-        {"territory_code": "string", "ptce_id": "string", "reason": "string"}
-    )
+    uncertain = pd.DataFrame(
+        rows, columns=["territory_code", "ptce_id", "label_year", "reason"]
+    ).astype({"territory_code": "string", "ptce_id": "string", "label_year": "Int64",
+              "reason": "string"})
 
     def _counts(sel: pd.Series, n_laureates: int) -> dict:
         n_reg = int(sel.sum())

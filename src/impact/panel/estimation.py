@@ -167,10 +167,17 @@ def build_panel(
             o for o in present if o not in COUNT_OUTCOMES
         ]
     outcomes = list(outcomes)
-    bad = [o for o in outcomes if not o.startswith("creations_") or o.endswith("_per10k")]
-    if bad or not outcomes:
+    if not outcomes:
         raise InputError(
-            f"outcomes {bad or outcomes}: expected creation count indicators of the long table "
+            "the long table has no creation counts (no commune-level creation counts from "
+            "SIRENE or the demonstration, no département-level counts from the INSEE files); "
+            f"indicators present: {', '.join(indicators) or 'none'}. Was a creation source "
+            "among the sources?"
+        )
+    bad = [o for o in outcomes if not o.startswith("creations_") or o.endswith("_per10k")]
+    if bad:
+        raise InputError(
+            f"outcomes {bad}: expected creation count indicators of the long table "
             f"(present: {', '.join(i for i in indicators if i.startswith('creations_')) or 'none'})"
         )
     absent = [o for o in outcomes if o not in indicators]

@@ -63,7 +63,6 @@ def ptce_placement(level: str, *, demo_folder: str | Path | None = None) -> Trea
     if demo_folder is None:
         try:
             where = ptce.placement(level)
-            registry = ptce.read_registry()
         except InputError as exc:
             raise InputError(
                 f"no usable PTCE registry for the treatment columns ({exc}). Fix or add "
@@ -72,11 +71,8 @@ def ptce_placement(level: str, *, demo_folder: str | Path | None = None) -> Trea
         placed = where.placed.copy()
         placed["label_year"] = placed["label_year"].astype(int)
         placed["grant_eur"] = pd.to_numeric(placed["grant_eur"], errors="coerce")
-        years = registry.set_index("ptce_id")["label_year"].astype(int)
-        unc = where.uncertain.copy()
-        unc["label_year"] = unc["ptce_id"].map(years).astype("Int64")
         return TreatmentPlacement(placed.reset_index(drop=True),
-                                  unc[["territory_code", "ptce_id", "label_year"]],
+                                  where.uncertain[["territory_code", "ptce_id", "label_year"]],
                                   dict(where.counts))
     placed = ptce_list(level, demo_folder=demo_folder)
     empty = pd.DataFrame({"territory_code": pd.Series(dtype=str), "ptce_id": pd.Series(dtype=str),
