@@ -1,24 +1,35 @@
 # %% [markdown]
-# # Building the territorial panel
+# # Construire le panel territorial
 #
-# This notebook builds the panel used by the estimation: enterprise creations (all, TPE,
-# ESS) from the SIRENE stock, employment and unemployment, population and the treatment
-# (PTCE labelling, spending) by territory and year. It shows which sources were used,
-# what they cover, which values are missing or suppressed, and how the national series
-# compare with the totals INSEE published.
+# Ce carnet construit le panel qu'utilise l'estimation : créations d'entreprises, population,
+# chômage et traitement (labellisation des PTCE, dépense) par territoire et par année. Il
+# montre quelles sources ont servi, ce qu'elles couvrent, quelles valeurs manquent ou sont
+# couvertes par le secret statistique, et comment les séries nationales se comparent aux
+# chiffres publiés.
+#
+# Par défaut (`source = "insee"`), les données sont les **fichiers réels de l'Insee livrés avec
+# le projet** : créations d'entreprises de la démographie des entreprises (SIDE, par forme
+# juridique et par secteur), population au 1er janvier et taux de chômage localisés, par
+# département, 2012–2021 (France métropolitaine). `source = "demo"` construit le même panel
+# sur les données de démonstration (toutes les communes, 2010–2020).
 
 # %% tags=["parameters"]
-# Data: "demo" (offline demonstration data, default) or "real" (files fetched with `impact fetch`).
-source = "demo"
-# Territory level of the estimation panel: "departement" (default), "region", "epci" or "commune".
+# Data: "insee" (real INSEE data shipped with the project, default), "demo" (offline
+# demonstration data) or "real" (files fetched with `impact fetch`).
+source = "insee"
+# Territory level of the estimation panel: "departement" (default), "region"; "epci" and
+# "commune" need commune-level data (source="demo").
 level = "departement"
 # Frequency of the panel: "year".
 freq = "year"
-# Years of the panel.
-start = 2010
-end = 2020
+# Years of the panel (None: every year of the source).
+start = None
+end = None
 # Restrict to one région (code, e.g. "53" Bretagne), or None for all of France.
 region = None
+# Territories that may hold a lauréat known only at a coarser level: "exclude" or "keep"
+# (None: "exclude" on real data, "keep" on the demonstration).
+uncertain = None
 # Where tables, figures and the headline are written.
 output_dir = "outputs/01_build_panel"
 # Seed of the demonstration data.
@@ -29,73 +40,101 @@ seed = 2014
 from impact.notebook import check_parameters
 
 params = check_parameters(source=source, level=level, freq=freq, start=start, end=end, region=region,
-                          seed=seed)
+                          uncertain=uncertain, seed=seed)
 region = params["region"]
 
 # %%
 import logging
 
-import matplotlib.pyplot as plt
-
-from impact import quality
+from impact import describe, quality
 from impact.maps import save_figure
-from impact.notebook import build_tables, output_folder, write_headline
+from impact.notebook import build_tables, national_indicators, output_folder, write_headline
 
 logging.getLogger("impact").setLevel(logging.WARNING)
 out = output_folder(output_dir)
 long, panel, info = build_tables(source=source, level=level, freq=freq, start=start, end=end,
-                                 region=region, seed=seed)
-print(f"Table longue : {len(long):,} lignes ; panel : {len(panel):,} lignes "
-      f"({panel['territory_code'].nunique()} territoires × {panel['year'].nunique()} années)".replace(",", " "))
+                                 region=region, seed=seed, uncertain=uncertain)
+print(f"{info['label']} — table longue : {len(long):,} lignes ; panel : {len(panel):,} lignes "
+      f"({panel['territory_code'].nunique()} {info['level_label']} × {panel['year'].nunique()} années)"
+      .replace(",", " "))
 
 # %% [markdown]
-# ## Sources used
+# ## Sources utilisées
 
 # %%
 quality.sources_used(long)
 
 # %% [markdown]
-# ## Coverage: territories with a published value, by indicator and year
+# ## Couverture : territoires avec une valeur publiée, par indicateur et par année
 
 # %%
 quality.coverage(long)
 
 # %% [markdown]
-# ## Missing and suppressed values
+# ## Valeurs manquantes et secret statistique
 #
-# Values under statistical secrecy are kept as missing with status `secret`; values not
-# published at all have status `missing`. Neither is ever replaced by zero.
+# Les valeurs couvertes par le secret statistique restent manquantes avec le statut `secret` ;
+# les valeurs non publiées ont le statut `missing`. Aucune n'est jamais remplacée par zéro.
 
 # %%
 quality.status_table(long)
 
 # %% [markdown]
-# ## National series against the published totals
+# ## Séries nationales
+#
+# Sur les données Insee, les sommes portent sur la France métropolitaine (96 départements) et
+# sur la série révisée de la démographie des entreprises (SIDE, édition 2024). Elle est plus
+# élevée que les chiffres publiés à l'époque pour la France entière : l'écart ci-dessous n'est
+# pas une erreur, mais il interdit de raccorder les deux séries.
 
 # %%
-series = quality.national_series(long, ["creations_total", "creations_tpe", "creations_ess"],
-                                 level=info["creation_level"])
-comparison = quality.compare_with_published(series, quality.published_totals())
-fig, ax = plt.subplots(figsize=(8, 4.5))
-(series / 1000).plot(ax=ax, marker="o")
-pub = comparison[comparison["indicator"] == "creations_total"]
-ax.scatter(pub["year"], pub["published"] / 1000, color="black", zorder=5, label="Total publié (Insee/APCE)")
-ax.set_ylabel("Créations (milliers)")
-ax.set_title(f"Créations d'entreprises en France — {info['label']}")
-ax.legend(frameon=False)
-ax.spines[["top", "right"]].set_visible(False)
+indicators, labels = national_indicators(long)
+series = describe.national_series(long, indicators)
+fig = describe.series_plot(series, labels, title=f"Créations d'entreprises — {info['label']}",
+                           note=info["source_line"])
 _ = save_figure(fig, out / "series_nationales.png")
-comparison.round(1)
+describe.growth_table(series, int(series.index.min()), int(series.index.max())).round(1)
+
+# %%
+comparison = quality.compare_with_published(series, quality.published_totals())
+comparison.dropna(subset=["panel"]).round(1)
 
 # %% [markdown]
-# ## Data-quality table
+# ## Le panel : créations pour 10 000 habitants par territoire
+#
+# Les taux sont calculés à partir des créations et de la population de la même année, puis
+# agrégés en rapportant des totaux (jamais en moyennant des taux). Les cinq territoires au taux
+# de création de sociétés (ou de TPE sur la démonstration) le plus élevé et le plus faible,
+# en moyenne sur la période :
+
+# %%
+rate = "creations_companies_per10k" if "creations_companies_per10k" in panel else "creations_tpe_per10k"
+by_territory = (panel.groupby(["territory_code", "name"])[[rate, "population"]].mean()
+                .sort_values(rate, ascending=False).round(1))
+by_territory.iloc[list(range(5)) + list(range(-5, 0))]
+
+# %% [markdown]
+# ## Traitement : territoires labellisés
+#
+# Sur données réelles, le registre `data/raw/ptce.csv` connaît chaque lauréat à une précision
+# (commune, département, région) ; une analyse à un niveau utilise les lauréats placés à ce
+# niveau ou plus finement.
+
+# %%
+if not info["demo"]:
+    print(describe.placement_summary(info["ptce"], info["excluded_uncertain"], info["level_label"]))
+describe.cohort_table(panel)
+
+# %% [markdown]
+# ## Qualité des données
 
 # %%
 quality.quality_table(long)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-headline = {"level": level, "rows": int(len(panel)), "territories": int(panel["territory_code"].nunique()),
+headline = {"source": source, "level": level, "rows": int(len(panel)),
+            "territories": int(panel["territory_code"].nunique()),
             "years": f"{int(panel['year'].min())}-{int(panel['year'].max())}",
             "treated_territories": int((panel.drop_duplicates("territory_code")["first_label_year"] > 0).sum())}
 write_headline(out, headline)

@@ -1,22 +1,30 @@
 # %% [markdown]
-# # Où sont les PTCE ? Cartes de la création de TPE et de la dépense
+# # Où sont les PTCE ? Cartes de la création d'entreprises et de la dépense
 #
-# This notebook maps the Pôles territoriaux de coopération économique (PTCE) labelled
-# after the 2013 and 2015 calls for projects, over the creation of very small firms (TPE)
-# per 10,000 inhabitants, then the spending per inhabitant under the convention
-# « Agir pour l'emploi et la création d'activités ». An interactive map is saved next
-# to the report.
+# Ce carnet cartographie les Pôles territoriaux de coopération économique (PTCE) labellisés
+# après les appels à projets de 2013 et de 2015, sur la création d'entreprises pour 10 000
+# habitants, puis la dépense par habitant de la convention « Agir pour l'emploi et la création
+# d'activités ». Une carte interactive est enregistrée à côté du rapport.
+#
+# Par défaut, le fond de carte montre les **données réelles de l'Insee** (créations de sociétés
+# pour 10 000 habitants par département, moyenne 2012–2021) ; `source = "demo"` montre les
+# données de démonstration. Les PTCE sont ceux du registre `data/raw/ptce.csv` que la source
+# publique place sur une commune ; les lauréats connus seulement par leur département ou leur
+# région sont comptés dans le tableau, pas dessinés. La carte montre tous les territoires,
+# y compris ceux que l'estimation retire du groupe de comparaison faute de pouvoir exclure
+# qu'ils abritent un lauréat non placé.
 
 # %% tags=["parameters"]
-# Data: "demo" (offline demonstration data, default) or "real".
-source = "demo"
+# Data: "insee" (real INSEE data shipped with the project, default), "demo" or "real".
+source = "insee"
 # Level of the background map: "departement" (default), "region", "epci" or "commune".
 level = "departement"
-# Years over which creations are averaged for the map.
-start = 2014
-end = 2020
-# Indicator mapped (per 10,000 inhabitants).
-outcome = "creations_tpe_per10k"
+# Years over which creations are averaged for the map (None: every year of the source).
+start = None
+end = None
+# Indicator mapped, per 10,000 inhabitants (None: the source's headline outcome, creations of
+# companies for "insee", TPE creations for "demo").
+outcome = None
 # Classification of the choropleth: "quantiles", "natural_breaks", "equal_interval", "fisher_jenks".
 scheme = "quantiles"
 k = 5
@@ -39,73 +47,78 @@ import logging
 import warnings
 
 from impact.maps import interactive_map, ptce_map, save_figure
-from impact.notebook import estimation_panel, output_folder, ptce_points, write_headline
-from impact.panel import pole_grants
+from impact.notebook import (
+    estimation_panel,
+    laureates_by_call,
+    output_folder,
+    ptce_points,
+    write_headline,
+)
 
 logging.getLogger("impact").setLevel(logging.WARNING)
 # Spending is zero in most territories: mapclassify then merges classes and says so.
 warnings.filterwarnings("ignore", category=UserWarning, module="mapclassify")
 out = output_folder(output_dir)
 panel, info = estimation_panel(source=source, level=level, start=start, end=end, region=region,
-                               outcome=outcome, seed=seed)
+                               outcome=outcome, seed=seed, uncertain="keep")
+outcome = info["outcome"]
+first_year, last_year = int(panel["year"].min()), int(panel["year"].max())
 # The PTCE of the registry data/raw/ptce.csv (in demo mode too: only the outcomes are simulated;
 # without a registry the demonstration draws fictitious ones).
 poles = ptce_points(source, seed=seed)
 if region is not None:
     poles = poles[poles["region"] == region]
 mean_outcome = panel.groupby("territory_code", as_index=False)[[outcome, "spending_per_inhabitant"]].mean()
-print(f"{len(poles)} PTCE ; fond de carte : {len(mean_outcome)} territoires ({level}), {start}–{end}")
+print(f"{len(poles)} PTCE placés sur une commune ; fond de carte : {len(mean_outcome)} {info['level_label']}, "
+      f"{first_year}–{last_year} ({info['label']})")
 
 # %% [markdown]
-# ## The PTCE by call for projects
+# ## Les PTCE par appel à projets
 #
-# The calls had 23 (2013) and 14 (2015) lauréats; the registry holds those that a public
-# source places in a commune (see `data/raw/README.md`). Grants are published for a few
-# poles only: the others get an even share of what is left of their call's envelope
-# (3 M€ in 2013, 2.7 M€ in 2015; `impact.panel.pole_grants`).
+# Les appels ont retenu 23 (2013) et 14 (2015) lauréats ; le registre contient ceux qu'une
+# source publique permet de situer (voir `data/raw/README.md`). Les subventions ne sont
+# publiées que pour quelques pôles : les autres reçoivent une part égale de ce qui reste de
+# l'enveloppe de leur appel (3 M€ en 2013, 2,7 M€ en 2015 ; `impact.panel.pole_grants`).
 
 # %%
-table = (poles.assign(retenue=pole_grants(poles))
-         .groupby(["call", "label_year"])
-         .agg(ptce=("ptce_id", "size"), subventions_publiees=("grant_eur", "count"),
-              publiees_eur=("grant_eur", "sum"), retenues_eur=("retenue", "sum"))
-         .reset_index())
-table.assign(laureats=table["call"].map({2013: 23, 2015: 14})).round(0)
+laureates_by_call(source, seed=seed)
 
 # %% [markdown]
-# ## PTCE over TPE creation per 10,000 inhabitants
+# ## Les PTCE sur la création d'entreprises pour 10 000 habitants
 
 # %%
 fig = ptce_map(poles, mean_outcome, outcome, level=level, scheme=scheme, k=k,
                title="Pôles territoriaux de coopération économique (PTCE)",
-               subtitle=f"Créations de TPE pour 10 000 habitants, moyenne {start}–{end}",
-               legend_title="Créations de TPE\npour 10 000 habitants", demo=source == "demo",
+               subtitle=f"{info['outcome_label'].capitalize()}, moyenne {first_year}–{last_year}",
+               legend_title=f"{info['outcome_label'].capitalize()}".replace(" pour ", "\npour "),
+               demo=info["demo"],
                source=info["source_line"])
 _ = save_figure(fig, out / "carte_ptce.png")
 
 # %% [markdown]
-# ## Spending per inhabitant
+# ## Dépense par habitant
 
 # %%
 fig = ptce_map(poles, mean_outcome, "spending_per_inhabitant", level=level, scheme=scheme, k=k,
                title="Dépense de la convention par habitant", cmap="OrRd",
-               subtitle=f"Euros par habitant, moyenne annuelle {start}–{end}",
-               legend_title="€ par habitant", demo=source == "demo", source=info["source_line"])
+               subtitle=f"Euros par habitant, moyenne annuelle {first_year}–{last_year}",
+               legend_title="€ par habitant", demo=info["demo"], source=info["source_line"])
 _ = save_figure(fig, out / "carte_depense.png")
 
 # %% [markdown]
-# ## Interactive map
+# ## Carte interactive
 #
-# Saved as `carte_interactive.html` next to the report (true geography, no insets).
+# Enregistrée sous `carte_interactive.html` à côté du rapport (géographie réelle, sans
+# encarts pour l'outre-mer).
 
 # %%
 _ = interactive_map(mean_outcome, outcome, poles, level=level, path=out / "carte_interactive.html",
-                title="PTCE et créations de TPE pour 10 000 habitants")
+                title=f"PTCE et {info['outcome_label']}")
 print("carte interactive :", (out / "carte_interactive.html").name)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-headline = {"level": level, "n_ptce": int(len(poles)),
+headline = {"source": source, "level": level, "n_ptce": int(len(poles)),
             "n_ptce_2013": int((poles["call"] == 2013).sum()),
             "n_ptce_2015": int((poles["call"] == 2015).sum()),
             "n_territories": int(len(mean_outcome))}

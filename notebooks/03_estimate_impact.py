@@ -1,26 +1,37 @@
 # %% [markdown]
-# # Did PTCE labelling change the creation of very small firms?
+# # La labellisation des PTCE a-t-elle changé la création d'entreprises ?
 #
-# This notebook estimates the effect of labelling a Pôle territorial de coopération
-# économique (PTCE) — in 2014 after the 2013 call, in 2016 after the 2015 call — on the
-# creation of very small firms (TPE) per 10,000 inhabitants, territory by territory.
+# Ce carnet estime l'effet de la labellisation d'un Pôle territorial de coopération
+# économique (PTCE) — en 2014 après l'appel à projets de 2013, en 2016 après celui de 2015 —
+# sur la création d'entreprises pour 10 000 habitants, territoire par territoire.
 #
-# Treatment is **staggered** (two cohorts) and its effect may grow with time, so a plain
-# two-way fixed-effects regression is biased; the core estimate is the group-time
-# average treatment effect of Callaway and Sant'Anna (2021), aggregated into an event
-# study with simultaneous confidence bands and a pre-trend test. Spending intensity,
-# a synthetic control and randomisation inference complete the picture.
+# Par défaut, il travaille sur les **données réelles de l'Insee** livrées avec le projet :
+# créations d'entreprises (démographie des entreprises SIDE), population au 1er janvier et
+# taux de chômage par département, 2012–2021. L'indicateur principal est la création de
+# **sociétés** (SARL, SAS et autres formes) : la série des entreprises individuelles est
+# dominée par les réformes du régime de micro-entrepreneur (2014–2015, 2018–2020), qui
+# masqueraient tout effet local. Le paramètre `source = "demo"` fait tourner le même carnet
+# sur les données de démonstration (toutes les communes, effet injecté connu).
+#
+# Le traitement est **échelonné** (deux cohortes) et son effet peut croître avec le temps :
+# une régression à effets fixes à deux dimensions est alors biaisée. L'estimation
+# principale est l'effet moyen par groupe et par année de Callaway et Sant'Anna (2021),
+# agrégé en étude d'événement avec bandes de confiance simultanées et test de
+# pré-tendance. L'inférence par randomisation, un contrôle synthétique et la relation
+# dose-réponse sur la dépense par habitant complètent le tableau.
 
 # %% tags=["parameters"]
-# Data: "demo" (offline demonstration data, default) or "real" (files fetched with `impact fetch`).
-source = "demo"
-# Territory level: "departement" (default), "region", "epci" or "commune".
+# Data: "insee" (real INSEE data shipped with the project, départements and régions 2012–2021;
+# default), "demo" (offline demonstration data, every level) or "real" (files from `impact fetch`).
+source = "insee"
+# Territory level: "departement" (default), "region"; "epci" and "commune" with source="demo".
 level = "departement"
-# Years of the panel.
-start = 2010
-end = 2020
-# Outcome column of the panel (per 10,000 inhabitants).
-outcome = "creations_tpe_per10k"
+# Years of the panel (None: every year of the source).
+start = None
+end = None
+# Outcome column of the panel, per 10,000 inhabitants (None: the source's headline outcome,
+# creations of companies for "insee", TPE creations for "demo").
+outcome = None
 # Comparison group of the group-time estimator: "never" (never-treated) or "notyet" (not-yet-treated).
 control = "never"
 # Estimation method with covariates: "dr" (doubly robust), "ipw" or "reg".
@@ -35,6 +46,9 @@ bootstrap = 999
 n_permutations = 199
 # Restrict to one région (code, e.g. "53" Bretagne), or None for all of France.
 region = None
+# Territories that may hold a lauréat known only at a coarser level: "exclude" them from the
+# comparison group or "keep" them (None: "exclude" on real data, "keep" on the demonstration).
+uncertain = None
 # Territory for the synthetic-control case (None: the first treated territory with a full pre-period).
 synth_unit = None
 # Where figures, tables and the headline are written.
@@ -49,19 +63,19 @@ from impact.notebook import check_parameters
 params = check_parameters(source=source, level=level, start=start, end=end, control=control,
                           method=method, anticipation=anticipation, base_period=base_period,
                           bootstrap=bootstrap, n_permutations=n_permutations, region=region,
-                          seed=seed)
+                          uncertain=uncertain, seed=seed)
 region = params["region"]
 
 # %%
 import logging
 
-import pandas as pd
 from IPython.display import Markdown, display
 
+from impact import describe
 from impact.estimate import (
     att_gt,
-    dose_response,
     dose_plot,
+    dose_response,
     event_study_plot,
     gap_plot,
     randomization_inference,
@@ -69,36 +83,53 @@ from impact.estimate import (
     twfe,
 )
 from impact.maps import save_figure
-from impact.notebook import conclusion, estimation_panel, output_folder, write_headline
+from impact.notebook import (
+    OUTCOME_SHORT,
+    conclusion,
+    estimation_panel,
+    minimum_detectable_effect,
+    output_folder,
+    pre_period_note,
+    real_data_caveats,
+    secondary_outcomes,
+    write_headline,
+)
 
 logging.getLogger("impact").setLevel(logging.WARNING)
 out = output_folder(output_dir)
 panel, info = estimation_panel(source=source, level=level, start=start, end=end, region=region,
-                               outcome=outcome, seed=seed)
-label = info["label"]  # "Données de démonstration" on the demo data
-print(f"{len(panel)} lignes : {panel['territory_code'].nunique()} territoires × {panel['year'].nunique()} années "
-      f"({panel['year'].min()}–{panel['year'].max()}), niveau {level}")
+                               outcome=outcome, seed=seed, uncertain=uncertain)
+outcome = info["outcome"]
+label = info["label"]
+print(f"{label} — {len(panel)} lignes : {panel['territory_code'].nunique()} {info['level_label']} × "
+      f"{panel['year'].nunique()} années ({panel['year'].min()}–{panel['year'].max()})")
+if not info["demo"]:
+    print(describe.placement_summary(info["ptce"], info["excluded_uncertain"], info["level_label"]))
 
 # %% [markdown]
-# ## Treatment timing
+# ## Calendrier du traitement
 #
-# A territory is treated from the year its first PTCE was labelled; territories without a
-# PTCE are the never-treated comparison group.
+# Un territoire est traité à partir de l'année où son premier PTCE a été labellisé ; les
+# territoires sans PTCE forment le groupe de comparaison. Sur données réelles, les territoires
+# qui pourraient abriter un lauréat que le registre ne place qu'à un niveau plus large (par
+# exemple une région) sont retirés du groupe de comparaison (`uncertain = "exclude"`).
 
 # %%
-timing = (panel.drop_duplicates("territory_code")
-          .assign(cohorte=lambda d: d["first_label_year"].map(lambda g: "jamais traité" if g == 0 else str(int(g))))
-          .groupby("cohorte")
-          .agg(territoires=("territory_code", "size"), ptce=("ptce_count", "sum")))
-timing
+describe.cohort_table(panel)
+
+# %%
+fig = describe.cohort_trends_plot(panel, outcome, label=info["outcome_label"].capitalize(),
+                                  title="Évolution par cohorte de labellisation",
+                                  note=f"{label}. Taux agrégés (total des créations / population).")
+_ = save_figure(fig, out / "tendances_cohortes.png")
 
 # %% [markdown]
-# ## Baseline: two-way fixed effects, and why it is not enough
+# ## Point de départ : les effets fixes à deux dimensions, et pourquoi ils ne suffisent pas
 #
-# The regression of the outcome on a "treated" indicator with territory and year effects
-# compares, among others, late-labelled territories with early-labelled ones that are
-# already treated. When the effect grows with time since labelling, those comparisons
-# subtract part of the effect, and the coefficient can even change sign.
+# La régression du résultat sur une indicatrice « traité » avec effets fixes territoire et
+# année compare notamment les territoires labellisés tard à ceux labellisés tôt, déjà
+# traités. Quand l'effet croît avec l'ancienneté du label, ces comparaisons retranchent une
+# partie de l'effet, et le coefficient peut même changer de signe.
 
 # %%
 baseline = twfe(panel, outcome=outcome, unit="territory_code", time="year", treatment="treated",
@@ -106,10 +137,10 @@ baseline = twfe(panel, outcome=outcome, unit="territory_code", time="year", trea
 print(baseline.summary())
 
 # %% [markdown]
-# ## Group-time effects (Callaway & Sant'Anna 2021)
+# ## Effets par groupe et par année (Callaway et Sant'Anna 2021)
 #
-# Each cohort (year of labelling) is compared with the comparison group chosen in the
-# parameters, year by year; the cells are then aggregated.
+# Chaque cohorte (année de labellisation) est comparée, année par année, au groupe de
+# comparaison choisi dans les paramètres ; les cellules sont ensuite agrégées.
 
 # %%
 res = att_gt(panel, outcome=outcome, unit="territory_code", time="year", group="first_label_year",
@@ -117,26 +148,43 @@ res = att_gt(panel, outcome=outcome, unit="territory_code", time="year", group="
              bootstrap=bootstrap, seed=seed)
 simple = res.aggregate("simple")
 dynamic = res.aggregate("dynamic")
+mde = minimum_detectable_effect(simple.overall_se)
 print(simple.summary())
+print(f"Effet minimal détectable (80 % de puissance, seuil de 5 %) : {mde:.2f}")
 
 # %%
 res.table.round(3)
 
 # %% [markdown]
-# ## Event study with simultaneous bands and the pre-trend test
+# ## Étude d'événement avec bandes simultanées et test de pré-tendance
 
 # %%
-fig = event_study_plot(dynamic, title=f"Effet de la labellisation PTCE — {outcome}",
+fig = event_study_plot(dynamic, title=f"Effet de la labellisation PTCE — {OUTCOME_SHORT.get(outcome, outcome)}",
+                       ylabel=f"Effet estimé ({info['outcome_label']})",
                        note=f"{label}. Bande simultanée à 95 % (bootstrap multiplicateur).")
 _ = save_figure(fig, out / "event_study.png")
 print(dynamic.pretrend_test())
+print(pre_period_note(panel))
 
 # %% [markdown]
-# ## Dose-response: spending per inhabitant
+# ## Autres indicateurs
 #
-# Among territories that received spending under the convention, does more money per
-# inhabitant go with more TPE creation? Reading the slope as a causal response requires
-# *strong* parallel trends (see `impact.estimate.dose`).
+# Le même estimateur sur l'ensemble des créations (micro-entrepreneurs compris) et, sur les
+# données Insee, par forme juridique et par secteur : un tableau secondaire, à lire avec la
+# prudence qu'imposent des tests multiples.
+
+# %%
+others = secondary_outcomes(panel, exclude=outcome, control=control, seed=seed)
+others
+
+# %% [markdown]
+# ## Dose-réponse : la dépense par habitant
+#
+# Parmi les territoires qui ont reçu une subvention PTCE, davantage d'euros par habitant
+# vont-ils avec davantage de créations ? Lire la pente comme une réponse causale suppose des
+# tendances parallèles *fortes* (voir `impact.estimate.dose`). Les subventions publiées
+# manquent pour la plupart des lauréats : chacun reçoit alors une part égale de l'enveloppe
+# restante de son appel (`impact.panel.pole_grants`).
 
 # %%
 dose = dose_response(panel, outcome=outcome, unit="territory_code", time="year",
@@ -146,29 +194,30 @@ fig = dose_plot(dose, title="Effet selon la dépense par habitant")
 _ = save_figure(fig, out / "dose_response.png")
 
 # %% [markdown]
-# ## One synthetic control
+# ## Un contrôle synthétique
 #
-# A single treated territory compared with a weighted combination of never-treated ones.
+# Un territoire traité comparé à une combinaison pondérée de territoires jamais traités.
 
 # %%
 treated_units = panel.loc[panel["first_label_year"] > 0].drop_duplicates("territory_code")
-first_year = int(panel["year"].min())
 # The latest cohort has the longest pre-period, which a synthetic control needs.
 eligible = treated_units[treated_units["first_label_year"] == treated_units["first_label_year"].max()]
 unit_sc = synth_unit if synth_unit is not None else eligible["territory_code"].iloc[0]
+name_sc = panel.loc[panel["territory_code"] == unit_sc, "name"].iloc[0]
 start_sc = int(panel.loc[panel["territory_code"] == unit_sc, "first_label_year"].iloc[0])
 donors = panel.loc[panel["first_label_year"] == 0, "territory_code"].unique()
 sc = synthetic_control(panel, outcome=outcome, unit="territory_code", time="year",
                        treated_unit=unit_sc, treatment_start=start_sc, donors=donors)
 print(sc.summary())
-fig = gap_plot(sc, title=f"Contrôle synthétique : {unit_sc}")
+fig = gap_plot(sc, title=f"Contrôle synthétique : {name_sc} ({unit_sc})")
 _ = save_figure(fig, out / "synthetic_control.png")
 
 # %% [markdown]
-# ## Randomisation inference
+# ## Inférence par randomisation
 #
-# With few treated territories, asymptotic standard errors can mislead. Permuting the
-# labelling years across territories gives a p-value that needs no asymptotics.
+# Avec peu de territoires traités, les écarts-types asymptotiques peuvent tromper. Permuter
+# les dates de labellisation entre territoires donne une p-valeur qui ne repose sur aucune
+# approximation asymptotique.
 
 # %%
 ri = randomization_inference(panel, outcome=outcome, unit="territory_code", time="year",
@@ -182,14 +231,19 @@ print(ri.summary())
 # %%
 display(Markdown(conclusion(outcome_label=info["outcome_label"], simple=simple, dynamic=dynamic,
                             twfe_result=baseline, ri=ri, level_label=info["level_label"],
-                            demo=source == "demo")))
+                            demo=info["demo"], mde=mde, pre_periods_note=pre_period_note(panel),
+                            caveats=None if info["demo"] else real_data_caveats(panel, info))))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-headline = {"level": level, "outcome": outcome, "control": control,
+lo, hi = simple.overall_ci
+headline = {"source": source, "level": level, "outcome": outcome, "control": control,
+            "uncertain": info["uncertain"],
             "n_territories": int(panel["territory_code"].nunique()),
+            "n_treated": int((panel.drop_duplicates("territory_code")["first_label_year"] > 0).sum()),
             "overall_att": round(simple.overall_att, 2), "overall_se": round(simple.overall_se, 2),
+            "ci_low": round(lo, 2), "ci_high": round(hi, 2), "mde": round(mde, 2),
             "pretrend_p": round(dynamic.pretrend_test().pvalue, 2), "ri_p": round(ri.pvalue, 2),
             "twfe": round(float(baseline.table["estimate"].iloc[0]), 2)}
 write_headline(out, headline)
-print({k: headline[k] for k in ("level", "n_territories", "overall_att")})
+print({k: headline[k] for k in ("source", "level", "n_territories", "overall_att")})

@@ -440,3 +440,20 @@ def test_ptce_points_nullable_call_column(ptce):
     assert {to_hex(c) for c in _gid(ax, "ptce-2015").get_facecolors()} == {maps.CALL_COLORS[2015]}
     m = maps.interactive_map(None, None, odd)
     assert "Sans appel" in m.get_root().render()
+
+
+def test_mostly_zero_variable_gets_a_zero_class_and_positive_classes():
+    from impact.maps import class_labels, classify
+
+    rng = np.random.default_rng(3)
+    positive = rng.uniform(0.005, 0.07, 16)
+    y = np.r_[np.zeros(80), positive]
+    c = classify(y, "quantiles", 5)
+    # Zero alone in the first class, the 16 positive values shared by quantiles into 4.
+    assert list(c.counts) == [80, 4, 4, 4, 4]
+    labels = class_labels(c)
+    assert labels[0] == "0"
+    assert labels[1].startswith(f"{positive.min():.2f}".replace(".", ","))
+    assert all(" – " in lab for lab in labels[1:])
+    # A variable with few zeros keeps ordinary quantiles.
+    assert classify(np.r_[0.0, rng.uniform(1, 2, 30)], "quantiles", 5).bins[0] > 0

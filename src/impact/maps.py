@@ -37,6 +37,7 @@ import html
 import logging
 import math
 import numbers
+import textwrap
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -246,6 +247,10 @@ def _seeded(seed: int) -> Iterator[None]:
         np.random.set_state(state)
 
 
+#: Share of exact zeros from which :func:`classify` gives zero a class of its own.
+ZERO_CLASS_SHARE = 0.25
+
+
 def classify(
     values: Sequence[float] | np.ndarray | pd.Series,
     scheme: str = "quantiles",
@@ -291,6 +296,15 @@ def classify(
         logger.warning("bins are only used with scheme='user_defined'; ignored for %s", key)
     if int(k) < 1:
         raise InputError(f"k={k}: at least one class is needed")
+    zero = y == 0
+    if int(k) > 2 and zero.mean() >= ZERO_CLASS_SHARE and (y >= 0).all() and (~zero).sum() > 1:
+        # A variable that is zero almost everywhere (spending, a rare event): quantiles of it
+        # collapse into "0 – 0" classes. Zero gets a class of its own, the positive values
+        # are classified with the scheme into the other k - 1.
+        positive = classify(y[~zero], scheme, k=int(k) - 1)
+        out = mapclassify.UserDefined(y, bins=[0.0, *map(float, positive.bins)])
+        out.zero_class = True  # bounds computed, not chosen: class_labels rounds them
+        return out
     k = min(int(k), len(np.unique(y)))
     with _seeded(0), warnings.catch_warnings():
         # "Numba not installed": expected; the sample below keeps Fisher-Jenks fast.
@@ -315,15 +329,21 @@ def class_labels(
     """
     upper = [float(b) for b in np.asarray(classifier.bins, dtype=float)]
     lower = [float(np.min(classifier.y)), *upper[:-1]]
+    zero_class = getattr(classifier, "zero_class", False) and len(upper) > 1
+    if zero_class:  # the class of zeros, then the positive values from their minimum
+        y = np.asarray(classifier.y, dtype=float)
+        lower[1] = float(y[y > 0].min())
     if decimals is None:
-        decimals = _auto_decimals([lower[0], *upper])
-        if isinstance(classifier, mapclassify.UserDefined):
+        decimals = _auto_decimals(lower[1:2] + upper[1:] if zero_class else [lower[0], *upper])
+        if isinstance(classifier, mapclassify.UserDefined) and not zero_class:
             # Bounds chosen by the analyst are shown exactly (40.25 not "40,2"),
             # except the maximum that mapclassify may append.
             chosen = [b for b in upper if b != float(np.max(classifier.y))]
             decimals = max(decimals, _exact_decimals(chosen))
     return [
-        f"{format_fr(lo, decimals)} – {format_fr(hi, decimals)}"
+        format_fr(hi, decimals if hi != int(hi) else 0)
+        if lo == hi
+        else f"{format_fr(lo, decimals)} – {format_fr(hi, decimals)}"
         for lo, hi in zip(lower, upper, strict=True)
     ]
 
@@ -751,10 +771,13 @@ def _decorate(
                 color=NOTE_COLOR,
                 gid="map-subtitle",
             )
+        # Long source lines (several producers) are wrapped to the figure's width, never cut:
+        # about 17 characters per inch at 7.5 pt.
+        width_chars = max(40, int((1 - left - 0.01) * fw * 17))
         fig.text(
             left,
             pos.y0 - 0.08 / fh,
-            source_line,
+            textwrap.fill(source_line, width=width_chars),
             ha="left",
             va="top",
             fontsize=7.5,

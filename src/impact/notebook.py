@@ -181,7 +181,7 @@ def conclusion(*, outcome_label: str, simple, dynamic, twfe_result=None, ri=None
         first, last = post.iloc[0], post.iloc[-1]
         parts.append(
             f"L'effet estimé passe de {_fmt(first['att'])} l'année de la labellisation à "
-            f"{_fmt(last['att'])} {int(last['event_time'])} an(s) après."
+            f"{_fmt(last['att'])} au bout de {int(last['event_time'])} an(s)."
         )
     parts.append(
         f"Le test de pré-tendance donne p = {_fmt(pt.pvalue, 3)} : "
@@ -206,6 +206,58 @@ def conclusion(*, outcome_label: str, simple, dynamic, twfe_result=None, ri=None
     if caveats:
         parts.append("**Limites.**\n\n" + "\n".join(f"- {c}" for c in caveats))
     return "\n\n".join(parts)
+
+
+#: National series shown by notebook 01, in order of preference, with their French labels.
+NATIONAL_SERIES = {
+    "creations_total": "Toutes créations",
+    "creations_legal_individual": "Entreprises individuelles (micro-entrepreneurs compris)",
+    "creations_companies": "Sociétés (SARL, SAS, autres)",
+    "creations_tpe": "Créations de TPE",
+    "creations_ess": "Créations dans l'ESS",
+}
+
+
+def national_indicators(long) -> tuple[list[str], dict[str, str]]:
+    """Count indicators of the long table worth a national series, and their French labels."""
+    import pandas as pd
+
+    present = set(pd.unique(long["indicator"].astype(str)))
+    chosen = [i for i in NATIONAL_SERIES if i in present]
+    if not chosen:
+        raise InputError(f"no creation indicator among {sorted(present)}")
+    return chosen, {i: NATIONAL_SERIES[i] for i in chosen}
+
+
+def laureates_by_call(source: str = "insee", *, seed: int = 2014, scale: float = 1.0):
+    """Lauréats of each call: in the registry, by precision, and their grants (French table).
+
+    On real data, from the registry (:func:`impact.ptce.read_registry`); on the
+    demonstration, from its own PTCE. ``subvention retenue`` is the published
+    grant, else an even share of what is left of the call's envelope
+    (:func:`impact.panel.pole_grants`).
+    """
+    import pandas as pd
+
+    from impact import ptce
+    from impact.panel import pole_grants
+
+    reg = (pd.DataFrame(ptce_points(source, seed=seed, scale=scale).drop(columns="geometry"))
+           if source == "demo" else ptce.read_registry())
+    if "precision" not in reg.columns:
+        reg["precision"] = "commune"
+    reg = reg.assign(retenue=pole_grants(reg).to_numpy())
+    table = reg.groupby(["call", "label_year"]).agg(
+        dans_le_registre=("ptce_id", "size"),
+        sur_une_commune=("precision", lambda s: int((s == "commune").sum())),
+        au_departement=("precision", lambda s: int((s == "departement").sum())),
+        a_la_region=("precision", lambda s: int((s == "region").sum())),
+        subventions_publiees=("grant_eur", "count"),
+        publiees_eur=("grant_eur", "sum"),
+        retenues_eur=("retenue", "sum"),
+    ).reset_index()
+    table.insert(2, "laureats", table["call"].map(ptce.LAUREATES))
+    return table.rename(columns={"call": "appel", "label_year": "label"}).round(0)
 
 
 def pre_period_note(panel, *, group: str = "first_label_year", time: str = "year") -> str:
@@ -242,12 +294,18 @@ def secondary_outcomes(panel, *, exclude: str | None = None, control: str = "nev
 
     from impact.estimate import att_gt
 
+    import warnings
+
     rows = []
     for col in [c for c in panel.columns if c.endswith("_per10k") and c != exclude]:
         if panel[col].isna().all():
             continue
-        agg = att_gt(panel, outcome=col, unit="territory_code", time="year",
-                     group="first_label_year", control=control, seed=seed).aggregate("simple")
+        # The estimator's warnings (a small cohort) are the same for every outcome and were
+        # shown with the headline estimate: not repeated once per row.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            agg = att_gt(panel, outcome=col, unit="territory_code", time="year",
+                         group="first_label_year", control=control, seed=seed).aggregate("simple")
         lo, hi = agg.overall_ci
         rows.append({"indicateur": OUTCOME_SHORT.get(col, col),
                      "niveau moyen": float(panel[col].mean()),
