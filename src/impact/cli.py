@@ -121,8 +121,10 @@ def demo_command(
 
 @app.command("build")
 def build_command(
-    source: Annotated[str, typer.Option(help="'demo' (offline demonstration data, generated if needed) or "
-                                             "'real' (downloaded files).")] = "demo",
+    source: Annotated[str, typer.Option(help="'insee' (real INSEE data shipped with the project: "
+                                             "départements and régions, 2012-2021), 'demo' (offline "
+                                             "demonstration data, every level, generated if needed) or "
+                                             "'real' (downloaded files).")] = "insee",
     level: Annotated[str, typer.Option(help="Territory level of the panel: commune, epci, departement or region.")] = "departement",
     freq: Annotated[str, typer.Option(help="Panel frequency: year, quarter or month (quarter/month read "
                                            "SIRENE by month: slower).")] = "year",
@@ -138,6 +140,10 @@ def build_command(
                                                      "for real data.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the demonstration data.")] = 2014,
     scale: Annotated[float, typer.Option(help="Scale of the demonstration data (see 'impact demo --help').")] = 1.0,
+    uncertain: Annotated[Optional[str], typer.Option(help="Territories that may hold a PTCE the registry "
+                                                     "places only more coarsely: 'exclude' them from the "
+                                                     "panel or 'keep' them (default: exclude on real "
+                                                     "data, keep on the demonstration).")] = None,
 ) -> None:
     """Build the long table and the estimation panel, and write them as Parquet.
 
@@ -151,27 +157,34 @@ def build_command(
     import time
 
     from impact.errors import ImpactError
-    from impact.panel import build_long, build_panel, write_outputs
+    from impact.panel import DATA_SOURCES, build_long, build_panel, write_outputs
 
-    if source not in ("demo", "real"):
-        typer.echo(f"impact build: --source must be 'demo' or 'real', not {source!r}", err=True)
+    if source not in DATA_SOURCES:
+        typer.echo(f"impact build: --source must be one of {', '.join(DATA_SOURCES)}, not {source!r}",
+                   err=True)
         raise typer.Exit(2)
     t0 = time.perf_counter()
     try:
         long = build_long(source, seed=seed, scale=scale, raw_dir=raw_dir,
                           freq="year" if freq == "year" else "month")
-        panel = build_panel(long, level=level, freq=freq, spending_path=spending)
+        panel = build_panel(long, level=level, freq=freq, spending_path=spending, uncertain=uncertain)
         paths = write_outputs(long, panel, out)
     except ImpactError as exc:
         typer.echo(f"impact build: {exc}", err=True)
         raise typer.Exit(2) from exc
-    label = " (DEMONSTRATION data, not real)" if long.attrs.get("demo") else ""
+    label = " (DEMONSTRATION data, not real)" if long.attrs.get("demo") else " (real data)"
+    typer.echo(f"Data: {source} — {DATA_SOURCES[source]}")
     typer.echo(f"Sources used: {', '.join(long.attrs.get('sources', []))}{label}")
     for f in long.attrs.get("files", []):
         typer.echo(f"  {f}")
     typer.echo(f"Long table: {len(long):,} rows -> {paths['long']}")
     typer.echo(f"Panel: {panel['territory_code'].nunique():,} territories x {panel['period'].nunique()} "
                f"periods ({panel['period'].iloc[0]}-{panel['period'].iloc[-1]}) -> {paths['panel']}")
+    if panel.attrs.get("not_covered"):
+        typer.echo(f"Not covered by the source: {', '.join(panel.attrs['not_covered'][:12])}")
+    if panel.attrs.get("excluded_uncertain"):
+        typer.echo(f"Left out as uncertain (may hold a PTCE placed only more coarsely; "
+                   f"--uncertain keep keeps them): {', '.join(panel.attrs['excluded_uncertain'])}")
     if panel.attrs.get("dropped"):
         typer.echo(f"Left out (no population): {', '.join(panel.attrs['dropped'][:10])}")
     typer.echo(f"Done in {time.perf_counter() - t0:.1f} s")
@@ -193,7 +206,8 @@ def report_command(
     """Run the notebooks with papermill and write an HTML report.
 
     Usage: impact report [NOTEBOOK ...] [-p NAME VALUE ...] [options]. Without NOTEBOOK, runs
-    notebooks/0*.ipynb. Parameters as with papermill: -p NAME VALUE (repeat a name to make a grid, e.g.
+    notebooks/0*.ipynb; with nothing at all, the default report: the three notebooks on the real
+    INSEE data (départements, 2012-2021), then on the demonstration data (source=demo). Parameters as with papermill: -p NAME VALUE (repeat a name to make a grid, e.g.
     -p level departement -p level region). Each run gets a folder reports/<run>/ with the executed
     notebook, report.html (no code), the figures as PNG, the interactive map and provenance.json.
     Open reports/index.html to see every run. Exits non-zero if any run failed.
@@ -220,13 +234,17 @@ def report_command(
     try:
         sets, grid_nbs = load_grid(grid) if grid else ([{}], [])
         if pairs:
-            from impact.reports.grid import expand_grid
 
             cli_sets = from_options(pairs)
             sets = [{**s, **c} for s in sets for c in cli_sets] if sets != [{}] else cli_sets
         nbs = list(notebooks or []) or [Path(p) for p in grid_nbs] or sorted((project_root() / "notebooks").glob("0*.ipynb"))
-        results = run_reports(nbs, sets, output_dir=output_dir, jobs=jobs, scheduler=scheduler, force=force,
-                              kernel_name=kernel)
+        # Without notebooks, parameters or grid: the default report. The real analysis first (the
+        # notebooks' defaults: INSEE data by département), then the demonstration runs.
+        plan = [sets] if (notebooks or pairs or grid) else [[{}], [{"source": "demo"}]]
+        results = []
+        for part in plan:
+            results += run_reports(nbs, part, output_dir=output_dir, jobs=jobs, scheduler=scheduler,
+                                   force=force, kernel_name=kernel)
     except ImpactError as exc:
         typer.echo(f"impact report: {exc}", err=True)
         raise typer.Exit(2) from exc

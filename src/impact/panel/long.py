@@ -301,12 +301,14 @@ def _insee_long(
         from impact.schema import validate_long
 
         validate_long(long)
-    attrs = dict(long.attrs)
+    files = long.attrs.get("files", {})
     long.attrs.update(
         {
             "sources": sorted(pd.unique(long["source"].astype(str))),
             "reference": [],
-            "files": [str(f) for f in attrs.get("files", [])],
+            "files": [str(f["path"]) for f in files.values()],
+            "checksum_verified": bool(long.attrs.get("checksum_verified", False)),
+            "side": files,
             "demo": False,
             "data_source": "insee",
             "demo_folder": None,
