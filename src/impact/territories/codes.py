@@ -183,7 +183,7 @@ def normalize_code(
     *,
     errors: Literal["raise", "flag", "coerce"] = "raise",
     arrondissements: Literal["keep", "commune"] = "keep",
-    vintage: int | None = None,
+    vintage: int | Literal["any"] | None = None,
 ) -> pd.Series | pd.DataFrame:
     """Turn territory codes as found in files into official COG codes.
 
@@ -223,6 +223,7 @@ def normalize_code(
         not re-coded: use :func:`~impact.territories.harmonize` to land them on
         today's communes. Before 1976 the Corsican codes ``20xxx`` are the valid
         ones and are kept. Arrondissements are accepted in every vintage.
+        ``"any"`` accepts a code valid on 1 January of any year since 1943.
 
     Returns
     -------
@@ -253,7 +254,8 @@ def normalize_code(
             raise InputError(f"vintage= applies to commune codes only, not to level {level!r}")
         from impact.territories.history import _check_vintage
 
-        vintage = _check_vintage(vintage)
+        if vintage != ANY_VINTAGE:
+            vintage = _check_vintage(vintage)
     series = values.copy() if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
     # Distinct values only: a commune code repeats thousands of times in a panel.
     text, code_arr, reason_arr = clean_codes(series.astype(object), level,

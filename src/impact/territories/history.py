@@ -127,14 +127,15 @@ def _commune_edges() -> dict[str, list[list[tuple[str, str]]]]:
     ev = events()
     cc = ev[(ev["TYPECOM_AV"] == "COM") & (ev["TYPECOM_AP"] == "COM")]
     cc = cc[["MOD", "DATE_EFF", "COM_AV", "COM_AP"]].drop_duplicates()
-    out: dict[str, list[list[tuple[str, str]]]] = {}
-    for date, rows in cc.groupby("DATE_EFF", sort=False):
+    later: dict[str, list[tuple[str, str]]] = defaultdict(list)  # undone first
+    first: dict[str, list[tuple[str, str]]] = defaultdict(list)  # undone last
+    for mod, date, before, after in cc.itertuples(index=False, name=None):
         # A change of département happens before the merger it enables (14513 →
-        # 50649 → 50592 on 2018-01-01), so undo it after the other events.
-        first = rows["MOD"] == "41"
-        stages = [list(zip(rows.loc[~first, "COM_AV"], rows.loc[~first, "COM_AP"], strict=True)),
-                  list(zip(rows.loc[first, "COM_AV"], rows.loc[first, "COM_AP"], strict=True))]
-        out[str(date)] = [s for s in stages if s]
+        # 50649 → 50592 on 2018-01-01), so it is undone after the other events.
+        (first if mod == "41" else later)[date].append((before, after))
+    out: dict[str, list[list[tuple[str, str]]]] = {}
+    for date in set(later) | set(first):
+        out[date] = [s for s in (later.get(date, []), first.get(date, [])) if s]
     return out
 
 
