@@ -166,15 +166,38 @@ def clean_codes(values: pd.Series, level: str = "commune", *, arrondissements: s
     text (``""`` for missing), the cleaned code and the problem (``""`` if none).
     """
     idx, uniques = pd.factorize(values, use_na_sentinel=False)
-    texts = [_as_text(u) for u in uniques]
-    cleaned = [_clean_one(t, level, arrondissements, vintage, check_known) for t in texts]
-    u_text = np.array(texts, dtype=object)
-    u_code = np.array([c for c, _ in cleaned], dtype=object)
-    u_reason = np.array([r or "" for _, r in cleaned], dtype=object)
     if len(uniques) == 0:
         empty = np.array([], dtype=object)
         return empty, empty, empty
+    u_text, u_code, u_reason = _clean_uniques(uniques, level, arrondissements, vintage, check_known)
     return u_text[idx], u_code[idx], u_reason[idx]
+
+
+def _clean_uniques(uniques, level: str, arrondissements: str, vintage, check_known: bool
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(text, code, reason) of distinct values; plain digit codes are done in bulk."""
+    texts = np.array([_as_text(u) for u in uniques], dtype=object)
+    code = texts.copy()
+    reason = np.full(len(texts), "", dtype=object)
+    slow = np.ones(len(texts), dtype=bool)
+    if level == "commune" and len(texts):
+        # The common case, '1001' or '74010': zero-pad and look up, without the
+        # per-value path (which stays for Corsica, arrondissements, floats, junk).
+        t = pd.Series(texts, dtype="string").str.strip()  # Arrow-backed: vectorised
+        fast = t.str.fullmatch(r"\d{1,5}").fillna(False).to_numpy(dtype=bool, na_value=False).copy()
+        padded = t.where(~fast, t.str.zfill(5))
+        odd_prefix = padded.str[:2].eq("20") | padded.str[:3].isin(
+            ["975", "977", "978", "986", "987", "988"]) | padded.isin(list(ARRONDISSEMENTS))
+        fast &= ~odd_prefix.fillna(False).to_numpy(dtype=bool, na_value=False)
+        if check_known:
+            fast &= padded.isin(_known_codes(level, vintage)).to_numpy(dtype=bool)
+        code[fast] = padded[fast].to_numpy(dtype=object)
+        slow = ~fast
+    for i in np.flatnonzero(slow):
+        c, r = _clean_one(texts[i], level, arrondissements, vintage, check_known)
+        code[i] = c
+        reason[i] = r or ""
+    return texts, code, reason
 
 
 def normalize_code(

@@ -217,45 +217,71 @@ def harmonize(
     share = bool(counts) and split == "population"
     # Codes kept as one row: unplaced ones and (unless shared) split ones keep their code.
     keep_old = unplaced_u | (is_split & (not share))
-    u_new = np.where(keep_old, np.where(ok, u_code, u_text), dest[np.minimum(start, len(dest) - 1)]
-                     if len(dest) else u_code)
-    row_pieces = np.where(keep_old, 1, n_pieces)[idx]
+    u_old = np.where(ok, u_code, u_text)
+    first_dest = dest[np.minimum(start, len(dest) - 1)] if len(dest) else u_old
+    u_new = np.where(keep_old, u_old, first_dest)
+    # Integer ids into one sorted vocabulary of output codes: rows are placed and
+    # grouped with array operations, and strings are built once at the end.
+    ids, vocab = pd.factorize(np.concatenate([u_new, dest]).astype(object), sort=True)
+    vocab = np.asarray(vocab, dtype=object)
+    u_new_id, dest_id = ids[:n_u], ids[n_u:]
 
-    # 3. Rows: one per piece (only split codes repeat), counts multiplied by weights.
-    if share and (row_pieces > 1).any():
-        src = np.repeat(np.arange(len(df)), row_pieces)
-        offset = np.arange(len(src)) - np.repeat(np.cumsum(row_pieces) - row_pieces, row_pieces)
-        pos = start[idx][src] + offset
-        out = df.take(src).reset_index(drop=True)
-        multi = is_split[idx][src]
-        new_code = np.where(multi, dest[np.minimum(pos, len(dest) - 1)], u_new[idx][src])
-        w = np.where(multi, weight[np.minimum(pos, len(weight) - 1)], 1.0)
-        for c in counts:
-            out[c] = out[c].to_numpy(dtype=float) * w
-    else:
-        out = df.copy()
-        new_code = u_new[idx]
-    old_code = np.where(ok, u_code, u_text)[idx] if len(idx) else np.array([], dtype=object)
-    if len(out) == len(df):
-        n_recoded = int((new_code != old_code).sum())
-    else:
-        n_recoded = int((new_code != old_code[src]).sum())
-    row_u = idx if len(out) == len(df) else idx[src]
-    if split == "flag":
-        out[SPLIT_FLAG_COLUMN] = is_split[row_u]
-    out[code_col] = pd.array(new_code, dtype="string")
-
-    # 4. Report: unplaced codes, splits, codes of another vintage — in one warning.
+    # 3. Report: unplaced codes, splits, codes of another vintage — in one warning.
     used = np.bincount(idx, minlength=n_u) if len(idx) else np.zeros(n_u, dtype=np.int64)
     unplaced: dict[str, int] = {}
     for u in np.flatnonzero(unplaced_u):
         # 1001 and "1001" are distinct values of the column but one code to report.
         unplaced[str(u_text[u])] = unplaced.get(str(u_text[u]), 0) + int(used[u])
     unplaced = dict(sorted(unplaced.items(), key=lambda kv: (-kv[1], kv[0])))
+    if unplaced and errors == "raise":
+        raise UnknownCodeError(list(unplaced), "commune")
     splits: dict[str, dict[str, float]] = {}
     for u in np.flatnonzero(is_split):
         sl = slice(start[u], start[u] + n_pieces[u])
         splits[str(u_code[u])] = {str(c): float(x) for c, x in zip(dest[sl], weight[sl], strict=True)}
+    _report(unplaced, splits, other, from_year, errors, share)
+    recoded_u = (u_new != u_old) | (is_split & share)
+    n_recoded = int(used[recoded_u].sum())
+
+    # 4. Rows: one per piece (only split codes repeat), counts multiplied by weights.
+    src = w = None
+    if share and is_split[idx].any():
+        row_pieces = np.where(keep_old, 1, n_pieces)[idx]
+        src = np.repeat(np.arange(len(df)), row_pieces)
+        offset = np.arange(len(src)) - np.repeat(np.cumsum(row_pieces) - row_pieces, row_pieces)
+        pos = np.minimum(start[idx][src] + offset, max(len(dest) - 1, 0))
+        multi = is_split[idx][src]
+        code_id = np.where(multi, dest_id[pos] if len(dest) else 0, u_new_id[idx][src])
+        w = np.where(multi, weight[pos] if len(dest) else 1.0, 1.0)
+        row_u = idx[src]
+    else:
+        code_id = u_new_id[idx]
+        row_u = idx
+    keep = ~unplaced_u[row_u] if (errors == "drop" and unplaced) else None
+    flag = is_split[row_u] if split == "flag" else None
+
+    if counts:
+        keys = list(by) if by is not None else [c for c in df.columns if c not in counts and c != code_col]
+        if flag is not None and by is None:
+            keys.append(SPLIT_FLAG_COLUMN)
+        out = _sum_by(df, code_col, counts, keys, code_id, vocab, src, w, keep, flag)
+    else:
+        out = df.copy() if src is None else df.take(src).reset_index(drop=True)
+        if flag is not None:
+            out[SPLIT_FLAG_COLUMN] = flag
+        out[code_col] = _strings(code_id, vocab)
+        if keep is not None:
+            out = out.loc[keep]
+    logger.info("harmonize: %d rows re-coded to the current commune, %d codes unplaced, %d splits",
+                n_recoded, len(unplaced), len(splits))
+    out.attrs["harmonize"] = {"recoded_rows": n_recoded, "unplaced": unplaced, "splits": splits,
+                              "other_vintage": other, "from_year": from_year, "split": split}
+    return out
+
+
+def _report(unplaced: dict[str, int], splits: dict[str, dict[str, float]], other: dict[str, int],
+            from_year: int | None, errors: str, share: bool) -> None:
+    """One warning for everything the user should know about the re-coding."""
     parts = []
     if unplaced:
         parts.append(
@@ -263,11 +289,8 @@ def harmonize(
             "in the current geography ("
             + ("dropped" if errors == "drop" else "kept unchanged") + "): "
             + ", ".join(f"{c!r} ({n} rows)" for c, n in list(unplaced.items())[:15]))
-        if errors == "raise":
-            raise UnknownCodeError(list(unplaced), "commune")
     if splits:
-        how = ("counts shared by 2025 population" if share
-               else "left as one row under the old code")
+        how = "counts shared by 2025 population" if share else "left as one row under the old code"
         parts.append(f"{len(splits)} code(s) now split between several communes, {how}: "
                      + ", ".join(f"{c!r} → {'/'.join(d)}" for c, d in list(splits.items())[:10]))
     if other:
@@ -276,17 +299,91 @@ def harmonize(
                      + ", ".join(f"{c!r} ({y})" for c, y in list(other.items())[:10]))
     if parts:
         logger.warning("harmonize: %s", "; ".join(parts))
-    if errors == "drop" and unplaced:
-        out = out.loc[~unplaced_u[row_u]]
-    if counts:
-        keys = list(by) if by is not None else [c for c in out.columns if c not in counts and c != code_col]
-        out = (
-            out.groupby([code_col, *keys], dropna=False, observed=True, sort=True)[counts]
-            .sum(min_count=1)
-            .reset_index()
-        )
-    logger.info("harmonize: %d rows re-coded to the current commune, %d codes unplaced, %d splits",
-                n_recoded, len(unplaced), len(splits))
-    out.attrs["harmonize"] = {"recoded_rows": n_recoded, "unplaced": unplaced, "splits": splits,
-                              "other_vintage": other, "from_year": from_year, "split": split}
-    return out
+
+
+def _strings(ids: np.ndarray, vocab: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``vocab[ids]`` as a pandas string array, built by Arrow (no Python object per row)."""
+    import pyarrow as pa
+
+    arr = pa.DictionaryArray.from_arrays(pa.array(np.asarray(ids, dtype=np.int32)),
+                                         pa.array([str(v) for v in vocab], type=pa.string()))
+    out = pd.arrays.ArrowStringArray(arr.cast(pa.string()))
+    return out if out.dtype == pd.StringDtype() else pd.array(out, dtype="string")
+
+
+def _group(gid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted groups of integer keys: (first row of each group, group of each row).
+
+    Same result as ``np.unique(gid, return_index=True, return_inverse=True)``; when
+    the keys are dense (codes × periods, the usual case) a counting pass replaces
+    the sort.
+    """
+    if gid.size == 0:
+        return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
+    top = int(gid.max())
+    if top > 4 * gid.size + 1_000_000:
+        _, first, inv = np.unique(gid, return_index=True, return_inverse=True)
+        return first, inv.ravel()
+    present = np.bincount(gid, minlength=top + 1) > 0
+    group_of_key = np.cumsum(present) - 1
+    inv = group_of_key[gid]
+    first = np.empty(int(present.sum()), dtype=np.int64)
+    # Later writes win: writing rows in reverse leaves each group's first row.
+    first[inv[::-1]] = np.arange(gid.size - 1, -1, -1)
+    return first, inv
+
+
+def _is_plain_number(s: pd.Series) -> bool:
+    return isinstance(s.dtype, np.dtype) and s.dtype.kind in "biuf"
+
+
+def _sum_by(df: pd.DataFrame, code_col: str, counts: list[str], keys: list[str],
+            code_id: np.ndarray, vocab: np.ndarray, src: np.ndarray | None, w: np.ndarray | None,
+            keep: np.ndarray | None, flag: np.ndarray | None) -> pd.DataFrame:
+    """Sum ``counts`` by output code and ``keys`` (sorted, NaN keys kept, all-NaN stays NaN)."""
+    rows = np.arange(len(df)) if src is None else src
+    sel = np.arange(len(rows)) if keep is None else np.flatnonzero(keep)
+    rows = rows[sel]
+    missing = [k for k in keys if k not in df.columns and k != SPLIT_FLAG_COLUMN]
+    if missing:
+        raise InputError(f"key column(s) {missing} not found; columns are {list(df.columns)}")
+    if not all(_is_plain_number(df[c]) for c in counts):
+        # Extension dtypes (nullable integers...): pandas' groupby keeps their semantics.
+        out = df.take(rows).reset_index(drop=True)
+        if w is not None:
+            for c in counts:
+                out[c] = out[c].astype("float64") * w[sel]
+        if flag is not None:
+            out[SPLIT_FLAG_COLUMN] = flag[sel]
+        out[code_col] = _strings(code_id[sel], vocab)
+        return (out.groupby([code_col, *keys], dropna=False, observed=True, sort=True)[counts]
+                .sum(min_count=1).reset_index())
+    gid = code_id[sel].astype(np.int64)
+    key_values = {}
+    for k in keys:
+        values = pd.Series(flag[sel]) if k == SPLIT_FLAG_COLUMN else df[k]
+        k_codes, k_uniques = pd.factorize(values, sort=True, use_na_sentinel=False)
+        if k != SPLIT_FLAG_COLUMN:
+            k_codes = k_codes[rows]
+        gid = gid * max(len(k_uniques), 1) + k_codes
+        if gid.size and gid.max() > 2**52:  # keep the combined key small
+            gid = np.unique(gid, return_inverse=True)[1].astype(np.int64)
+        key_values[k] = values
+    first, inv = _group(gid)
+    n_groups = len(first)
+    res: dict[str, object] = {code_col: _strings(code_id[sel][first], vocab)}
+    for k, values in key_values.items():
+        taken = values.iloc[first] if k == SPLIT_FLAG_COLUMN else values.iloc[rows[first]]
+        res[k] = taken.reset_index(drop=True)
+    for c in counts:
+        v = df[c].to_numpy(dtype=float)[rows]
+        if w is not None:
+            v = v * w[sel]
+        valid = ~np.isnan(v)
+        total = np.bincount(inv, weights=np.where(valid, v, 0.0), minlength=n_groups)
+        n = np.bincount(inv, weights=valid, minlength=n_groups)
+        total[n == 0] = np.nan  # min_count=1: all missing stays missing
+        if w is None and df[c].dtype.kind in "biu" and not np.isnan(total).any():
+            total = total.astype(df[c].dtype if df[c].dtype.kind != "b" else np.int64)
+        res[c] = total
+    return pd.DataFrame(res)
