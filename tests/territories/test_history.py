@@ -232,3 +232,35 @@ def test_bad_arguments():
         T.harmonize(df, "code", split="share")
     with pytest.raises(InputError, match="outside the commune history"):
         T.harmonize(df, "code", from_year=2030)
+
+
+def test_harmonize_sums_equal_a_plain_pandas_merge():
+    # Independent computation: merge with the table of passage, weight, groupby.
+    rng = np.random.default_rng(1)
+    p = H.passage(2016)
+    codes = rng.choice(p["code"].unique(), 5_000)
+    df = pd.DataFrame({"code": codes, "period": rng.choice(["2016", "2017", None], 5_000),
+                       "n": rng.random(5_000)})
+    df.loc[::7, "n"] = np.nan
+    got = T.harmonize(df, "code", counts=["n"], from_year=2016)
+    m = df.merge(p, on="code")
+    m["n"] = m["n"] * m["weight"]
+    expected = (m.groupby(["code_2025", "period"], dropna=False, sort=True)["n"]
+                .sum(min_count=1).reset_index().rename(columns={"code_2025": "code"}))
+    assert got["code"].tolist() == expected["code"].tolist()
+    assert got["period"].fillna("NA").tolist() == expected["period"].fillna("NA").tolist()
+    np.testing.assert_allclose(got["n"].to_numpy(), expected["n"].to_numpy(), rtol=1e-12)
+
+
+def test_harmonize_dtypes_missing_codes_and_empty_frames():
+    df = pd.DataFrame({"code": ["01172", None, "01095"], "k": [1, 2, 3]})
+    out = T.harmonize(df, "code", counts=["k"], from_year=2016)
+    assert out["k"].dtype == np.int64            # integer counts stay integers
+    assert out["code"].isna().sum() == 1         # a missing code stays missing, reported
+    assert out.attrs["harmonize"]["unplaced"] == {"": 1}
+    nullable = df.assign(k=pd.array([1, None, 3], dtype="Int64"))
+    out = T.harmonize(nullable, "code", counts=["k"], from_year=2016)
+    assert out.loc[out["code"] == "01095", "k"].item() == 4
+    empty = pd.DataFrame({"code": pd.Series([], dtype=object), "k": pd.Series([], dtype=float)})
+    assert len(T.harmonize(empty, "code", counts=["k"])) == 0
+    assert len(T.harmonize(empty, "code")) == 0

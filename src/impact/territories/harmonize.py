@@ -306,7 +306,8 @@ def _strings(ids: np.ndarray, vocab: np.ndarray) -> pd.api.extensions.ExtensionA
     import pyarrow as pa
 
     arr = pa.DictionaryArray.from_arrays(pa.array(np.asarray(ids, dtype=np.int32)),
-                                         pa.array([str(v) for v in vocab], type=pa.string()))
+                                         # "" is a missing input code: keep it missing.
+                                         pa.array([str(v) or None for v in vocab], type=pa.string()))
     out = pd.arrays.ArrowStringArray(arr.cast(pa.string()))
     return out if out.dtype == pd.StringDtype() else pd.array(out, dtype="string")
 
@@ -380,8 +381,9 @@ def _sum_by(df: pd.DataFrame, code_col: str, counts: list[str], keys: list[str],
         if w is not None:
             v = v * w[sel]
         valid = ~np.isnan(v)
-        total = np.bincount(inv, weights=np.where(valid, v, 0.0), minlength=n_groups)
-        n = np.bincount(inv, weights=valid, minlength=n_groups)
+        total = np.bincount(inv, weights=np.where(valid, v, 0.0),
+                            minlength=n_groups).astype("float64")
+        n = np.bincount(inv, weights=valid.astype("float64"), minlength=n_groups)
         total[n == 0] = np.nan  # min_count=1: all missing stays missing
         if w is None and df[c].dtype.kind in "biu" and not np.isnan(total).any():
             total = total.astype(df[c].dtype if df[c].dtype.kind != "b" else np.int64)
