@@ -146,3 +146,13 @@ def test_band_mismatch_is_reported_not_fatal(tmp_path, raw, caplog):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="file not found"):
         E.read(tmp_path / "nope.csv")
+
+
+def test_normalize_code_with_vintage_accepts_every_2014_code(raw):
+    flags = T.normalize_code(raw["CODGEO"], "commune", errors="flag")
+    refused = raw.loc[~flags["valid"].to_numpy()]
+    # Without a vintage, COG 2025 refuses the 360 codes of merged communes (8,895
+    # establishments), as the issue found; with vintage=2014 every code is valid.
+    assert len(refused) == 360
+    assert refused["E14TST"].astype(int).sum() == 8_895
+    assert T.normalize_code(raw["CODGEO"], "commune", vintage=2014).notna().all()
