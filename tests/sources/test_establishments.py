@@ -67,7 +67,8 @@ def test_merged_commune_sums_its_2014_parts(raw, long):
     assert "01172" in parts
     tpe = raw[["E14TS0ND", "E14TS1", "E14TS6"]].astype(float).sum(axis=1)
     expected = tpe[raw["CODGEO"].str.zfill(5).isin(parts)].sum()
-    got = long.set_index(["indicator", "territory_code"]).loc[("establishments_tpe", "01095"), "value"]
+    got = long.set_index(["indicator", "territory_code"]).loc[
+        ("establishments_tpe", "01095"), "value"]
     assert got == expected
     stock = E.tpe_stock("commune").set_index("territory_code")["tpe_stock_2014"]
     assert stock["01095"] == expected

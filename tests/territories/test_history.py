@@ -203,7 +203,8 @@ def test_round_trip_2025_to_2014_and_back():
     # in random shares (the way a 2014 file spreads a today's commune over its parts).
     back = single.merge(com, left_on="code_2025", right_on="territory_code")
     share = rng.random(len(back)) + 0.1
-    back["n"] = back["n"] * share / pd.Series(share).groupby(back["code_2025"].to_numpy()).transform("sum").to_numpy()
+    total = pd.Series(share).groupby(back["code_2025"].to_numpy()).transform("sum").to_numpy()
+    back["n"] = back["n"] * share / total
     old = back[["code", "n"]].rename(columns={"code": "territory_code"})
     # The 2014 file writes codes as integers where it can (lost leading zeros).
     old["territory_code"] = [int(c) if c.isdigit() else c for c in old["territory_code"]]

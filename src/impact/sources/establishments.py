@@ -71,7 +71,8 @@ def _read_raw(path: Path) -> pd.DataFrame:
     missing = [c for c in _REQUIRED if c not in df.columns]
     if missing:
         raise InputError(f"missing column(s) {missing}; expected the INSEE layout "
-                         f"CODGEO;LIBGEO;REG;DEP;{TOTAL};{';'.join(BANDS)}; found {list(df.columns)}",
+                         f"CODGEO;LIBGEO;REG;DEP;{TOTAL};{';'.join(BANDS)}; "
+                         f"found {list(df.columns)}",
                          path=path, column=missing[0])
     return df
 

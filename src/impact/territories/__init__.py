@@ -30,7 +30,13 @@ from impact.territories.boundaries import (
     inset_frames,
     inset_layout,
 )
-from impact.territories.codes import ARRONDISSEMENTS, LEVELS, check_level, departement_of, normalize_code
+from impact.territories.codes import (
+    ARRONDISSEMENTS,
+    LEVELS,
+    check_level,
+    departement_of,
+    normalize_code,
+)
 from impact.territories.geography import (
     LAMBERT93,
     OVERSEAS_CRS,

@@ -74,7 +74,10 @@ def _known_codes(level: str, vintage: int | str | None = None) -> frozenset[str]
             return frozenset(ref.commune_table()["code"])
         from impact.territories import history
 
-        codes = history.codes_ever() if vintage == ANY_VINTAGE else history.codes_valid(int(vintage))
+        if vintage == ANY_VINTAGE:
+            codes = history.codes_ever()
+        else:
+            codes = history.codes_valid(int(vintage))
         return codes | frozenset(ARRONDISSEMENTS)
     if level == "departement":
         return frozenset(ref.departements_raw()["departement"])
@@ -279,7 +282,10 @@ def normalize_code(
 
         if vintage != ANY_VINTAGE:
             vintage = _check_vintage(vintage)
-    series = values.copy() if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    if isinstance(values, pd.Series):
+        series = values.copy()
+    else:
+        series = pd.Series(list(values), dtype=object)
     # Distinct values only: a commune code repeats thousands of times in a panel.
     text, code_arr, reason_arr = clean_codes(series.astype(object), level,
                                              arrondissements=arrondissements, vintage=vintage)

@@ -55,7 +55,8 @@ def commune_mapping(*, arrondissements: Literal["keep", "commune"] = "commune") 
     # A commune déléguée may share its parent's code (e.g. Annecy 74010): the
     # history wins, which maps the code to the current commune either way.
     sub = sub[~sub["code"].isin(latest["code"])]
-    mapping = pd.concat([mapping, pd.Series(sub["parent"].to_numpy(), index=sub["code"].to_numpy())])
+    parents = pd.Series(sub["parent"].to_numpy(), index=sub["code"].to_numpy())
+    mapping = pd.concat([mapping, parents])
     if arrondissements == "commune":
         mapping = pd.concat([mapping, pd.Series(ARRONDISSEMENTS)])
     else:
@@ -238,7 +239,8 @@ def harmonize(
     splits: dict[str, dict[str, float]] = {}
     for u in np.flatnonzero(is_split):
         sl = slice(start[u], start[u] + n_pieces[u])
-        splits[str(u_code[u])] = {str(c): float(x) for c, x in zip(dest[sl], weight[sl], strict=True)}
+        splits[str(u_code[u])] = {str(c): float(x)
+                                  for c, x in zip(dest[sl], weight[sl], strict=True)}
     _report(unplaced, splits, other, from_year, errors, share)
     recoded_u = (u_new != u_old) | (is_split & share)
     n_recoded = int(used[recoded_u].sum())
@@ -261,7 +263,10 @@ def harmonize(
     flag = is_split[row_u] if split == "flag" else None
 
     if counts:
-        keys = list(by) if by is not None else [c for c in df.columns if c not in counts and c != code_col]
+        if by is not None:
+            keys = list(by)
+        else:
+            keys = [c for c in df.columns if c not in counts and c != code_col]
         if flag is not None and by is None:
             keys.append(SPLIT_FLAG_COLUMN)
         out = _sum_by(df, code_col, counts, keys, code_id, vocab, src, w, keep, flag)
@@ -305,9 +310,9 @@ def _strings(ids: np.ndarray, vocab: np.ndarray) -> pd.api.extensions.ExtensionA
     """``vocab[ids]`` as a pandas string array, built by Arrow (no Python object per row)."""
     import pyarrow as pa
 
-    arr = pa.DictionaryArray.from_arrays(pa.array(np.asarray(ids, dtype=np.int32)),
-                                         # "" is a missing input code: keep it missing.
-                                         pa.array([str(v) or None for v in vocab], type=pa.string()))
+    # "" is a missing input code: keep it missing.
+    words = pa.array([str(v) or None for v in vocab], type=pa.string())
+    arr = pa.DictionaryArray.from_arrays(pa.array(np.asarray(ids, dtype=np.int32)), words)
     out = pd.arrays.ArrowStringArray(arr.cast(pa.string()))
     return out if out.dtype == pd.StringDtype() else pd.array(out, dtype="string")
 

@@ -290,7 +290,8 @@ def _passage_latest() -> pd.DataFrame:
     t = _passage_table()
     last = t.groupby("code")["last_year"].transform("max")
     out = t[t["last_year"] == last]
-    return pd.DataFrame({"vintage_year": out["last_year"].to_numpy(), "code": out["code"].to_numpy(),
+    return pd.DataFrame({"vintage_year": out["last_year"].to_numpy(),
+                         "code": out["code"].to_numpy(),
                          "code_2025": out["code_2025"].to_numpy(),
                          "weight": out["weight"].to_numpy()})
 
