@@ -157,3 +157,11 @@ def test_normalize_code_with_vintage_accepts_every_2014_code(raw):
     assert len(refused) == 360
     assert refused["E14TST"].astype(int).sum() == 8_895
     assert T.normalize_code(raw["CODGEO"], "commune", vintage=2014).notna().all()
+
+
+def test_tpe_stock_covers_every_2025_commune_but_culey():
+    s = E.tpe_stock("commune")
+    missing = set(T.communes()["code"]) - set(s["territory_code"])
+    assert missing == {"55138"}  # restored 2014-01-01, counted in 55298 by the file
+    assert s["tpe_stock_2014"].sum() == pytest.approx(TPE_2014)
+    assert E.tpe_stock("commune") is not s  # callers get their own copy

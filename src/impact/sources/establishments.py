@@ -22,6 +22,7 @@ stock per territory at any level, the numerator of the panel covariate
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -203,6 +204,12 @@ def read(path: str | Path | None = None, *, harmonize: bool = True) -> pd.DataFr
     return out
 
 
+@functools.lru_cache(maxsize=4)
+def _tpe_communes(path: str, mtime_ns: int) -> pd.DataFrame:
+    long = read(path)
+    return long.loc[long["indicator"] == "establishments_tpe", ["territory_code", "value"]]
+
+
 def tpe_stock(level: str = "commune", path: str | Path | None = None) -> pd.DataFrame:
     """Stock of TPE establishments (0 to 9 salaried) in 2014 per territory, COG 2025.
 
@@ -217,18 +224,25 @@ def tpe_stock(level: str = "commune", path: str | Path | None = None) -> pd.Data
     -------
     pandas.DataFrame
         ``territory_code, tpe_stock_2014``: one row per territory of the level
-        reached by the file (every commune of 2025 except those of no 2014
-        commune); shares of split communes make a few values non-integer. Divide
+        reached by the file. At commune level that is every commune of 2025 but
+        Culey (55138): restored on 1 January 2014, it is still counted within
+        Loisey (55298) in INSEE's file. The one 2014 commune split since then
+        (76676, shared with 76601 by 2025 population) makes two values
+        non-integer. Divide
         by the population and multiply by 10,000 for ``tpe_stock_2014_per10k``.
         At EPCI level the four island communes outside any EPCI are left out.
     """
     from impact.territories import aggregate, check_level
 
     check_level(level)
-    long = read(path)
-    tpe = long.loc[long["indicator"] == "establishments_tpe", ["territory_code", "value"]]
+    path = Path(path) if path is not None else default_path()
+    if not path.exists():
+        raise InputError("file not found (the project ships it in "
+                         "data/raw/insee/etablissements_2014/)", path=path)
+    # The panel asks for every level in turn: read and harmonise the file once.
+    tpe = _tpe_communes(str(path.resolve()), path.stat().st_mtime_ns)
     if level != "commune":
         tpe = aggregate(tpe, level, counts=["value"])
-    out = tpe[["territory_code", "value"]].rename(columns={"value": "tpe_stock_2014"})
+    out = tpe[["territory_code", "value"]].rename(columns={"value": "tpe_stock_2014"}).copy()
     out["territory_code"] = out["territory_code"].astype("string")
     return out.sort_values("territory_code", ignore_index=True)
