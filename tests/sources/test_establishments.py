@@ -165,3 +165,12 @@ def test_tpe_stock_covers_every_2025_commune_but_culey():
     assert missing == {"55138"}  # restored 2014-01-01, counted in 55298 by the file
     assert s["tpe_stock_2014"].sum() == pytest.approx(TPE_2014)
     assert E.tpe_stock("commune") is not s  # callers get their own copy
+
+
+def test_windows_1252_file_reads_like_utf8(tmp_path, raw):
+    sample = raw.head(20)
+    assert sample["LIBGEO"].str.contains("é").any()  # accents to decode
+    utf8 = E.read(_write(tmp_path, sample))
+    path = tmp_path / "etab_cp1252.csv"
+    sample.to_csv(path, sep=";", index=False, encoding="cp1252")
+    pd.testing.assert_frame_equal(E.read(path), utf8)
