@@ -175,6 +175,9 @@ def test_harmonize_split_flag_keeps_one_row():
     assert out.set_index("code")["n"].to_dict() == {"01001": 1.0, "85084": 10.0}
     assert out.set_index("code")["split"].to_dict() == {"01001": False, "85084": True}
     assert set(out.attrs["harmonize"]["splits"]["85084"]) == {"85084", "85165", "85212"}
+    with_by = T.harmonize(df.assign(period="2020"), "code", counts=["n"], by=["period"],
+                          from_year=2020, split="flag")
+    assert with_by.set_index("code")["split"].to_dict() == {"01001": False, "85084": True}
 
 
 def test_harmonize_reports_everything_in_one_warning(caplog):

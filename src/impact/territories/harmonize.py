@@ -267,7 +267,7 @@ def harmonize(
             keys = list(by)
         else:
             keys = [c for c in df.columns if c not in counts and c != code_col]
-        if flag is not None and by is None:
+        if flag is not None and SPLIT_FLAG_COLUMN not in keys:
             keys.append(SPLIT_FLAG_COLUMN)
         out = _sum_by(df, code_col, counts, keys, code_id, vocab, src, w, keep, flag)
     else:
