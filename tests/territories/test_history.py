@@ -122,6 +122,11 @@ def test_corsica_before_1976():
     assert T.normalize_code(["20004"], "commune", vintage=1970).tolist() == ["20004"]
     assert T.normalize_code([20004], "commune", vintage=2014).tolist() == ["2A004"]
     assert T.normalize_code([20004], "commune").tolist() == ["2A004"]  # as before
+    df = pd.DataFrame({"c": [20004, "20033", "2B033"], "n": [1.0, 2.0, 3.0]})
+    for year in (None, 1970, 2014):
+        out = T.harmonize(df, "c", counts=["n"], from_year=year)
+        assert out.set_index("c")["n"].to_dict() == {"2A004": 1.0, "2B033": 5.0}
+        assert out.attrs["harmonize"]["unplaced"] == {}
 
 
 def test_normalize_code_accepts_codes_of_their_vintage():
