@@ -179,7 +179,10 @@ def clean_codes(values: pd.Series, level: str = "commune", *, arrondissements: s
 def _clean_uniques(uniques, level: str, arrondissements: str, vintage, check_known: bool
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(text, code, reason) of distinct values; plain digit codes are done in bulk."""
-    texts = np.array([_as_text(u) for u in uniques], dtype=object)
+    if pd.api.types.infer_dtype(uniques, skipna=False) == "string":
+        texts = np.asarray(uniques, dtype=object)  # all text already: no per-value pass
+    else:
+        texts = np.array([_as_text(u) for u in uniques], dtype=object)
     code = texts.copy()
     reason = np.full(len(texts), "", dtype=object)
     slow = np.ones(len(texts), dtype=bool)
