@@ -314,6 +314,10 @@ def _download_resumable(url: str, part: Path, *, name: str, size: int | None,
             headers = {"Range": f"bytes={have}-"} if have else {}
             try:
                 with session.get(url, headers=headers, stream=True, timeout=timeout) as resp:
+                    # Keep the bytes of a connection closed early (urllib3 would raise and
+                    # drop the last read): the size check below resumes from there.
+                    if hasattr(resp.raw, "enforce_content_length"):
+                        resp.raw.enforce_content_length = False
                     if resp.status_code == 416 and have:
                         m = re.fullmatch(r"bytes \*/(\d+)", resp.headers.get("Content-Range", ""))
                         if m and int(m.group(1)) == have:
