@@ -8,7 +8,6 @@ files served by https://api.insee.fr/melodi/file/ do.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math

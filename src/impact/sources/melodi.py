@@ -23,8 +23,11 @@ INSEE's Melodi service publishes each data set as a ZIP
 
 The ZIPs are written with data descriptors (member sizes after the data), so
 they are read through the central directory (:mod:`zipfile`); the data member
-is streamed through :func:`pyarrow.csv.open_csv` in blocks (never loaded whole),
-filtered block by block, and the kept rows are summed with DuckDB.
+is streamed through :func:`pyarrow.csv.open_csv` in 1 MB blocks (never loaded
+whole, nor through pandas) and filtered block by block; the kept rows are held
+as integer codes (territory id, year, indicator, status) and a float value, so
+9 million rows are read in about 10 s of CPU and under 1 GB
+(``benchmarks/bench_melodi.py``).
 
 Indicators
 ----------
@@ -89,6 +92,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import logging
 import re
 import zipfile
@@ -127,7 +131,7 @@ _SECRET_OBS = ("Q", "C", "S", "N")
 _ESTIMATED_OBS = ("E", "P", "F", "I", "U", "V")
 _STATUS_RANK = ("observed", "estimated", "missing", "secret")
 _EI = "__creations_ei"  # internal: LEGAL_FORM=10, only used for creations_companies
-_BLOCK = 8 << 20
+_BLOCK = 1 << 20
 
 
 class MelodiFileError(InputError):
@@ -270,48 +274,73 @@ def _header(zf: zipfile.ZipFile, member: str, path: Path) -> list[str]:
     return [h.strip() for h in next(csv.reader([first], delimiter=";", quotechar='"'))]
 
 
-def _scan(zf: zipfile.ZipFile, member: str, path: Path, columns: list[str], keep_cols: list[str],
-          measure_col: str, rules: Sequence[_Rule], fixed_total: list[str], geo_objects: set[str]):
-    """Stream the data member; return (kept rows as an Arrow table, counters)."""
+class _Scan:
+    """What one pass over the data member keeps: integer-coded columns of the kept rows.
+
+    Rows are never held as strings: the territory is an id into ``geo_obj``/``geo_code``
+    (distinct (GEO_OBJECT, GEO) pairs), the year an int16, the indicator an index into
+    the rules, the status a rank into :data:`_STATUS_RANK`.
+    """
+
+    def __init__(self) -> None:
+        self.n_rows = 0
+        self.geo_counts: Counter[str] = Counter()
+        self.measure_counts: Counter[str] = Counter()
+        self.obs_counts: Counter[str] = Counter()
+        self.geo_ids: dict[tuple[str, str], int] = {}
+        self.gid: list[np.ndarray] = []
+        self.year: list[np.ndarray] = []
+        self.rule: list[np.ndarray] = []
+        self.value: list[np.ndarray] = []
+        self.srank: list[np.ndarray] = []
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        def cat(parts, dtype):
+            return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+        return (cat(self.gid, np.int32), cat(self.year, np.int16), cat(self.rule, np.int8),
+                cat(self.value, np.float64), cat(self.srank, np.int8))
+
+
+def _encode(arr) -> tuple[np.ndarray, list[str]]:
+    """Dictionary-encode an Arrow string array: (int32 indices, distinct values)."""
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    enc = arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(arr)
+    return enc.indices.to_numpy(zero_copy_only=False), enc.dictionary.to_pylist()
+
+
+def _scan(zf: zipfile.ZipFile, member: str, path: Path, keep_cols: list[str], measure_col: str,
+          rules: Sequence[_Rule], dims: list[str], geo_objects: set[str],
+          years: set[int] | None) -> _Scan:
+    """Stream the data member in blocks; keep the rows that make an indicator.
+
+    Filtering and the rule of each row are decided on the few distinct values of
+    each block's code columns (a look-up table indexed by their combination), so
+    no per-row string comparison is made.
+    """
+    import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    types = {c: pa.string() for c in keep_cols}
+    # Code columns have a handful of values: let the parser dictionary-encode them.
+    types = {c: pa.dictionary(pa.int32(), pa.string()) for c in keep_cols}
+    types["GEO"] = pa.string()
     types["OBS_VALUE"] = pa.float64()
-    reader_opts = pacsv.ReadOptions(block_size=_BLOCK, use_threads=True)
+    reader_opts = pacsv.ReadOptions(block_size=_BLOCK, use_threads=False)
     parse_opts = pacsv.ParseOptions(delimiter=";", quote_char='"', newlines_in_values=False)
     conv_opts = pacsv.ConvertOptions(
         include_columns=keep_cols, column_types=types, null_values=[""],
         strings_can_be_null=False, quoted_strings_can_be_null=False)
-    measures = sorted({r.measure for r in rules})
-    geo_counts: Counter[str] = Counter()
-    measure_counts: Counter[str] = Counter()
-    parts = []
-    n_rows = 0
-    rule_dims = sorted({d for r in rules for d in r.dims})
-    dim_values = {d: sorted({r.dims[d] for r in rules if d in r.dims}) for d in rule_dims}
+    out = _Scan()
+    code_cols = ["GEO_OBJECT", measure_col, *dims]
+    # Rule of a combination (GEO_OBJECT, measure, dims...): the first rule matching it.
+    rule_keys = {(r.measure, *(r.dims.get(d, "_T") for d in dims)): i for i, r in enumerate(rules)}
     try:
         with zf.open(member) as fh:
             reader = pacsv.open_csv(fh, read_options=reader_opts, parse_options=parse_opts,
                                     convert_options=conv_opts)
             for batch in reader:
-                n_rows += batch.num_rows
-                obj = batch.column("GEO_OBJECT")
-                for v, n in zip(*_value_counts(obj), strict=True):
-                    geo_counts[v] += n
-                meas = batch.column(measure_col)
-                for v, n in zip(*_value_counts(meas), strict=True):
-                    measure_counts[v] += n
-                mask = pc.and_(pc.is_in(obj, pa.array(sorted(geo_objects))),
-                               pc.is_in(meas, pa.array(measures)))
-                for d in fixed_total:
-                    mask = pc.and_(mask, pc.equal(batch.column(d), "_T"))
-                for d in rule_dims:
-                    mask = pc.and_(mask, pc.is_in(batch.column(d), pa.array(dim_values[d])))
-                kept = batch.filter(mask)
-                if kept.num_rows:
-                    parts.append(kept)
+                _scan_batch(batch, out, code_cols, rule_keys, geo_objects, years, member, path)
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise TruncatedZipError(f"member {member!r} is corrupt or truncated ({exc}); "
                                 "download the file again", path=path) from exc
@@ -321,16 +350,85 @@ def _scan(zf: zipfile.ZipFile, member: str, path: Path, columns: list[str], keep
         raise MelodiFileError(f"member {member!r}: cannot parse the data ({msg}); expected "
                               "';'-separated fields with numbers in OBS_VALUE",
                               path=path, column=col) from exc
-    schema = pa.schema([(c, types[c]) for c in keep_cols])
-    table = pa.Table.from_batches(parts, schema=schema) if parts else schema.empty_table()
-    return table, n_rows, geo_counts, measure_counts
+    return out
 
 
-def _value_counts(arr) -> tuple[list[str], list[int]]:
+def _scan_batch(batch, out: _Scan, code_cols: list[str], rule_keys: dict, geo_objects: set[str],
+                years: set[int] | None, member: str, path: Path) -> None:
     import pyarrow.compute as pc
 
-    vc = pc.value_counts(arr)
-    return vc.field("values").to_pylist(), vc.field("counts").to_pylist()
+    n = batch.num_rows
+    out.n_rows += n
+    idx, values = zip(*(_encode(batch.column(c)) for c in code_cols), strict=True)
+    for counter, i, v in ((out.geo_counts, idx[0], values[0]),
+                          (out.measure_counts, idx[1], values[1])):
+        for k, cnt in zip(v, np.bincount(i, minlength=len(v)), strict=True):
+            counter[k] += int(cnt)
+    # Mixed-radix combination of the code columns, and its rule (-1: row not kept).
+    sizes = [len(v) for v in values]
+    combo = np.zeros(n, dtype=np.int64)
+    for i, size in zip(idx, sizes, strict=True):
+        combo = combo * size + i
+    lut = np.full(int(np.prod(sizes)), -1, dtype=np.int8)
+    for flat, key in enumerate(itertools.product(*values)):
+        if key[0] in geo_objects:
+            lut[flat] = rule_keys.get(key[1:], -1)
+    rule = lut[combo]
+    keep = rule >= 0
+    if not keep.any():
+        return
+    tp_idx, tp_values = _encode(batch.column("TIME_PERIOD"))
+    year_of = np.zeros(len(tp_values), dtype=np.int16)
+    for t in np.unique(tp_idx[keep]):  # only the periods of kept rows must be years
+        year_of[t] = _year(tp_values[t], member, path)
+    year = year_of[tp_idx]
+    if years is not None:
+        keep &= np.isin(year, np.fromiter(years, dtype=np.int16))
+    if not keep.any():
+        return
+    rows = np.flatnonzero(keep)
+    sub = batch.take(rows)
+    # Territory ids: per GEO_OBJECT, the distinct GEO of the block mapped to global ids.
+    obj_idx = idx[0][rows]
+    geo_idx, geo_values = _encode(sub.column("GEO"))
+    gid = np.empty(len(rows), dtype=np.int32)
+    for o, obj in enumerate(values[0]):
+        sel = obj_idx == o
+        if not sel.any():
+            continue
+        used = np.unique(geo_idx[sel])
+        local = np.zeros(len(geo_values), dtype=np.int32)
+        for u in used:
+            local[u] = out.geo_ids.setdefault((obj, geo_values[u]), len(out.geo_ids))
+        gid[sel] = local[geo_idx[sel]]
+    value = sub.column("OBS_VALUE").to_numpy(zero_copy_only=False)
+    missing = pc.is_null(sub.column("OBS_VALUE")).to_numpy(zero_copy_only=False)
+    secret = np.zeros(len(rows), dtype=bool)
+    estimated = np.zeros(len(rows), dtype=bool)
+    for col, secret_codes, est_codes in (("OBS_STATUS", _SECRET_OBS, _ESTIMATED_OBS),
+                                         ("CONF_STATUS", _SECRET_CONF, ())):
+        if col not in sub.schema.names:
+            continue
+        s_idx, s_values = _encode(sub.column(col))
+        secret |= np.isin(s_idx, [i for i, v in enumerate(s_values) if v in secret_codes])
+        estimated |= np.isin(s_idx, [i for i, v in enumerate(s_values) if v in est_codes])
+        if col == "OBS_STATUS":
+            for k, cnt in zip(s_values, np.bincount(s_idx, minlength=len(s_values)), strict=True):
+                out.obs_counts[k] += int(cnt)
+    srank = np.where(missing, np.where(secret, 3, 2), np.where(estimated, 1, 0)).astype(np.int8)
+    out.gid.append(gid)
+    out.year.append(year[rows])
+    out.rule.append(rule[rows])
+    out.value.append(np.where(missing, np.nan, value))
+    out.srank.append(srank)
+
+
+def _year(text: str, member: str, path: Path) -> int:
+    m = re.fullmatch(r"(\d{4})(?:-\d{2}(?:-\d{2})?)?", text.strip())
+    if not m:
+        raise MelodiFileError(f"member {member!r}: TIME_PERIOD {text!r} is not a year (expected "
+                              "e.g. 2016)", path=path, column="TIME_PERIOD")
+    return int(m.group(1))
 
 
 # --------------------------------------------------------------------------- #
@@ -343,13 +441,14 @@ def _code_table(geo: pd.DataFrame, harmonize: bool, arrondissements: str,
 
     Works on distinct codes only (tens of thousands), never on every row.
     """
-    from impact.territories import normalize_code
     from impact.territories import harmonize as harmonize_codes
+    from impact.territories import normalize_code
 
     out, unplaced = [], {}
     com = geo[geo["level"] == "commune"]
     if len(com):
-        frame = pd.DataFrame({"territory_code": com["geo"].to_numpy(), "geo": com["geo"].to_numpy()})
+        raw = com["geo"].to_numpy()
+        frame = pd.DataFrame({"territory_code": raw, "geo": raw})
         if harmonize:
             # The integrator: pass from_year=file_vintage here once harmonize() accepts it,
             # so that codes are read in the geography of the file's vintage.
@@ -363,8 +462,9 @@ def _code_table(geo: pd.DataFrame, harmonize: bool, arrondissements: str,
             ok = flags["valid"].to_numpy()
             unplaced.update({str(k): 1 for k in frame.loc[~ok, "geo"]})
             mapped = frame.assign(territory_code=flags["code"].to_numpy()).loc[ok]
-        out.append(pd.DataFrame({"level": "commune", "geo": mapped["geo"].to_numpy(),
-                                 "territory_code": mapped["territory_code"].astype(str).to_numpy()}))
+        out.append(pd.DataFrame({
+            "level": "commune", "geo": mapped["geo"].to_numpy(),
+            "territory_code": mapped["territory_code"].astype(str).to_numpy()}))
     for level in ("departement", "region", "france"):
         sub = geo[geo["level"] == level]
         if not len(sub):
@@ -433,15 +533,13 @@ def read(
         Subclasses of :class:`impact.errors.InputError`, naming the file, the
         member and the column or value at fault.
     """
-    import duckdb
-    import pyarrow as pa
-
     path = Path(path)
     levels = tuple(levels)
     bad = [lv for lv in levels if lv not in ("commune", "departement", "region", "france")]
     if bad:
         raise InputError(f"levels {bad} cannot be read from a Melodi file; expected among "
-                         "commune, departement, region, france (EPCI and above: aggregate communes)")
+                         "commune, departement, region, france (EPCI and above: aggregate "
+                         "communes)")
     data_member, _ = members(path)
     meta = read_metadata(path)
     labels = _labels(meta)
@@ -484,137 +582,182 @@ def read(
                                "values are summed", path, d)
         geo_objects = {"COM", "ARM"} if "commune" in levels else set()
         geo_objects |= {k for k, v in _GEO_LEVEL.items() if v in levels and k not in ("COM", "ARM")}
+        # A rule fixes every dimension it uses; the file's other dimensions are at '_T'.
+        all_dims = [d for d in dims if d in rule_dims or d in fixed_total]
         keep_cols = [c for c in columns if c in (*_REQUIRED, measure_col, "OBS_STATUS",
-                                                  "CONF_STATUS", *rule_dims, *fixed_total)]
-        table, n_rows, geo_counts, measure_counts = _scan(
-            zf, data_member, path, columns, keep_cols, measure_col, rules, fixed_total,
-            geo_objects)
+                                                  "CONF_STATUS", *all_dims)]
+        if indicators is not None:
+            wanted = list(indicators)
+            unknown = [i for i in wanted if i not in INDICATORS]
+            if unknown:
+                raise InputError(f"unknown indicator(s) {unknown}; known: {list(INDICATORS)}",
+                                 path=path)
+            need = set(wanted) | ({"creations_total", _EI} if "creations_companies" in wanted
+                                  else set())
+            scan_rules = [r for r in rules if r.indicator in need] or rules
+        else:
+            scan_rules = rules
+        year_set = None if years is None else {int(y) for y in years}
+        sc = _scan(zf, data_member, path, keep_cols, measure_col, scan_rules, all_dims,
+                   geo_objects, year_set)
 
     # Measures: unknown ones are reported; a file with none we know is an error.
     known_measures = {r.measure for r in rules}
-    seen = set(measure_counts)
-    if n_rows and not (seen & known_measures):
+    seen = set(sc.measure_counts)
+    if sc.n_rows and not (seen & known_measures):
         raise UnknownMeasureError(
             f"member {data_member!r}: column {measure_col!r} holds {sorted(seen)[:10]}, none of "
             f"the measures this reader knows ({sorted(known_measures)})",
             path=path, column=measure_col)
-    ignored_measures = {k: v for k, v in measure_counts.items() if k not in known_measures}
+    ignored_measures = {k: v for k, v in sc.measure_counts.items() if k not in known_measures}
     available = _available(rules, seen)
     wanted = list(available) if indicators is None else list(indicators)
     not_here = [i for i in wanted if i not in available]
     if not_here:
         raise InputError(f"indicator(s) {not_here} not provided by this file; it provides "
-                  f"{list(available)} (all indicators: {list(INDICATORS)})", path=path)
-    need = set(wanted)
-    if "creations_companies" in need:
-        need |= {"creations_total", _EI}
-    rules = [r for r in rules if r.indicator in need]
-    ignored_geo = {k: v for k, v in geo_counts.items() if k not in geo_objects}
+                         f"{list(available)} (all indicators: {list(INDICATORS)})", path=path)
+    ignored_geo = {k: v for k, v in sc.geo_counts.items() if k not in geo_objects}
     if ignored_geo:
         logger.info("%s: ignored GEO_OBJECT rows %s", path.name, ignored_geo)
 
-    con = duckdb.connect()
-    try:
-        con.register("raw", table)
-        # A rule fixes every dimension it uses; the file's other dimensions are at '_T'.
-        all_dims = sorted(rule_dims | set(fixed_total))
-        rule_case = " ".join(
-            f"WHEN {_q(measure_col)} = '{r.measure}' "
-            + "".join(f"AND {_q(d)} = '{r.dims.get(d, '_T')}' " for d in all_dims)
-            + f"THEN '{r.indicator}'" for r in rules)
-        has = set(table.column_names)
-        conf = "coalesce(CONF_STATUS, '')" if "CONF_STATUS" in has else "''"
-        obs = "coalesce(OBS_STATUS, '')" if "OBS_STATUS" in has else "''"
-        status = (f"CASE WHEN OBS_VALUE IS NULL THEN (CASE WHEN {conf} IN {_in(_SECRET_CONF)} "
-                  f"OR {obs} IN {_in(_SECRET_OBS)} THEN 3 ELSE 2 END) "
-                  f"WHEN {obs} IN {_in(_ESTIMATED_OBS)} THEN 1 ELSE 0 END")
-        year_filter = ""
-        if years is not None:
-            yrs = sorted({int(y) for y in years})
-            year_filter = f"AND substr(TIME_PERIOD, 1, 4) IN {_in([str(y) for y in yrs])}"
-        con.execute(f"""
-            CREATE TEMP TABLE rows AS
-            SELECT GEO_OBJECT AS obj, GEO AS geo, TIME_PERIOD AS tp,
-                   CASE {rule_case} END AS indicator, OBS_VALUE AS value, {status} AS srank,
-                   {obs} AS obs_status
-            FROM raw WHERE TRUE {year_filter}""")
-        con.execute("DELETE FROM rows WHERE indicator IS NULL")
-        bad_tp = con.execute(
-            "SELECT tp FROM rows WHERE NOT regexp_matches(tp, '^\\d{4}(-\\d{2}(-\\d{2})?)?$') "
-            "LIMIT 1").fetchall()
-        if bad_tp:
-            raise MelodiFileError(f"member {data_member!r}: TIME_PERIOD {bad_tp[0][0]!r} is not a "
-                                  "year (expected e.g. 2016)", path=path, column="TIME_PERIOD")
-        dup = con.execute("""SELECT obj, geo, tp, indicator, count(*) n FROM rows
-                             GROUP BY ALL HAVING n > 1 LIMIT 3""").fetchall()
-        if dup:
-            raise MelodiFileError(f"member {data_member!r}: duplicated observations (GEO_OBJECT, "
-                                  f"GEO, TIME_PERIOD, indicator): {dup}", path=path)
-        obs_counts = dict(con.execute(
-            "SELECT obs_status, count(*) FROM rows GROUP BY ALL").fetchall())
-
-        # Arrondissements: drop those whose commune has its own row (or the commune row).
-        arm_parent = _arm_parent_sql()
-        if arrondissements == "commune":
-            con.execute(f"""DELETE FROM rows WHERE obj = 'ARM' AND {arm_parent} IN
-                            (SELECT geo FROM rows WHERE obj = 'COM')""")
-        else:
-            con.execute(f"""DELETE FROM rows WHERE obj = 'COM' AND geo IN
-                            (SELECT {arm_parent} FROM rows WHERE obj = 'ARM')""")
-        arm_used = con.execute("SELECT count(*) FROM rows WHERE obj = 'ARM'").fetchall()[0][0]
-
-        geo = con.execute("SELECT DISTINCT obj, geo FROM rows").df()
-        geo["level"] = geo["obj"].map(_GEO_LEVEL)
-        if "france" in levels:
-            # 'F' is France entière (Mayotte included); other France variants are not kept.
-            drop_fr = (geo["level"] == "france") & (geo["geo"] != "F")
-            geo = geo[~drop_fr]
-        geo = geo.drop_duplicates(["level", "geo"])
-        codes, unplaced = _code_table(geo, harmonize, arrondissements, file_vintage)
-        con.register("codes", pa.Table.from_pandas(codes, preserve_index=False))
-        con.execute(f"""
-            CREATE TEMP TABLE agg AS
-            SELECT c.territory_code, c.level, substr(r.tp, 1, 4) AS period, r.indicator,
-                   max(r.srank) AS srank,
-                   CASE WHEN max(r.srank) <= 1 THEN sum(r.value) END AS value
-            FROM rows r JOIN codes c
-              ON c.geo = r.geo AND c.level = (CASE r.obj {_level_case()} END)
-            GROUP BY ALL""")
-        n_no_ei = 0
-        if "creations_companies" in wanted:
-            con.execute(f"""
-                INSERT INTO agg
-                SELECT t.territory_code, t.level, t.period, 'creations_companies',
-                       greatest(t.srank, e.srank),
-                       CASE WHEN greatest(t.srank, e.srank) <= 1 THEN t.value - e.value END
-                FROM agg t JOIN agg e USING (territory_code, level, period)
-                WHERE t.indicator = 'creations_total' AND e.indicator = '{_EI}'""")
-            n_no_ei = con.execute(f"""
-                SELECT count(*) FROM agg t WHERE t.indicator = 'creations_total' AND NOT EXISTS
-                (SELECT 1 FROM agg e WHERE e.indicator = '{_EI}' AND e.territory_code =
-                 t.territory_code AND e.level = t.level AND e.period = t.period)""").fetchall()[0][0]
-        result = con.sql(f"""
-            SELECT territory_code, level, period, indicator, value, srank FROM agg
-            WHERE indicator IN {_in(wanted)}
-            ORDER BY level, territory_code, indicator, period""").to_arrow_table()
-    finally:
-        con.close()
-
-    out = _to_long(result, 2025 if harmonize else (file_vintage or 2025))
-    out.attrs.update({
+    gid, year, rule, value, srank = sc.arrays()
+    del sc.gid, sc.year, sc.rule, sc.value, sc.srank
+    geo_list = list(sc.geo_ids)                       # position == territory id
+    _check_unique(gid, year, rule, geo_list, scan_rules, data_member, path)
+    out_of_gid, out_keys, unplaced_gids, dropped = _place(
+        geo_list, levels, harmonize, arrondissements, file_vintage)
+    rows_per_gid = np.bincount(gid, minlength=len(geo_list))
+    unplaced = {geo_list[g][1]: int(rows_per_gid[g]) for g in unplaced_gids}
+    arm_used = int(sum(rows_per_gid[g] for g, (o, _) in enumerate(geo_list)
+                       if o == "ARM" and out_of_gid[g] >= 0))
+    # Rows are never copied whole: a mask says which stay, and the few rows that
+    # are summed (merged communes) or derived (companies) are appended as extras.
+    out = out_of_gid[gid]
+    del gid
+    valid = out >= 0
+    names = [r.indicator for r in scan_rules]
+    extras = [_sum_merged(out, year, rule, value, srank, valid, out_of_gid, len(out_keys))]
+    n_no_ei = 0
+    if "creations_companies" in wanted:
+        cols = [np.concatenate([a[valid], b]) for a, b in
+                zip((out, year, rule, value, srank), extras[0], strict=True)]
+        part, n_no_ei = _companies(*cols, names.index("creations_total"), names.index(_EI),
+                                   len(names))
+        del cols
+        extras.append(part)
+        names.append("creations_companies")
+    keep_rule = np.array([n in wanted for n in names], dtype=bool)
+    valid &= keep_rule[rule]
+    cols = [np.concatenate([a[valid], *(e[i][keep_rule[e[2]]] for e in extras)])
+            for i, a in enumerate((out, year, rule, value, srank))]
+    del out, year, rule, value, srank, valid
+    long = _to_long(*cols, out_keys, names, 2025 if harmonize else (file_vintage or 2025))
+    del cols
+    long.attrs.update({
         "path": str(path), "member": data_member, "vintage": file_vintage, "source": SOURCE,
-        "rows_read": n_rows, "labels": _indicator_labels(wanted, labels, measure_col),
+        "rows_read": sc.n_rows, "labels": _indicator_labels(wanted, labels, measure_col),
         "metadata": labels, "ignored_geo_objects": ignored_geo,
-        "ignored_measures": ignored_measures, "obs_status": obs_counts, "unplaced": unplaced,
-        "arm_rows_used": int(arm_used), "companies_without_ei_row": int(n_no_ei),
-        "licence": LICENCE,
+        "ignored_measures": ignored_measures, "obs_status": dict(sc.obs_counts),
+        "unplaced": unplaced, "arm_rows_used": arm_used, "dropped_duplicate_rows": dropped,
+        "companies_without_ei_row": int(n_no_ei), "licence": LICENCE,
     })
     if unplaced:
         logger.warning("%s: %d code(s) could not be placed in COG 2025 and were dropped: %s",
                        path.name, len(unplaced), ", ".join(list(unplaced)[:15]))
-    logger.info("%s: %d rows read, %d long rows (%s)", path.name, n_rows, len(out),
+    logger.info("%s: %d rows read, %d long rows (%s)", path.name, sc.n_rows, len(long),
                 ", ".join(wanted))
-    return out
+    return long
+
+
+def _check_unique(gid, year, rule, geo_list, rules, member: str, path: Path) -> None:
+    """A valid file has one row per (GEO_OBJECT, GEO, TIME_PERIOD, cell): check it on ints."""
+    if not len(gid):
+        return
+    y0 = int(year.min())
+    span = int(year.max()) - y0 + 1
+    n_rules = len(rules)
+    key = (gid.astype(np.int64) * span + (year - y0)) * n_rules + rule
+    key.sort()
+    dup = np.flatnonzero(key[1:] == key[:-1])
+    if len(dup):
+        k = int(key[dup[0]])
+        r, k = k % n_rules, k // n_rules
+        obj, geo = geo_list[k // span]
+        cell = {"measure": rules[r].measure, **rules[r].dims}
+        raise MelodiFileError(
+            f"member {member!r}: {len(dup)} duplicated observation(s), e.g. GEO_OBJECT={obj}, "
+            f"GEO={geo}, TIME_PERIOD={k % span + y0}, {cell}", path=path)
+
+
+def _place(geo_list: list[tuple[str, str]], levels: Sequence[str], harmonize: bool,
+           arrondissements: str, file_vintage: int | None):
+    """Output territory of each (GEO_OBJECT, GEO): (id per geo, (level, code) per id, unplaced).
+
+    Arrondissements whose commune has its own row are dropped (``"commune"``), or the
+    commune row is dropped when its arrondissements are kept (``"keep"``); ``FRANCE``
+    rows other than ``F`` (France entière) are dropped.
+    """
+    from impact.territories import ARRONDISSEMENTS
+
+    n = len(geo_list)
+    obj = np.array([o for o, _ in geo_list], dtype=object)
+    code = np.array([g for _, g in geo_list], dtype=object)
+    drop = np.zeros(n, dtype=bool)
+    if arrondissements == "commune":
+        com = set(code[obj == "COM"])
+        drop |= (obj == "ARM") & np.array([ARRONDISSEMENTS.get(c) in com for c in code], bool)
+    else:
+        parents = {ARRONDISSEMENTS.get(c) for c in code[obj == "ARM"]}
+        drop |= (obj == "COM") & np.isin(code, list(parents - {None}))
+    drop |= (obj == "FRANCE") & (code != "F")
+    level = np.array([_GEO_LEVEL.get(o, "") for o in obj], dtype=object)
+    geo = pd.DataFrame({"gid": np.arange(n), "level": level, "geo": code})[~drop]
+    codes, _ = _code_table(geo[["level", "geo"]].drop_duplicates(), harmonize, arrondissements,
+                           file_vintage)
+    placed = geo.merge(codes, on=["level", "geo"], how="left")
+    ok = placed["territory_code"].notna().to_numpy()
+    keys = pd.MultiIndex.from_arrays([placed["level"], placed["territory_code"]])
+    out_id, uniques = pd.factorize(keys[ok])
+    out_of_gid = np.full(n, -1, dtype=np.int32)
+    out_of_gid[placed["gid"].to_numpy()[ok]] = out_id
+    unplaced = placed["gid"].to_numpy()[~ok].tolist()
+    return out_of_gid, list(uniques), unplaced, int(drop.sum())
+
+
+def _sum_merged(out, year, rule, value, srank, valid, out_of_gid, n_out):
+    """Sum the rows of territories that several file codes map to (merged communes).
+
+    Only those rows (a few percent) are grouped; they are removed from ``valid``
+    (in place) and returned summed. The worst status wins and a sum with a secret
+    or missing part has no value.
+    """
+    cnt = np.bincount(out_of_gid[out_of_gid >= 0], minlength=max(n_out, 1))
+    merged = valid & (cnt[np.where(valid, out, 0)] > 1)
+    m = pd.DataFrame({"out": out[merged], "year": year[merged], "rule": rule[merged],
+                      "value": value[merged], "srank": srank[merged]})
+    valid &= ~merged
+    g = (m.groupby(["out", "year", "rule"], sort=False)
+         .agg(value=("value", "sum"), srank=("srank", "max")).reset_index())
+    g.loc[g["srank"] >= 2, "value"] = np.nan
+    return (g["out"].to_numpy(np.int32), g["year"].to_numpy(np.int16),
+            g["rule"].to_numpy(np.int8), g["value"].to_numpy(np.float64),
+            g["srank"].to_numpy(np.int8))
+
+
+def _companies(out, year, rule, value, srank, i_total: int, i_ei: int, i_new: int):
+    """Append ``creations_companies`` = total - individual entrepreneurs, per territory-year."""
+    def frame(i):
+        sel = rule == i
+        return pd.DataFrame({"out": out[sel], "year": year[sel], "v": value[sel],
+                             "s": srank[sel]})
+
+    t, e = frame(i_total), frame(i_ei)
+    both = t.merge(e, on=["out", "year"], suffixes=("_t", "_e"))
+    s = np.maximum(both["s_t"].to_numpy(), both["s_e"].to_numpy()).astype(np.int8)
+    v = np.where(s >= 2, np.nan, both["v_t"].to_numpy() - both["v_e"].to_numpy())
+    part = (both["out"].to_numpy(np.int32), both["year"].to_numpy(np.int16),
+            np.full(len(both), i_new, np.int8), v.astype(np.float64), s)
+    return part, len(t) - len(both)
 
 
 def _available(rules: Sequence[_Rule], seen: set[str]) -> list[str]:
@@ -643,51 +786,37 @@ def _indicator_labels(wanted: Sequence[str], labels: dict[str, dict[str, str]],
     return out
 
 
-def _to_long(table, cog_year: int) -> pd.DataFrame:
-    import pyarrow.compute as pc
+def _to_long(out, year, rule, value, srank, out_keys, names, cog_year: int) -> pd.DataFrame:
+    """Canonical long frame from integer-coded rows: categoricals, no string per row.
 
-    n = table.num_rows
-
-    def cat(name: str) -> pd.Series:
-        return pc.dictionary_encode(table[name]).to_pandas()
-
-    srank = table["srank"].to_numpy(zero_copy_only=False).astype(np.int64) if n else np.zeros(0, int)
-    status = pd.Categorical.from_codes(srank, categories=list(_STATUS_RANK)) if n else \
-        pd.Categorical([], categories=list(_STATUS_RANK))
-    value = table["value"].to_numpy(zero_copy_only=False) if n else np.zeros(0)
+    Rows come in the order of the file (merged communes and ``creations_companies``
+    last); sort them if an order matters.
+    """
+    n = len(out)
+    codes = sorted({c for _, c in out_keys})
+    code_pos = {c: i for i, c in enumerate(codes)}
+    lv_names = [lv for lv in ("commune", "departement", "region", "france")
+                if any(k[0] == lv for k in out_keys)]
+    code_of = np.array([code_pos[c] for _, c in out_keys] or [0], dtype=np.int32)
+    level_of = np.array([lv_names.index(lv) for lv, _ in out_keys] or [0], dtype=np.int8)
+    periods = np.unique(year)
+    present = np.unique(rule)
+    ind_cats = sorted(names[i] for i in present)
+    ind_of = np.zeros(len(names), dtype=np.int8)
+    for i in present:
+        ind_of[i] = ind_cats.index(names[i])
     df = pd.DataFrame({
-        "territory_code": cat("territory_code").astype("category") if n else pd.Categorical([]),
-        "level": cat("level").astype("category") if n else pd.Categorical([]),
+        "territory_code": pd.Categorical.from_codes(code_of[out], categories=codes),
+        "level": pd.Categorical.from_codes(level_of[out], categories=lv_names),
         "cog_year": np.full(n, cog_year, dtype="int64"),
-        "period": cat("period").astype("category") if n else pd.Categorical([]),
-        "indicator": cat("indicator").astype("category") if n else pd.Categorical([]),
-        "value": np.asarray(value, dtype="float64"),
-        "status": status,
-        "source": pd.Categorical(np.repeat(SOURCE, n)),
+        "period": pd.Categorical.from_codes(np.searchsorted(periods, year).astype(np.int16),
+                                            categories=[str(y) for y in periods]),
+        "indicator": pd.Categorical.from_codes(ind_of[rule], categories=ind_cats),
+        "value": value.astype("float64", copy=False),
+        "status": pd.Categorical.from_codes(srank, categories=list(_STATUS_RANK)),
+        "source": pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[SOURCE]),
     })
     return df[list(LONG_COLUMNS)]
-
-
-def _q(col: str) -> str:
-    return '"' + col.replace('"', '""') + '"'
-
-
-def _in(values: Iterable[str]) -> str:
-    vals = [str(v).replace("'", "''") for v in values]
-    return "(" + ", ".join(f"'{v}'" for v in vals) + ")" if vals else "('')"
-
-
-def _level_case() -> str:
-    return " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in _GEO_LEVEL.items())
-
-
-def _arm_parent_sql() -> str:
-    from impact.territories import ARRONDISSEMENTS
-
-    parents = sorted(set(ARRONDISSEMENTS.values()))
-    return ("(CASE " + " ".join(
-        f"WHEN geo IN {_in(k for k, v in ARRONDISSEMENTS.items() if v == p)} THEN '{p}'"
-        for p in parents) + " END)")
 
 
 # --------------------------------------------------------------------------- #
@@ -715,9 +844,9 @@ def cached(name: str, cache_dir: str | Path | None = None) -> Path | None:
     folder = Path(cache_dir) if cache_dir is not None else default_cache()
     if not folder.is_dir():
         return None
+    pattern = re.escape(src.melodi_dataset) + r"(?:_\d{4})?_CSV_[A-Z]{2}\.zip"
     found = [p for p in folder.glob(f"{src.melodi_dataset}_*.zip")
-             if re.fullmatch(re.escape(src.melodi_dataset) + r"(?:_\d{4})?_CSV_[A-Z]{2}\.zip", p.name)
-             and p.with_name(p.name + ".provenance.json").exists()]
+             if re.fullmatch(pattern, p.name) and p.with_name(p.name + ".provenance.json").exists()]
     if not found:
         return None
     return max(found, key=lambda p: (vintage(p) or 0, p.stat().st_mtime))
