@@ -362,3 +362,26 @@ def test_cached_and_commune_long(tmp_path, crea_zip):
     assert long.attrs["missing"] == ["impact fetch side_stocks_communes",
                                      "impact fetch populations_reference"]
     validate_long(long)
+
+
+def test_duplicates_periods_and_confidentiality(tmp_path):
+    p = "DS_SIDE_CREA_ENT_COM_2025_CSV_FR"
+    rows = [crea("01001", "COM", 2016, 3), crea("01001", "COM", 2016, 4)]
+    z = write_melodi_zip(tmp_path / "d.zip", p, CREA_COLS, rows, CREA_META)
+    with pytest.raises(melodi.MelodiFileError, match="duplicated.*GEO=01001.*2016"):
+        melodi.read(z)
+    rows = [crea("01001", "COM", "2016-T1", 3)]
+    z = write_melodi_zip(tmp_path / "t.zip", p, CREA_COLS, rows, CREA_META)
+    with pytest.raises(melodi.MelodiFileError, match="2016-T1") as e:
+        melodi.read(z)
+    assert e.value.column == "TIME_PERIOD"
+    # A secret flagged by CONF_STATUS only, and a value with an unknown OBS_STATUS.
+    cols = [*CREA_COLS, "CONF_STATUS"]
+    rows = [{**crea("01001", "COM", 2016, ""), "CONF_STATUS": "C"},
+            {**crea("01002", "COM", 2016, 5, status="W"), "CONF_STATUS": "F"}]
+    z = write_melodi_zip(tmp_path / "s.zip", p, cols, rows, CREA_META)
+    df = melodi.read(z, indicators=["creations_total"])
+    v, s = _val(df, "01001", 2016, "creations_total")
+    assert math.isnan(v) and s == "secret"
+    assert _val(df, "01002", 2016, "creations_total") == (5.0, "observed")
+    assert df.attrs["obs_status"] == {"A": 1, "W": 1}
