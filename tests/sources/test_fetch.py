@@ -341,7 +341,7 @@ def test_melodi_from_a_mirror_and_pinned_product_from_the_cli(melodi_server, tmp
     pid = "DS_POPULATIONS_REFERENCE_2023_CSV_FR"
     svc.files[f"/{pid}.zip"] = _melodi_zip(pid)
     path = fetch("populations_reference", cache_dir=tmp_path / "m", base_url=base,
-                 progressbar=False)
+                 progressbar=True)                           # the tqdm bar runs too
     assert path.read_bytes() == svc.files[f"/{pid}.zip"]
     assert not any(p.startswith("/catalog/") for p, _ in svc.log)
     old = "DS_SIDE_STOCKS_UL_COM_2021_CSV_FR"

@@ -170,6 +170,8 @@ def test_communes_harmonised_summed_and_statuses(crea_zip):
     assert not ((df["territory_code"] == "01002")
                 & (df["indicator"] == "creations_companies")).any()
     assert a["vintage"] == 2025 and a["rows_read"] == len(commune_rows())
+    assert a["dropped_territories"] == 2                    # 75101 and 75102
+    assert a["arm_rows_used"] == 4                           # Lyon, 2 arrondissements x 2 years
     assert a["labels"]["creations_naf_BE"].endswith("Industrie manufacturière, industries "
                                                     "extractives et autres")
     assert a["metadata"]["LEGAL_FORM"]["10"] == "Entrepreneur individuel"
@@ -354,6 +356,9 @@ def test_cached_and_commune_long(tmp_path, crea_zip):
     (cache / ".DS_SIDE_CREA_ENT_COM_2026_CSV_FR.zip.part").write_bytes(b"PK")
     (cache / "DS_SIDE_CREA_ENT_COM_2026_CSV_FR.zip").write_bytes(b"PK")
     assert melodi.cached("side_creations_communes", cache) == newest
+    assert melodi.available(cache) == {"side_creations_communes": newest,
+                                       "side_stocks_communes": None,
+                                       "populations_reference": None}
     with pytest.raises(InputError, match="not a Melodi source"):
         melodi.cached("unemployment", cache)
     long = melodi.commune_long(cache, indicators=["creations_total", "population"])

@@ -99,7 +99,9 @@ def fetch(
     -------
     pathlib.Path
         The cached file. ``<file>.provenance.json`` next to it records URL,
-        date, size and SHA-256 of what was downloaded.
+        date, size and SHA-256 of what was downloaded (for Melodi sources also
+        data set, product, catalogue answer and the offsets a download was
+        resumed from). A Melodi file is named ``<product>.zip``.
 
     Raises
     ------

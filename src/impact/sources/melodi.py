@@ -267,12 +267,15 @@ def read(
     pandas.DataFrame
         Columns :data:`impact.sources._common.LONG_COLUMNS`; ``territory_code``,
         ``level``, ``period``, ``indicator``, ``status`` and ``source`` are
-        categoricals (millions of rows). ``attrs``: ``path``, ``member``,
-        ``vintage``, ``rows_read``, ``labels`` (indicator → French label from
-        the metadata), ``metadata`` (variable → code → label),
-        ``ignored_geo_objects``, ``ignored_measures``, ``obs_status``,
-        ``unplaced`` (codes that could not be placed, with their row counts),
-        ``arm_rows_used``, ``companies_without_ei_row``.
+        categoricals (millions of rows), rows in the order of the file.
+        ``attrs``: ``path``, ``member``, ``vintage``, ``rows_read``, ``labels``
+        (indicator → French label from the metadata), ``metadata`` (variable →
+        code → label), ``ignored_geo_objects`` and ``ignored_measures`` (value →
+        rows), ``obs_status`` (``OBS_STATUS`` → kept rows), ``unplaced`` (codes
+        that could not be placed in COG 2025 → rows dropped),
+        ``dropped_territories`` (arrondissements doubling their commune's row,
+        or the reverse with ``"keep"``, and France variants other than ``F``),
+        ``arm_rows_used``, ``companies_without_ei_row``, ``licence``.
 
     Raises
     ------
@@ -405,7 +408,7 @@ def read(
         "rows_read": sc.n_rows, "labels": _indicator_labels(wanted, labels, measure_col),
         "metadata": labels, "ignored_geo_objects": ignored_geo,
         "ignored_measures": ignored_measures, "obs_status": dict(sc.obs_counts),
-        "unplaced": unplaced, "arm_rows_used": arm_used, "dropped_duplicate_rows": dropped,
+        "unplaced": unplaced, "arm_rows_used": arm_used, "dropped_territories": dropped,
         "companies_without_ei_row": int(n_no_ei), "licence": LICENCE,
     })
     if unplaced:
@@ -473,6 +476,15 @@ def cached(name: str, cache_dir: str | Path | None = None) -> Path | None:
     if not found:
         return None
     return max(found, key=lambda p: (vintage(p) or 0, p.stat().st_mtime))
+
+
+def available(cache_dir: str | Path | None = None) -> dict[str, Path | None]:
+    """Which Melodi files are in the cache: source name → newest ZIP, or ``None``.
+
+    Disk only (no network, nothing read). For a missing one, the message to
+    show is ``impact fetch <name>``.
+    """
+    return {name: cached(name, cache_dir) for name in CACHED_SOURCES}
 
 
 def commune_long(cache_dir: str | Path | None = None, *,

@@ -8,6 +8,11 @@ sidecar for provenance. Register a checksum to pin a given release.
 URLs are the stable ones published on data.gouv.fr / insee.fr / open.urssaf.fr
 at the time of writing; with ``IMPACT_MIRROR_URL`` (or ``base_url=``) the file
 name is fetched from a mirror instead (which is how tests use a local server).
+
+The INSEE Melodi sources (``side_creations_communes``, ``side_stocks_communes``,
+``populations_reference``) name a data set: :func:`impact.sources.fetch.fetch`
+asks the Melodi catalogue for its newest product (vintage) and falls back to
+the registered ``melodi_product``; read them with :mod:`impact.sources.melodi`.
 """
 
 from __future__ import annotations
