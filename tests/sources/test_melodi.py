@@ -171,6 +171,12 @@ def test_communes_harmonised_summed_and_statuses(crea_zip):
                 & (df["indicator"] == "creations_companies")).any()
     assert a["vintage"] == 2025 and a["rows_read"] == len(commune_rows())
     assert a["dropped_territories"] == 2                    # 75101 and 75102
+    # Commune sum against the file's France entière row (arrondissements counted once).
+    fc = {c["period"]: c for c in a["france_check"]}
+    assert fc["2015"] == {"indicator": "creations_total", "period": "2015",
+                          "communes": 40 + 3 + 5 + 7 + 1000 + 50, "france": 550000.0,
+                          "gap": 550000.0 - 1105, "unpublished": 1}
+    assert fc["2016"]["communes"] == 48 + 7 + 1000 + 50 + 9 + 5 + 4
     assert a["arm_rows_used"] == 4                           # Lyon, 2 arrondissements x 2 years
     assert a["labels"]["creations_naf_BE"].endswith("Industrie manufacturière, industries "
                                                     "extractives et autres")
@@ -390,3 +396,20 @@ def test_duplicates_periods_and_confidentiality(tmp_path):
     assert math.isnan(v) and s == "secret"
     assert _val(df, "01002", 2016, "creations_total") == (5.0, "observed")
     assert df.attrs["obs_status"] == {"A": 1, "W": 1}
+
+
+def test_france_check_of_a_consistent_file(tmp_path, caplog):
+    rows = [crea("01001", "COM", 2016, 3), crea("01002", "COM", 2016, 4),
+            crea("F", "FRANCE", 2016, 7), crea("FM", "FRANCE", 2016, 6)]
+    p = "DS_SIDE_CREA_ENT_COM_2025_CSV_FR"
+    z = write_melodi_zip(tmp_path / "f.zip", p, CREA_COLS, rows, CREA_META)
+    with caplog.at_level("WARNING", logger="impact.sources.melodi"):
+        df = melodi.read(z)
+    assert [(c["gap"], c["unpublished"]) for c in df.attrs["france_check"]] == [(0.0, 0)]
+    assert "do not add up" not in caplog.text
+    assert not (df["level"] == "france").any()
+    rows[2] = crea("F", "FRANCE", 2016, 9)
+    z = write_melodi_zip(tmp_path / "g.zip", p, CREA_COLS, rows, CREA_META)
+    with caplog.at_level("WARNING", logger="impact.sources.melodi"):
+        melodi.read(z)
+    assert "do not add up" in caplog.text

@@ -324,7 +324,8 @@ def _place(geo_list: list[tuple[str, str]], levels: Sequence[str], harmonize: bo
 
     Arrondissements whose commune has its own row are dropped (``"commune"``), or the
     commune row is dropped when its arrondissements are kept (``"keep"``); ``FRANCE``
-    rows other than ``F`` (France entière) are dropped.
+    rows other than ``F`` (France entière) are dropped, and ``F`` too unless the
+    ``france`` level is asked for (it is always scanned for :func:`france_check`).
     """
     from impact.territories import ARRONDISSEMENTS
 
@@ -338,7 +339,7 @@ def _place(geo_list: list[tuple[str, str]], levels: Sequence[str], harmonize: bo
     else:
         parents = {ARRONDISSEMENTS.get(c) for c in code[obj == "ARM"]}
         drop |= (obj == "COM") & np.isin(code, list(parents - {None}))
-    drop |= (obj == "FRANCE") & (code != "F")
+    drop |= (obj == "FRANCE") & ((code != "F") | ("france" not in levels))
     level = np.array([_GEO_LEVEL.get(o, "") for o in obj], dtype=object)
     geo = pd.DataFrame({"gid": np.arange(n), "level": level, "geo": code})[~drop]
     codes, _ = _code_table(geo[["level", "geo"]].drop_duplicates(), harmonize, arrondissements,
@@ -350,7 +351,7 @@ def _place(geo_list: list[tuple[str, str]], levels: Sequence[str], harmonize: bo
     out_of_gid = np.full(n, -1, dtype=np.int32)
     out_of_gid[placed["gid"].to_numpy()[ok]] = out_id
     unplaced = placed["gid"].to_numpy()[~ok].tolist()
-    return out_of_gid, list(uniques), unplaced, int(drop.sum())
+    return out_of_gid, list(uniques), unplaced, drop
 
 
 def _sum_merged(out, year, rule, value, srank, valid, out_of_gid, n_out):
@@ -420,3 +421,47 @@ def _to_long(out, year, rule, value, srank, out_keys, names, cog_year: int) -> p
         "source": pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[SOURCE]),
     })
     return df[list(LONG_COLUMNS)]
+
+
+#: Indicators whose commune sum is compared with the France entière row.
+_CHECKED = ("creations_total", "legal_units_stock", "population")
+
+
+def france_check(gid, year, rule, value, srank, geo_list, drop, names) -> list[dict]:
+    """Sum of the commune rows against the file's own France entière (``F``) row.
+
+    One dict per checked indicator and year: ``communes`` (sum of the published
+    commune values, arrondissements counted once), ``france``, ``gap``
+    (france - communes) and ``unpublished`` (commune rows secret or missing,
+    which explain a positive gap). An independent check of a real file: INSEE
+    publishes the commune sum equal to the France total.
+    """
+    if not len(gid):
+        return []
+    obj = np.array([o for o, _ in geo_list], dtype=object)
+    code = np.array([g for _, g in geo_list], dtype=object)
+    com_gid = np.isin(obj, ["COM", "ARM"]) & ~drop
+    fr_gid = (obj == "FRANCE") & (code == "F")
+    if not fr_gid.any():
+        return []
+    y0 = int(year.min())
+    out = []
+    for i, name in enumerate(names):
+        if name not in _CHECKED:
+            continue
+        sel = rule == i
+        fr = sel & fr_gid[gid]
+        if not fr.any():
+            continue
+        cm = sel & com_gid[gid]
+        yy = (year[cm] - y0).astype(np.int64)
+        published = srank[cm] <= 1
+        sums = np.bincount(yy, weights=np.where(published, value[cm], 0.0))
+        hidden = np.bincount(yy, weights=(~published).astype(float))
+        for y, v in sorted(zip(year[fr].tolist(), value[fr].tolist(), strict=True)):
+            k = y - y0
+            c = float(sums[k]) if k < len(sums) else 0.0
+            out.append({"indicator": name, "period": str(y), "communes": c, "france": v,
+                        "gap": v - c, "unpublished": int(hidden[k]) if k < len(hidden) else 0})
+    return out
+

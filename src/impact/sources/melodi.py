@@ -126,6 +126,7 @@ from impact.sources._melodi_scan import (  # noqa: F401  (public names re-export
     _scan,
     _sum_merged,
     _to_long,
+    france_check,
 )
 
 logger = logging.getLogger(__name__)
@@ -275,7 +276,9 @@ def read(
         that could not be placed in COG 2025 → rows dropped),
         ``dropped_territories`` (arrondissements doubling their commune's row,
         or the reverse with ``"keep"``, and France variants other than ``F``),
-        ``arm_rows_used``, ``companies_without_ei_row``, ``licence``.
+        ``arm_rows_used``, ``companies_without_ei_row``, ``france_check`` (the
+        commune sum against the file's France entière row per indicator and
+        year, see :func:`impact.sources._melodi_scan.france_check`), ``licence``.
 
     Raises
     ------
@@ -332,6 +335,8 @@ def read(
                                "values are summed", path, d)
         geo_objects = {"COM", "ARM"} if "commune" in levels else set()
         geo_objects |= {k for k, v in _GEO_LEVEL.items() if v in levels and k not in ("COM", "ARM")}
+        # France entière is always scanned (a handful of rows) for the commune-sum check.
+        scanned_objects = geo_objects | {"FRANCE"}
         # A rule fixes every dimension it uses; the file's other dimensions are at '_T'.
         all_dims = [d for d in dims if d in rule_dims or d in fixed_total]
         keep_cols = [c for c in columns if c in (*_REQUIRED, measure_col, "OBS_STATUS",
@@ -349,7 +354,7 @@ def read(
             scan_rules = rules
         year_set = None if years is None else {int(y) for y in years}
         sc = _scan(zf, data_member, path, keep_cols, measure_col, scan_rules, all_dims,
-                   geo_objects, year_set)
+                   scanned_objects, year_set)
 
     # Measures: unknown ones are reported; a file with none we know is an error.
     known_measures = {r.measure for r in rules}
@@ -376,6 +381,15 @@ def read(
     _check_unique(gid, year, rule, geo_list, scan_rules, data_member, path)
     out_of_gid, out_keys, unplaced_gids, dropped = _place(
         geo_list, levels, harmonize, arrondissements, file_vintage)
+    check = france_check(gid, year, rule, value, srank, geo_list, dropped,
+                         [r.indicator for r in scan_rules])
+    # France entière rows were scanned for the check only unless the level was asked for.
+    auto_fr = np.array([o == "FRANCE" and "france" not in levels for o, _ in geo_list], bool)
+    n_dropped = int((dropped & ~auto_fr).sum())
+    bad = [c for c in check if c["unpublished"] == 0 and abs(c["gap"]) > 0.5]
+    if bad:
+        logger.warning("%s: the communes do not add up to the France entière row for %d "
+                       "indicator-year(s), e.g. %s", path.name, len(bad), bad[0])
     rows_per_gid = np.bincount(gid, minlength=len(geo_list))
     unplaced = {geo_list[g][1]: int(rows_per_gid[g]) for g in unplaced_gids}
     arm_used = int(sum(rows_per_gid[g] for g, (o, _) in enumerate(geo_list)
@@ -408,7 +422,8 @@ def read(
         "rows_read": sc.n_rows, "labels": _indicator_labels(wanted, labels, measure_col),
         "metadata": labels, "ignored_geo_objects": ignored_geo,
         "ignored_measures": ignored_measures, "obs_status": dict(sc.obs_counts),
-        "unplaced": unplaced, "arm_rows_used": arm_used, "dropped_territories": dropped,
+        "unplaced": unplaced, "arm_rows_used": arm_used, "dropped_territories": n_dropped,
+        "france_check": check,
         "companies_without_ei_row": int(n_no_ei), "licence": LICENCE,
     })
     if unplaced:
