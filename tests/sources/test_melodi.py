@@ -413,3 +413,12 @@ def test_france_check_of_a_consistent_file(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="impact.sources.melodi"):
         melodi.read(z)
     assert "do not add up" in caplog.text
+
+
+def test_many_dimension_values_take_the_other_path(crea_zip, monkeypatch):
+    from impact.sources import _melodi_scan
+
+    a = melodi.read(crea_zip)
+    monkeypatch.setattr(_melodi_scan, "_LUT_MAX", 0)
+    b = melodi.read(crea_zip)
+    pd.testing.assert_frame_equal(a, b)

@@ -44,6 +44,8 @@ _ESTIMATED_OBS = ("E", "P", "F", "I", "U", "V")
 _STATUS_RANK = ("observed", "estimated", "missing", "secret")
 _EI = "__creations_ei"  # internal: LEGAL_FORM=10, only used for creations_companies
 _BLOCK = 1 << 20
+#: Largest look-up table over the code columns' combinations (else: combinations present).
+_LUT_MAX = 1_000_000
 
 
 class MelodiFileError(InputError):
@@ -184,14 +186,21 @@ def _scan_batch(batch, out: _Scan, code_cols: list[str], rule_keys: dict, geo_ob
             counter[k] += int(cnt)
     # Mixed-radix combination of the code columns, and its rule (-1: row not kept).
     sizes = [len(v) for v in values]
-    combo = np.zeros(n, dtype=np.int64)
-    for i, size in zip(idx, sizes, strict=True):
-        combo = combo * size + i
-    lut = np.full(int(np.prod(sizes)), -1, dtype=np.int8)
-    for flat, key in enumerate(itertools.product(*values)):
-        if key[0] in geo_objects:
-            lut[flat] = rule_keys.get(key[1:], -1)
-    rule = lut[combo]
+    if int(np.prod(sizes, dtype=np.float64)) <= _LUT_MAX:
+        combo = np.zeros(n, dtype=np.int64)
+        for i, size in zip(idx, sizes, strict=True):
+            combo = combo * size + i
+        lut = np.full(int(np.prod(sizes)), -1, dtype=np.int8)
+        for flat, key in enumerate(itertools.product(*values)):
+            if key[0] in geo_objects:
+                lut[flat] = rule_keys.get(key[1:], -1)
+        rule = lut[combo]
+    else:  # many dimension values: decide on the combinations present only
+        uniq, inv = np.unique(np.stack(idx, axis=1), axis=0, return_inverse=True)
+        lut = np.array([rule_keys.get(tuple(values[c][k] for c, k in enumerate(row))[1:], -1)
+                        if values[0][row[0]] in geo_objects else -1 for row in uniq],
+                       dtype=np.int8)
+        rule = lut[inv.reshape(-1)]
     keep = rule >= 0
     if not keep.any():
         return
