@@ -373,6 +373,21 @@ def test_cached_and_commune_long(tmp_path, crea_zip):
     assert long.attrs["missing"] == ["impact fetch side_stocks_communes",
                                      "impact fetch populations_reference"]
     validate_long(long)
+    # With the populations file too: one table, categoricals kept.
+    pop_rows = [{"GEO": "01001", "GEO_OBJECT": "COM", "POPREF_MEASURE": "PMUN",
+                 "TIME_PERIOD": "2022", "OBS_VALUE": 800}]
+    pid = "DS_POPULATIONS_REFERENCE_2023_CSV_FR"
+    pz = write_melodi_zip(tmp_path / "pop.zip", pid,
+                          ["GEO", "GEO_OBJECT", "POPREF_MEASURE", "TIME_PERIOD", "OBS_VALUE"],
+                          pop_rows, None)
+    _cache(cache, pid, pz)
+    both = melodi.commune_long(cache)
+    validate_long(both)
+    assert _val(both, "01001", 2022, "population") == (800.0, "observed")
+    assert _val(both, "01033", 2016, "creations_total") == (48.0, "observed")
+    assert isinstance(both["territory_code"].dtype, pd.CategoricalDtype)
+    assert len(both.attrs["files"]) == 2
+    assert both.attrs["missing"] == ["impact fetch side_stocks_communes"]
 
 
 def test_duplicates_periods_and_confidentiality(tmp_path):

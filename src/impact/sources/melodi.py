@@ -529,9 +529,16 @@ def commune_long(cache_dir: str | Path | None = None, *,
         files.append(str(path))
     if not frames:
         return None
-    cats = ["territory_code", "level", "period", "indicator", "status", "source"]
-    out = pd.concat([f.astype({c: str for c in cats}) for f in frames], ignore_index=True)
-    out = out.astype({c: "category" for c in cats})
+    from pandas.api.types import union_categoricals
+
+    from impact.sources._common import LONG_COLUMNS
+
+    # Categoricals are united, not turned into millions of Python strings.
+    out = pd.DataFrame({
+        c: (union_categoricals([f[c] for f in frames])
+            if isinstance(frames[0][c].dtype, pd.CategoricalDtype)
+            else np.concatenate([f[c].to_numpy() for f in frames]))
+        for c in LONG_COLUMNS})
     out.attrs.update({"files": files, "missing": missing, "source": SOURCE})
     return out
 
