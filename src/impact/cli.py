@@ -56,9 +56,9 @@ Sources (name, approximate size, licence: description):
   sirene_etablissements_csv      ~2 GB  Licence Ouverte 2.0: SIRENE establishments, zipped CSV
   unemployment                   ~2 MB  Licence Ouverte 2.0: INSEE localised unemployment rates
   urssaf_communes              ~300 MB  ODbL 1.0: URSSAF salaried jobs by commune x APE
-  side_creations_communes ~44 MB zipped Licence Ouverte 2.0: INSEE SIDE creations by commune
-  side_stocks_communes    ~22 MB zipped Licence Ouverte 2.0: INSEE SIDE legal-unit stocks by commune
-  populations_reference    ~1 MB zipped Licence Ouverte 2.0: INSEE reference populations by commune
+  side_creations_communes       ~44 MB  Licence Ouverte 2.0: INSEE SIDE creations by commune (zipped)
+  side_stocks_communes          ~22 MB  Licence Ouverte 2.0: INSEE SIDE legal-unit stocks by commune (zipped)
+  populations_reference          ~1 MB  Licence Ouverte 2.0: INSEE reference populations by commune (zipped)
 
 The three INSEE Melodi sources fetch the newest vintage listed in the Melodi
 catalogue (or --product), resume an interrupted download, and record the SHA-256.
