@@ -437,3 +437,17 @@ def test_many_dimension_values_take_the_other_path(crea_zip, monkeypatch):
     monkeypatch.setattr(_melodi_scan, "_LUT_MAX", 0)
     b = melodi.read(crea_zip)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_bom_crlf_and_no_metadata(tmp_path):
+    """A data member re-saved with a BOM and Windows line ends, without metadata member."""
+    text = csv_text(CREA_COLS, [crea("01001", "COM", 2016, 3), crea("01002", "COM", 2016, 4)])
+    stream = _Unseekable()
+    with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("DS_SIDE_CREA_ENT_COM_2025_CSV_FR_data.csv",
+                    ("\ufeff" + text.replace("\n", "\r\n")).encode())
+    z = tmp_path / "bom.zip"
+    z.write_bytes(bytes(stream.buf))
+    df = melodi.read(z)
+    assert _val(df, "01002", 2016, "creations_total") == (4.0, "observed")
+    assert df.attrs["metadata"] == {}

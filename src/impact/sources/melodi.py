@@ -76,6 +76,13 @@ Territories
   in ``attrs["ignored_geo_objects"]``: EPCI and higher levels are re-derived
   from communes in COG 2025 (:func:`impact.territories.aggregate`).
 
+Use from the panel
+------------------
+:func:`available` says which files are in the ``impact fetch`` cache (disk
+only); :func:`commune_long` reads every one present into one commune long
+table (``None`` when there is none; ``attrs["missing"]`` lists the ``impact
+fetch`` commands for the absent ones). :func:`read` reads one file.
+
 Statuses
 --------
 ``OBS_VALUE`` empty: ``secret`` when ``CONF_STATUS`` is ``C``/``D``/``N``/``S``
