@@ -223,7 +223,7 @@ def _no_backoff(monkeypatch):
 def _publish(svc, base, *pids):
     for pid in pids:
         svc.files[f"/file/{DS}/{pid}"] = _melodi_zip(pid)
-    svc.catalog[DS] = {"identifier": DS, "product": [
+    svc.catalog[DS] = {"identifier": DS, "spatialTemporal": "2024-01-01T01:00:00", "product": [
         _product(p, base, modified=f"2025-0{i + 1}-01T00:00:00") for i, p in enumerate(pids)]
         + [_product(pids[0] + "_XLSX", base, fmt="XLSX")]}
 
@@ -239,7 +239,11 @@ def test_catalogue_picks_the_newest_product_then_a_newer_one(melodi_server, tmp_
     assert info["product"] == f"{DS}_2025_CSV_FR" and info["dataset"] == DS
     assert info["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert info["catalog_url"] == f"{base}/catalog/{DS}" and info["resumed_from"] == []
-    assert "Licence Ouverte" in info["licence"]
+    assert "Licence Ouverte" in info["licence"] and info["geography"] == "2024-01-01T01:00:00"
+    # The reader finds the geography of the codes in the provenance sidecar.
+    df = melodi.read(path, harmonize=False)
+    assert df.attrs["geography_year"] == 2024 and set(df["cog_year"]) == {2024}
+    assert df.attrs["rows_read"] == 3000
     # A second call asks the catalogue again but finds the file in the cache.
     n_files = sum(p.startswith("/file/") for p, _ in svc.log)
     assert fetch("side_creations_communes", cache_dir=cache, api_url=base,

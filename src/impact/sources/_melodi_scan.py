@@ -277,8 +277,9 @@ def _code_table(geo: pd.DataFrame, harmonize: bool, arrondissements: str,
         raw = com["geo"].to_numpy()
         frame = pd.DataFrame({"territory_code": raw, "geo": raw})
         if harmonize:
-            # The integrator: pass from_year=file_vintage here once harmonize() accepts it,
-            # so that codes are read in the geography of the file's vintage.
+            # Integration: pass from_year=file_vintage here once harmonize() accepts it, so
+            # that codes are read in the geography of the file (the catalogue's
+            # spatialTemporal year when fetch recorded it, else the year in the file name).
             mapped = harmonize_codes(frame, "territory_code", errors="drop",
                                      arrondissements=arrondissements)
             unplaced.update({str(k): int(v) for k, v in

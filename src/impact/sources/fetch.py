@@ -188,7 +188,9 @@ def latest_product(dataset: str, *, api_url: str | None = None, timeout: float =
     -------
     dict
         ``id`` (product identifier), ``url`` (its ``accessURL``), ``bytes``
-        (``byteSize`` or ``None``), ``modified`` and ``catalog_url``. The newest
+        (``byteSize`` or ``None``), ``modified``, ``catalog_url`` and
+        ``geography`` (the data set's ``spatialTemporal``: date of the
+        geography its codes are in, e.g. ``2024-01-01``, or ``None``). The newest
         product is the one with the latest year in its identifier, then the
         latest ``modified``/``issued`` date.
 
@@ -224,7 +226,7 @@ def latest_product(dataset: str, *, api_url: str | None = None, timeout: float =
         pid = str(p.get("id") or p["accessURL"].rstrip("/").rsplit("/", 1)[-1])
         found.append({"id": pid, "url": p["accessURL"], "bytes": p.get("byteSize"),
                       "modified": str(p.get("modified") or p.get("issued") or ""),
-                      "catalog_url": url})
+                      "catalog_url": url, "geography": entry.get("spatialTemporal")})
     if not found:
         raise DownloadError(f"{dataset}: the catalogue at {url} lists no CSV product "
                             f"(products: {[p.get('id') for p in products if isinstance(p, dict)]})")
@@ -285,7 +287,8 @@ def _fetch_melodi(src, folder: Path, *, base_url: str | None, known_hash: str | 
                        "recording the SHA-256 of what was downloaded", src.name)
     meta = {"source": src.name, "dataset": dataset, "product": product, "url": url,
             "catalog_url": info.get("catalog_url"), "catalog_bytes": info.get("bytes"),
-            "catalog_modified": info.get("modified"), "licence": src.licence,
+            "catalog_modified": info.get("modified"), "geography": info.get("geography"),
+            "licence": src.licence,
             "downloaded": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "bytes": part.stat().st_size, "sha256": digest, "sha256_verified": bool(expected),
             "resumed_from": resumed}

@@ -99,6 +99,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import re
 import zipfile
@@ -276,7 +277,9 @@ def read(
         Columns :data:`impact.sources._common.LONG_COLUMNS`; ``territory_code``,
         ``level``, ``period``, ``indicator``, ``status`` and ``source`` are
         categoricals (millions of rows), rows in the order of the file.
-        ``attrs``: ``path``, ``member``, ``vintage``, ``rows_read``, ``labels``
+        ``attrs``: ``path``, ``member``, ``vintage`` (year in the file name),
+        ``geography_year`` (year of the geography of its codes, from the
+        catalogue, when ``impact fetch`` recorded it), ``rows_read``, ``labels``
         (indicator → French label from the metadata), ``metadata`` (variable →
         code → label), ``ignored_geo_objects`` and ``ignored_measures`` (value →
         rows), ``obs_status`` (``OBS_STATUS`` → kept rows), ``unplaced`` (codes
@@ -304,6 +307,7 @@ def read(
     meta = read_metadata(path)
     labels = _labels(meta)
     file_vintage = vintage(data_member) or vintage(path)
+    geography_year = _geography_year(path)
 
     with _open_zip(path) as zf:
         try:
@@ -387,7 +391,7 @@ def read(
     geo_list = list(sc.geo_ids)                       # position == territory id
     _check_unique(gid, year, rule, geo_list, scan_rules, data_member, path)
     out_of_gid, out_keys, unplaced_gids, dropped = _place(
-        geo_list, levels, harmonize, arrondissements, file_vintage)
+        geo_list, levels, harmonize, arrondissements, geography_year or file_vintage)
     check = france_check(gid, year, rule, value, srank, geo_list, dropped,
                          [r.indicator for r in scan_rules])
     # France entière rows were scanned for the check only unless the level was asked for.
@@ -422,10 +426,12 @@ def read(
     cols = [np.concatenate([a[valid], *(e[i][keep_rule[e[2]]] for e in extras)])
             for i, a in enumerate((out, year, rule, value, srank))]
     del out, year, rule, value, srank, valid
-    long = _to_long(*cols, out_keys, names, 2025 if harmonize else (file_vintage or 2025))
+    long = _to_long(*cols, out_keys, names,
+                    2025 if harmonize else (geography_year or file_vintage or 2025))
     del cols
     long.attrs.update({
-        "path": str(path), "member": data_member, "vintage": file_vintage, "source": SOURCE,
+        "path": str(path), "member": data_member, "vintage": file_vintage,
+        "geography_year": geography_year, "source": SOURCE,
         "rows_read": sc.n_rows, "labels": _indicator_labels(wanted, labels, measure_col),
         "metadata": labels, "ignored_geo_objects": ignored_geo,
         "ignored_measures": ignored_measures, "obs_status": dict(sc.obs_counts),
@@ -439,6 +445,18 @@ def read(
     logger.info("%s: %d rows read, %d long rows (%s)", path.name, sc.n_rows, len(long),
                 ", ".join(wanted))
     return long
+
+
+def _geography_year(path: Path) -> int | None:
+    """Year of the geography of the file's codes: the catalogue's ``spatialTemporal``
+    that ``impact fetch`` records in the provenance sidecar (``None`` when unknown)."""
+    sidecar = path.with_name(path.name + ".provenance.json")
+    try:
+        geo = json.loads(sidecar.read_text()).get("geography") if sidecar.exists() else None
+    except (OSError, ValueError, AttributeError):
+        return None
+    m = re.match(r"((?:19|20)\d{2})", str(geo or ""))
+    return int(m.group(1)) if m else None
 
 
 def _available(rules: Sequence[_Rule], seen: set[str]) -> list[str]:
