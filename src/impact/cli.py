@@ -56,7 +56,12 @@ Sources (name, approximate size, licence: description):
   sirene_etablissements_csv      ~2 GB  Licence Ouverte 2.0: SIRENE establishments, zipped CSV
   unemployment                   ~2 MB  Licence Ouverte 2.0: INSEE localised unemployment rates
   urssaf_communes              ~300 MB  ODbL 1.0: URSSAF salaried jobs by commune x APE
+  side_creations_communes       ~44 MB  Licence Ouverte 2.0: INSEE SIDE creations by commune (zipped)
+  side_stocks_communes          ~22 MB  Licence Ouverte 2.0: INSEE SIDE legal-unit stocks by commune (zipped)
+  populations_reference          ~1 MB  Licence Ouverte 2.0: INSEE reference populations by commune (zipped)
 
+The three INSEE Melodi sources fetch the newest vintage listed in the Melodi
+catalogue (or --product), resume an interrupted download, and record the SHA-256.
 Set IMPACT_MIRROR_URL (or --mirror) to download from a mirror."""
 
 
@@ -66,12 +71,14 @@ def fetch_command(
     cache_dir: Annotated[str | None, typer.Option("--cache-dir", help="Cache folder (default: $IMPACT_CACHE_DIR or the user cache).")] = None,
     mirror: Annotated[str | None, typer.Option("--mirror", help="Base URL of a mirror holding the same file names.")] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="Hide the progress bar.")] = False,
+    product: Annotated[str | None, typer.Option("--product", help="Melodi sources: this product (vintage), e.g. DS_SIDE_CREA_ENT_COM_2024_CSV_FR, instead of the newest in the catalogue.")] = None,
 ) -> None:
     from impact.errors import ImpactError
     from impact.sources.fetch import fetch
 
     try:
-        path = fetch(source, cache_dir=cache_dir, base_url=mirror, progressbar=not no_progress)
+        path = fetch(source, cache_dir=cache_dir, base_url=mirror, progressbar=not no_progress,
+                     product=product)
     except ImpactError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc

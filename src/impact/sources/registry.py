@@ -8,6 +8,11 @@ sidecar for provenance. Register a checksum to pin a given release.
 URLs are the stable ones published on data.gouv.fr / insee.fr / open.urssaf.fr
 at the time of writing; with ``IMPACT_MIRROR_URL`` (or ``base_url=``) the file
 name is fetched from a mirror instead (which is how tests use a local server).
+
+The INSEE Melodi sources (``side_creations_communes``, ``side_stocks_communes``,
+``populations_reference``) name a data set: :func:`impact.sources.fetch.fetch`
+asks the Melodi catalogue for its newest product (vintage) and falls back to
+the registered ``melodi_product``; read them with :mod:`impact.sources.melodi`.
 """
 
 from __future__ import annotations
@@ -26,9 +31,23 @@ class Source:
     size: str
     description: str
     sha256: str | None = None
+    #: Melodi data set (``DS_…``): the product to download is looked up in the
+    #: catalogue ``{MELODI_API}/catalog/{melodi_dataset}``; ``melodi_product``
+    #: is the one used when the catalogue cannot be reached (or with a mirror).
+    melodi_dataset: str | None = None
+    melodi_product: str | None = None
 
 
 _ETALAB = "Licence Ouverte / Open Licence 2.0 (Etalab)"
+#: Base URL of INSEE's Melodi service (``$IMPACT_MELODI_API`` overrides it).
+MELODI_API = "https://api.insee.fr/melodi"
+
+
+def _melodi(name: str, dataset: str, product: str, size: str, description: str) -> Source:
+    return Source(name, f"{MELODI_API}/file/{dataset}/{product}", f"{product}.zip", _ETALAB, size,
+                  description, melodi_dataset=dataset, melodi_product=product)
+
+
 _SIRENE = "https://object.files.data.gouv.fr/data-pipeline-open/siren/stock/"
 
 SOURCES: dict[str, Source] = {s.name: s for s in (
@@ -52,6 +71,14 @@ SOURCES: dict[str, Source] = {s.name: s for s in (
            "?delimiter=%3B", "urssaf_effectifs_commune_ape.csv",
            "Open Database License (ODbL) 1.0", "~300 MB",
            "URSSAF establishments and salaried jobs by commune x APE, end of year"),
+    _melodi("side_creations_communes", "DS_SIDE_CREA_ENT_COM", "DS_SIDE_CREA_ENT_COM_2025_CSV_FR",
+            "~44 MB zipped", "INSEE SIDE enterprise creations by commune, A10 x legal form, "
+            "2012-2025 (Melodi; latest vintage from the catalogue)"),
+    _melodi("side_stocks_communes", "DS_SIDE_STOCKS_UL_COM", "DS_SIDE_STOCKS_UL_COM_2023_CSV_FR",
+            "~22 MB zipped", "INSEE SIDE stocks of legal units by commune (Melodi)"),
+    _melodi("populations_reference", "DS_POPULATIONS_REFERENCE",
+            "DS_POPULATIONS_REFERENCE_2023_CSV_FR", "~1 MB zipped",
+            "INSEE reference (legal) populations by commune (Melodi)"),
 )}
 
 
