@@ -277,11 +277,10 @@ def _code_table(geo: pd.DataFrame, harmonize: bool, arrondissements: str,
         raw = com["geo"].to_numpy()
         frame = pd.DataFrame({"territory_code": raw, "geo": raw})
         if harmonize:
-            # Integration: pass from_year=file_vintage here once harmonize() accepts it, so
-            # that codes are read in the geography of the file (the catalogue's
-            # spatialTemporal year when fetch recorded it, else the year in the file name).
+            # Codes are read in the geography of the file (the catalogue's spatialTemporal
+            # year when fetch recorded it, else the year in the file name).
             mapped = harmonize_codes(frame, "territory_code", errors="drop",
-                                     arrondissements=arrondissements)
+                                     arrondissements=arrondissements, from_year=file_vintage)
             unplaced.update({str(k): int(v) for k, v in
                              mapped.attrs.get("harmonize", {}).get("unplaced", {}).items()})
         else:
