@@ -138,3 +138,18 @@ def test_att_gt_on_the_real_panel_equals_the_hand_computed_2x2(dep):
     size = g[g > 0].value_counts()
     wts = post["group"].map(size)
     assert simple.overall_att == pytest.approx(float((post["att"] * wts).sum() / wts.sum()))
+
+
+def test_tpe_stock_covariate_is_the_2014_file_over_the_2014_population(dep):
+    path = raw_dir() / "insee" / "etablissements_2014" / "base_etablissement_par_tranche_effectif.csv.xz"
+    est = pd.read_csv(path, sep=";", dtype={"CODGEO": str, "DEP": str})
+    est["DEP"] = est["DEP"].str.zfill(2)
+    tpe = est.groupby("DEP")[["E14TS0ND", "E14TS1", "E14TS6"]].sum().sum(axis=1)
+    row = dep[(dep["year"] == 2014)].set_index("territory_code")
+    # Départements no commune left or joined since 2014 (Ain, Bouches-du-Rhône, Paris, Nord);
+    # Calvados is not one: Pont-Farcy (14513) moved to the Manche in 2018.
+    for code in ("01", "13", "75", "59"):
+        assert row.loc[code, "tpe_stock_2014_per10k"] == pytest.approx(
+            1e4 * tpe[code] / row.loc[code, "population"], rel=1e-12)
+    # A baseline covariate: the same value in every year.
+    assert dep.groupby("territory_code")["tpe_stock_2014_per10k"].nunique().max() == 1

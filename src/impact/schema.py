@@ -312,8 +312,11 @@ _PANEL_COLUMNS: list[tuple] = [
         "float64",
         False,
         [pa.Check.gt(0)],
-        "Population municipale (COG 2025, the 2022 census) summed over the territory's communes; the "
-        "same in every year. Territories without population (Mayotte) are not in the panel.",
+        "Population of the same year when the source publishes it: INSEE's estimate on 1 January "
+        "of each year for the `insee` source (départements, summed to régions), so rates per 10,000 "
+        "inhabitants use the year's population. Otherwise (SIRENE, the demonstration) the population "
+        "municipale of COG 2025 (the 2022 census) summed over the territory's communes, the same in "
+        "every year. Territories without population (Mayotte) are not in the panel.",
         "> 0",
     ),
     (
@@ -331,12 +334,24 @@ _PANEL_COLUMNS: list[tuple] = [
         "float64",
         True,
         [pa.Check.in_range(0, 100)],
-        "Localised unemployment rate in percent (INSEE). Annual panels: mean of the four quarters. "
+        "Localised unemployment rate in percent (INSEE). Annual panels: mean of the four quarters "
+        "(the `insee` source ships these annual means, unrounded). "
         "Taken as published at the panel level when available (départements, régions); otherwise "
         "re-aggregated from département rates with population weights (EPCI: weighted by the "
         "population of the EPCI's communes in each département; communes: the rate of their "
         "département). Monthly panels repeat the quarter's rate.",
         "0–100 or NaN",
+    ),
+    (
+        "tpe_stock_2014_per10k",
+        "float64",
+        True,
+        [pa.Check.ge(0)],
+        "Baseline covariate, the same in every period: establishments with 0 to 9 salaried employees "
+        "(TPE) in 2014 (INSEE, establishments by commune and size band, 2014 geography harmonised "
+        "to COG 2025) per 10,000 inhabitants of 2014 (the panel's population of 2014 when it covers "
+        "that year, else the COG 2025 population).",
+        ">= 0 or NaN",
     ),
     (
         "first_label_year",

@@ -273,6 +273,7 @@ def build_panel(
     panel = panel.merge(
         _unemployment(long, level, com, freq, periods), on=["territory_code", "period"], how="left"
     )
+    panel = panel.merge(_tpe_stock(level, panel, com), on="territory_code", how="left")
 
     # ---- treatment and spending
     # An explicit demo_folder means demonstration PTCE, even for a long table read from paths.
@@ -345,6 +346,7 @@ def build_panel(
         *(f"{o}_per10k" for o in outcomes),
         "salaried_jobs",
         "unemployment_rate",
+        "tpe_stock_2014_per10k",
         "first_label_year",
         "ptce_count",
         "treated",
@@ -531,6 +533,24 @@ def _salaried_jobs(
             "salaried_jobs": out["sum"],
         }
     )
+
+
+def _tpe_stock(level: str, panel: pd.DataFrame, com: pd.DataFrame) -> pd.DataFrame:
+    """``tpe_stock_2014_per10k`` per territory: TPE establishments of 2014 per 10,000 inhabitants.
+
+    The population is the panel's population of 2014 when the panel covers that year (the
+    year's estimate for the INSEE source), else the territory layer's (COG 2025).
+    """
+    from impact.sources.establishments import tpe_stock
+
+    stock = tpe_stock(level).set_index("territory_code")["tpe_stock_2014"]
+    pop = panel.loc[panel["year"] == 2014].groupby("territory_code")["population"].first()
+    if pop.empty:
+        pop = com.groupby("target")["population"].sum(min_count=1)
+        logger.info("tpe_stock_2014_per10k: the panel does not cover 2014; COG 2025 population used")
+    codes = pd.Index(panel["territory_code"].unique())
+    rate = PER * stock.reindex(codes) / pop.reindex(codes).where(pop.reindex(codes) > 0)
+    return pd.DataFrame({"territory_code": codes, "tpe_stock_2014_per10k": rate.to_numpy(float)})
 
 
 def _unemployment(
