@@ -47,6 +47,7 @@ def _panel() -> pd.DataFrame:
                     "creations_tpe_per10k": 50.0,
                     "salaried_jobs": 300.0,
                     "unemployment_rate": 7.0,
+                    "tpe_stock_2014_per10k": 550.0,
                     "first_label_year": g,
                     "ptce_count": int(g > 0),
                     "treated": int(g > 0 and y >= g),
