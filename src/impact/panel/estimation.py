@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 #: Default outcomes of the panel (any ``creations_*`` indicator of the long table may be asked for).
 COUNT_OUTCOMES: tuple[str, ...] = ("creations_total", "creations_tpe", "creations_ess")
+#: Sources whose creation counts are published tables (every cell present; a missing one is
+#: secret or not published, never zero), as opposed to counts made from the SIRENE stock.
+PUBLISHED_SOURCES: tuple[str, ...] = ("insee_side", "insee_melodi")
 #: Rates are per this many inhabitants.
 PER = 10_000
 # --------------------------------------------------------------------------- panel
@@ -160,36 +163,41 @@ def build_panel(
     missing_cols = [c for c in LONG_COLUMNS if c not in long.columns]
     if missing_cols:
         raise InputError(f"the long table lacks column(s) {missing_cols}")
-    indicators = sorted(pd.unique(long["indicator"].astype(str)))
+    # ---- creations: at the panel's level when the source publishes it there, else summed from
+    # the finest level it has (communes for SIRENE, the demonstration and the INSEE commune
+    # files; départements for the shipped INSEE files, which serve the régions)
+    ind = long["indicator"].astype(str)
+    creation_rows = long.loc[ind.str.startswith("creations_").to_numpy()]
+    by_level = {
+        lvl: sorted(pd.unique(g["indicator"].astype(str)))
+        for lvl, g in creation_rows.groupby(creation_rows["level"].astype(str), observed=True)
+    }
+    if outcomes is not None:
+        outcomes = list(outcomes)
+        bad = [o for o in outcomes if not o.startswith("creations_") or o.endswith("_per10k")]
+        if bad:
+            raise InputError(
+                f"outcomes {bad}: expected creation count indicators of the long table "
+                f"(present: {_listing(by_level)})"
+            )
+    count_level = _count_level(by_level, outcomes, level)
+    present = by_level[count_level]
     if outcomes is None:
-        present = [i for i in indicators if i.startswith("creations_")]
         outcomes = [o for o in COUNT_OUTCOMES if o in present] + [
             o for o in present if o not in COUNT_OUTCOMES
         ]
-    outcomes = list(outcomes)
-    if not outcomes:
-        raise InputError(
-            "the long table has no creation counts (no commune-level creation counts from "
-            "SIRENE or the demonstration, no département-level counts from the INSEE files); "
-            f"indicators present: {', '.join(indicators) or 'none'}. Was a creation source "
-            "among the sources?"
-        )
-    bad = [o for o in outcomes if not o.startswith("creations_") or o.endswith("_per10k")]
-    if bad:
-        raise InputError(
-            f"outcomes {bad}: expected creation count indicators of the long table "
-            f"(present: {', '.join(i for i in indicators if i.startswith('creations_')) or 'none'})"
-        )
-    absent = [o for o in outcomes if o not in indicators]
+    absent = [o for o in outcomes if o not in present]
     if absent:
         raise InputError(
-            f"outcomes {absent} are not in the long table; its creation indicators are "
-            f"{', '.join(i for i in indicators if i.startswith('creations_')) or 'none'}"
+            f"outcomes {absent} are not in the long table at {count_level} level; its creation "
+            f"indicators are: {_listing(by_level)}"
         )
-
-    # ---- creations, at the finest level the long table has (sparse commune rows mean zero)
-    count_level = _count_level(long, outcomes, level)
     cre = _indicator(long[long["level"].astype(str) == count_level], outcomes)
+    cre_sources = set(pd.unique(creation_rows.loc[
+        creation_rows["level"].astype(str) == count_level, "source"].astype(str)))
+    # Counts made from the SIRENE stock (and the demonstration) are sparse: no row means no
+    # creation. A published table has every cell: a missing or secret one stays missing.
+    sparse = not (cre_sources & set(PUBLISHED_SOURCES))
     sub_annual = {p for p in pd.unique(cre["period"]) if len(p) > 4}
     if freq != "year" and not sub_annual:
         raise InputError(
@@ -215,7 +223,7 @@ def build_panel(
     com, terr = _territories(level, region)
     units = _count_units(com, level, count_level)
     not_covered: list[str] = []
-    if count_level != "commune":
+    if not sparse:
         # A territory is covered when the source has every one of its départements: a
         # partial sum would look like a real (low) count.
         have = set(cre["territory_code"])
@@ -232,12 +240,18 @@ def build_panel(
         terr = terr[terr["territory_code"].isin(covered)].reset_index(drop=True)
     cre = cre[cre["territory_code"].isin(units.index)]
     cre["target"] = cre["territory_code"].map(units).to_numpy()
-    wide = (
-        cre.groupby(["target", "period", "indicator"], sort=False)["value"]
-        .sum(min_count=1)
-        .unstack("indicator")
-    )
-    wide = wide.reindex(columns=outcomes)
+    g = cre.assign(gap=cre["value"].isna()).groupby(["target", "period", "indicator"], sort=False)
+    total = g["value"].sum(min_count=1)
+    if not sparse:
+        # A territory with a secret or missing part has no total: a partial sum would look
+        # like a real (low) count.
+        gaps = g["gap"].sum()
+        total = total.where(gaps == 0)
+        if (gaps > 0).any():
+            logger.warning(
+                "%d territory-period-indicator cells have a secret or missing part and are "
+                "left missing", int((gaps > 0).sum()))
+    wide = total.unstack("indicator").reindex(columns=outcomes)
     logger.info("Panel %s × %s: %d territories × %d periods", level, freq, len(terr), len(periods))
 
     grid = pd.MultiIndex.from_product(
@@ -253,9 +267,7 @@ def build_panel(
     counts = wide.reindex(pd.MultiIndex.from_frame(panel[["territory_code", "period"]]))
     for o in outcomes:
         col = counts[o].to_numpy(dtype=float)
-        # Commune counts are sparse (no row: no creation); a published table has every cell,
-        # so a missing one stays missing.
-        panel[o] = np.nan_to_num(col, nan=0.0) if count_level == "commune" else col
+        panel[o] = np.nan_to_num(col, nan=0.0) if sparse else col
 
     # ---- population (by year when the long table has it, else the territory layer)
     if count_level == "commune":
@@ -387,32 +399,50 @@ def build_panel(
     return panel
 
 
-def _count_level(long: pd.DataFrame, outcomes: Sequence[str], level: str) -> str:
-    """The finest level of the long table's counts that can serve a panel at ``level``."""
-    sel = long["indicator"].isin(list(outcomes)).to_numpy()
-    present = set(pd.unique(long.loc[sel, "level"].astype(str)))
-    if "commune" in present:
+def _listing(by_level: dict[str, list[str]]) -> str:
+    return "; ".join(f"{lvl}: {', '.join(v)}" for lvl, v in sorted(by_level.items())) or "none"
+
+
+def _count_level(by_level: dict[str, list[str]], outcomes: Sequence[str] | None, level: str) -> str:
+    """The level of the long table's counts that serves a panel at ``level``.
+
+    The panel's own level when the source publishes the outcomes there, else communes
+    (summed to any level), else départements (summed to régions).
+    """
+    wanted = set(outcomes or [])
+    usable = [lvl for lvl, inds in by_level.items() if wanted <= set(inds)]
+    if level in usable:
+        return level
+    if "commune" in usable:
         return "commune"
-    if "departement" in present and level in ("departement", "region"):
+    if "departement" in usable and level == "region":
         return "departement"
-    if "departement" in present:
+    if "departement" in usable:
         raise InputError(
             f"level={level!r}: the creation counts of this long table are published by "
             "département (the shipped INSEE files), which serve the 'departement' and 'region' "
             "levels only. For communes and EPCI, fetch INSEE's commune files "
-            "('impact fetch side_creations_communes') or use the demonstration data "
-            "(source 'demo')."
+            "('impact fetch side_creations_communes', then build again with source 'insee') "
+            "or use the demonstration data (source 'demo')."
+        )
+    if not by_level:
+        raise InputError(
+            "the long table has no creation counts (no commune-level creation counts from "
+            "SIRENE or the demonstration, no département-level counts from the INSEE files). "
+            "Was a creation source among the sources?"
         )
     raise InputError(
-        f"the long table has no commune- or département-level creation counts for {list(outcomes)}; "
-        "was SIRENE or the INSEE source among the sources? (levels present: "
-        f"{sorted(present) or 'none'})"
+        f"no level of the long table has every outcome {sorted(wanted)} for a {level} panel; "
+        f"creation indicators by level: {_listing(by_level)}"
     )
 
 
 def _count_units(com: pd.DataFrame, level: str, count_level: str) -> pd.Series:
     """Map from the code of a counting unit (commune or département) to its territory."""
-    if count_level == "commune":
+    if count_level == level:
+        codes = pd.unique(com["target"])
+        units = pd.Series(codes, index=codes)
+    elif count_level == "commune":
         units = com.set_index("code")["target"]
     else:
         # Départements nest in régions: each commune's département maps to its target.
@@ -541,14 +571,18 @@ def _tpe_stock(level: str, panel: pd.DataFrame, com: pd.DataFrame) -> pd.DataFra
     The population is the panel's population of 2014 when the panel covers that year (the
     year's estimate for the INSEE source), else the territory layer's (COG 2025).
     """
-    from impact.sources.establishments import tpe_stock
+    from impact.sources.establishments import default_path, tpe_stock
 
+    codes = pd.Index(panel["territory_code"].unique())
+    if not Path(default_path()).exists():
+        logger.warning("tpe_stock_2014_per10k: %s is absent (raw data folder moved?); NaN",
+                       default_path())
+        return pd.DataFrame({"territory_code": codes, "tpe_stock_2014_per10k": np.nan})
     stock = tpe_stock(level).set_index("territory_code")["tpe_stock_2014"]
     pop = panel.loc[panel["year"] == 2014].groupby("territory_code")["population"].first()
     if pop.empty:
         pop = com.groupby("target")["population"].sum(min_count=1)
         logger.info("tpe_stock_2014_per10k: the panel does not cover 2014; COG 2025 population used")
-    codes = pd.Index(panel["territory_code"].unique())
     rate = PER * stock.reindex(codes) / pop.reindex(codes).where(pop.reindex(codes) > 0)
     return pd.DataFrame({"territory_code": codes, "tpe_stock_2014_per10k": rate.to_numpy(float)})
 
