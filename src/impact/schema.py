@@ -442,28 +442,35 @@ def panel_schema(outcomes: Iterable[str] | None = None) -> pa.DataFrameSchema:
         "The count per 10,000 inhabitants, `10000 × count / population`, re-derived from "
         "the aggregated count and population (never an average of communal rates)."
     )
+    # Counts from a published table (INSEE) are NaN where a part is secret or not published;
+    # counts made from the SIRENE stock are never NaN (no row means no creation).
+    allowed = ">= 0; NaN where the published table has a secret or missing part"
     if outcomes is None:
         cols[r"^creations_(?!.*_per10k$).+$"] = pa.Column(
             "float64",
             pa.Check.ge(0),
+            nullable=True,
             regex=True,
             description=count_desc,
-            metadata={"allowed": ">= 0", "display": "creations_*"},
+            metadata={"allowed": allowed, "display": "creations_*"},
         )
         cols[r"^creations_.+_per10k$"] = pa.Column(
             "float64",
             pa.Check.ge(0),
+            nullable=True,
             regex=True,
             description=rate_desc,
-            metadata={"allowed": ">= 0", "display": "creations_*_per10k"},
+            metadata={"allowed": allowed, "display": "creations_*_per10k"},
         )
     else:
         for o in outcomes:
             cols[o] = pa.Column(
-                "float64", pa.Check.ge(0), description=count_desc, metadata={"allowed": ">= 0"}
+                "float64", pa.Check.ge(0), nullable=True, description=count_desc,
+                metadata={"allowed": allowed}
             )
             cols[f"{o}_per10k"] = pa.Column(
-                "float64", pa.Check.ge(0), description=rate_desc, metadata={"allowed": ">= 0"}
+                "float64", pa.Check.ge(0), nullable=True, description=rate_desc,
+                metadata={"allowed": allowed}
             )
     return pa.DataFrameSchema(
         cols,

@@ -451,3 +451,49 @@ def test_bom_crlf_and_no_metadata(tmp_path):
     df = melodi.read(z)
     assert _val(df, "01002", 2016, "creations_total") == (4.0, "observed")
     assert df.attrs["metadata"] == {}
+
+
+def test_insee_source_uses_cached_commune_files_for_epci_panels(tmp_path, monkeypatch):
+    """build_long("insee") + build_panel(level="epci") on a cached Melodi file.
+
+    Every commune of one EPCI, 2012–2021, with one secret cell: the EPCI's total is the
+    sum of its communes, the secret year stays missing, and the département level keeps
+    the shipped département file.
+    """
+    from impact.panel import build_long, build_panel
+    from impact.territories import communes
+
+    com = communes()
+    com = com[com["epci"].notna()]
+    epci = com.groupby("epci").size().loc[lambda s: s.between(5, 12)].index[0]
+    members = sorted(com.loc[com["epci"] == epci, "code"])
+    rows, want = [], {}
+    for y in range(2012, 2022):
+        for i, c in enumerate(members):
+            tot, ei = 10 + i + y % 7, 4 + i % 3
+            secret = (c == members[0] and y == 2015)
+            rows += [crea(c, "COM", y, "" if secret else tot, status="Q" if secret else "A"),
+                     crea(c, "COM", y, ei, legal="10")]
+            want[y] = want.get(y, 0) + tot
+    product = "DS_SIDE_CREA_ENT_COM_2025_CSV_FR"
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    _cache(cache, product, write_melodi_zip(tmp_path / "c.zip", product, CREA_COLS, rows,
+                                            CREA_META))
+    monkeypatch.setenv("IMPACT_CACHE_DIR", str(cache))
+
+    long = build_long("insee")
+    assert long.attrs["commune_files"] is True
+    panel = build_panel(long, level="epci", uncertain="keep")
+    assert panel.attrs["count_level"] == "commune"
+    assert set(panel["territory_code"]) == {epci}  # the only EPCI whose communes are all there
+    got = panel.set_index("year")["creations_total"]
+    assert got[2015] != got[2015]  # NaN: a secret part leaves the total missing
+    for y in (2012, 2016, 2021):
+        assert got[y] == want[y]
+    # The département panel still comes from the shipped département file.
+    assert build_panel(long, level="departement").attrs["count_level"] == "departement"
+
+    monkeypatch.setenv("IMPACT_CACHE_DIR", str(tmp_path / "empty"))
+    with pytest.raises(InputError, match="impact fetch side_creations_communes"):
+        build_panel(build_long("insee"), level="epci")

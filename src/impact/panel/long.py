@@ -293,21 +293,33 @@ def _insee_long(
     folder: str | Path | None, *, start: int | None, end: int | None, validate: bool
 ) -> pd.DataFrame:
     """The shipped INSEE département files as a long table (``build_long("insee")``)."""
-    from impact.sources import side
+    from impact.sources import melodi, side
 
     long = side.read(folder)
+    files = long.attrs.get("files", {})
+    read_files = [str(f["path"]) for f in files.values()]
+    # INSEE's commune files (Melodi), when 'impact fetch' brought them: commune and EPCI
+    # panels become real. Without them the département files serve départements and régions.
+    communes = melodi.commune_long()
+    if communes is not None:
+        logger.info("INSEE commune files found: %s", ", ".join(communes.attrs.get("files", [])))
+        read_files += list(communes.attrs.get("files", []))
+        missing = list(communes.attrs.get("missing", []))
+        long = _union([long, communes])
+    else:
+        missing = [f"impact fetch {n}" for n in melodi.CACHED_SOURCES]
     long = _keep_years(long, start, end)
     if validate:
         from impact.schema import validate_long
 
         validate_long(long)
-    files = long.attrs.get("files", {})
     long.attrs.update(
         {
             "sources": sorted(pd.unique(long["source"].astype(str))),
             "reference": [],
-            "files": [str(f["path"]) for f in files.values()],
-            "checksum_verified": bool(long.attrs.get("checksum_verified", False)),
+            "files": read_files,
+            "commune_files": communes is not None,
+            "commune_files_missing": missing,
             "side": files,
             "demo": False,
             "data_source": "insee",
