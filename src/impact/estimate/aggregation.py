@@ -123,7 +123,8 @@ def aggregate(
         Gaussian approximation with the estimated covariance (R ``did`` would
         run a bootstrap for it).
     bootstrap_weights, alpha, seed
-        Override the options of ``result``.
+        Override the options of ``result``; ``bootstrap_weights="webb"``
+        (Webb's six-point weights) is advised when clusters are few.
     uniform_band
         ``dynamic`` only: add the simultaneous band (``ci_low_uniform``,
         ``ci_high_uniform``, ``crit``). Without a bootstrap its critical value
@@ -158,9 +159,10 @@ def aggregate(
     seed = o["seed"] if seed is None else seed
     if not 0 < alpha < 1:
         raise InputError(f"alpha must be between 0 and 1, not {alpha!r}")
-    if bootstrap_weights not in ("rademacher", "mammen"):
+    if bootstrap_weights not in ("rademacher", "mammen", "webb"):
         raise InputError(
-            f"bootstrap_weights must be 'rademacher' or 'mammen', not {bootstrap_weights!r}"
+            f"bootstrap_weights must be 'rademacher', 'mammen' or 'webb', "
+            f"not {bootstrap_weights!r}"
         )
     if bootstrap < 0 or bootstrap == 1:
         raise InputError(
