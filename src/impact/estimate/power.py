@@ -20,6 +20,7 @@ effect the design would have detected most of the time.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -171,6 +172,7 @@ def placebo_power(
     z = stats.norm.ppf(1 - alpha / 2)
     y0 = never[outcome].to_numpy(float)
     tt = pd.to_numeric(never[time]).to_numpy(float)
+    seen: dict[str, warnings.WarningMessage] = {}
     for d in range(int(draws)):
         chosen = rng.choice(pool, size=n_placebo, replace=False)
         gmap = pd.Series(labels, index=chosen)
@@ -178,13 +180,20 @@ def placebo_power(
         post = (gp > 0) & (tt >= gp)
         for eff in effects:
             df = never.assign(**{group: gp, outcome: y0 + eff * post})
-            agg = att_gt(df, **kw).aggregate(aggregation, bootstrap=0, uniform_band=False)
+            # The same warnings (e.g. small cohorts) would repeat at every draw: keep one.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                agg = att_gt(df, **kw).aggregate(aggregation, bootstrap=0, uniform_band=False)
+            for w in caught:
+                seen.setdefault(str(w.message), w)
             att, se = agg.overall_att, agg.overall_se
             rows.append({"draw": d, "effect": float(eff), "att": att, "se": se,
                          "pvalue": float(2 * stats.norm.sf(abs(att / se))) if se > 0 else np.nan,
                          "detected": bool(se > 0 and abs(att) > z * se)})
         if (d + 1) % 10 == 0 or d + 1 == draws:
             logger.info("placebo power: %d/%d draws", d + 1, draws)
+    for msg in seen:
+        logger.warning("placebo power (in some or all draws): %s", msg)
     est = pd.DataFrame(rows)
     table = (
         est.groupby("effect")
