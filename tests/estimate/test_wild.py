@@ -1,4 +1,4 @@
-"""Restricted wild cluster bootstrap: agreement with wildboottest, size under the null, Webb weights."""
+"""Restricted wild cluster bootstrap: agreement with wildboottest, size under the null, Webb."""
 
 from __future__ import annotations
 

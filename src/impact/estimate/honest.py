@@ -66,7 +66,7 @@ def _linprog(c, A_ub=None, b_ub=None, A_eq=None, b_eq=None, bounds=None):
 
 
 def _truncnorm_quantile(p: float, lo: float, hi: float, mu: float = 0.0, sd: float = 1.0) -> float:
-    """Quantile ``p`` of N(mu, sd^2) truncated to [lo, hi] (HonestDiD's ``norminvp_generalized``)."""
+    """Quantile ``p`` of N(mu, sd^2) truncated to [lo, hi] (HonestDiD's norminvp_generalized)."""
     if sd <= 0:
         return mu
     a, b = (lo - mu) / sd, (hi - mu) / sd
@@ -200,7 +200,7 @@ def sd_upper_bound_M(betahat, sigma, n_pre: int, alpha: float = 0.05) -> float:
 
 
 def _rm_constraints(n_pre: int, n_post: int, mbar: float, s: int, max_positive: bool) -> np.ndarray:
-    """Rows ``A`` with Delta^RM_{s,sign}(Mbar) = {delta : A delta <= 0} (HonestDiD's ``create_A_RM``).
+    """Rows ``A`` with Delta^RM_{s,sign}(Mbar) = {delta : A delta <= 0} (HonestDiD's create_A_RM).
 
     ``delta`` runs over event times ``-n_pre .. -1, 1 .. n_post`` (``delta_0 = 0``
     dropped); ``s`` is the pre-period change taken as the largest one.
@@ -466,7 +466,7 @@ def _accept_on_grid(test, grid: np.ndarray, step: int = 10) -> np.ndarray:
             run(i)
         return accept
     # Fill every gap between coarse points whose decisions differ.
-    for a, b in zip(coarse[:-1], coarse[1:]):
+    for a, b in zip(coarse[:-1], coarse[1:], strict=True):
         if accept[a] != accept[b]:
             for i in range(a + 1, b):
                 run(i)

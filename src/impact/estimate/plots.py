@@ -124,7 +124,8 @@ def sensitivity_plot(honest: Any, *, ax=None, title: str | None = None, xlabel: 
     rm = honest.method == "relative_magnitude"
     if xlabel is None:
         xlabel = ("M̄ : écart post-traitement maximal, en multiple du plus grand écart "
-                  "pré-traitement" if rm else "M : variation maximale de la pente de l'écart de tendance")
+                  "pré-traitement" if rm
+                  else "M : variation maximale de la pente de l'écart de tendance")
     if ax is None:
         fig, ax = plt.subplots(figsize=(8, 4.5))
     else:

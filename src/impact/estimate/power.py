@@ -112,7 +112,7 @@ def placebo_power(
     aggregation: Literal["simple", "group", "dynamic", "calendar"] = "simple",
     **att_gt_kwargs: Any,
 ) -> PlaceboPowerResult:
-    """Share of placebo adoptions among never-treated territories in which an added effect is detected.
+    """Share of placebo adoptions among never-treated territories where an added effect is detected.
 
     Parameters
     ----------

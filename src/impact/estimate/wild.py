@@ -112,7 +112,8 @@ class WildBootstrapResult:
             f"{', all enumerated' if self.enumerated else ''}; {self.n_clusters} clusters)\n"
             f"{self.term}: estimate {self.estimate:.{digits}f}, t = {self.t_stat:.3f}, "
             f"p-value (H0: = {self.null:g}) = {self.pvalue:.4f}; "
-            f"{100 * (1 - self.alpha):.0f}% CI [{self.ci_low:.{digits}f}, {self.ci_high:.{digits}f}]"
+            f"{100 * (1 - self.alpha):.0f}% CI "
+            f"[{self.ci_low:.{digits}f}, {self.ci_high:.{digits}f}]"
         )
 
     def __str__(self) -> str:
