@@ -248,3 +248,18 @@ def test_honest_did_needs_universal_base_period(staggered):
         res.aggregate("dynamic", uniform_band=False).honest_did()
     with pytest.raises(InputError, match="dynamic"):
         res.aggregate("simple").honest_did()
+
+
+def test_one_post_period_relative_magnitudes(medicaid):
+    """One post-period (the no-nuisance ARP test; both Python peers fail on this case).
+
+    With Mbar = 0 the post-period bias is zero, so the hybrid set is close to the usual
+    interval (a little wider: size alpha - kappa after the first stage); sets are nested."""
+    b, V = medicaid
+    b, V = b[:6], V[:6, :6]
+    res = honest_did(b, V, num_pre_periods=5, num_post_periods=1, M=[0.0, 0.5, 1.0])
+    lo, hi = res.original
+    t = res.table
+    assert t["ci_low"].iloc[0] == pytest.approx(lo, abs=0.1 * (hi - lo))
+    assert t["ci_high"].iloc[0] == pytest.approx(hi, abs=0.1 * (hi - lo))
+    assert np.all(np.diff(t["ci_low"]) < 0) and np.all(np.diff(t["ci_high"]) > 0)
