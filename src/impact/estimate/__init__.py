@@ -31,10 +31,20 @@ from impact.estimate.synth import (
     synthetic_control_staggered,
 )
 from impact.estimate.twfe import TWFE_WARNING, TWFEResult, event_time_dummies, twfe
+from impact.estimate.honest import HonestResult, honest_did
+from impact.estimate.wild import WildBootstrapResult, wild_cluster_bootstrap
+from impact.estimate.robustness import LeaveOneOutResult, leave_one_out
+from impact.estimate.power import PlaceboPowerResult, minimum_detectable_effect, placebo_power
+from impact.estimate.plots import leave_one_out_plot, sensitivity_plot
 
 __all__ = [
     "ATTgtResult", "AggregateResult", "DoseResult", "RandomizationResult", "StaggeredSynthResult",
     "SynthResult", "TWFEResult", "TWFE_WARNING", "WaldTest", "aggregate", "att_gt", "dose_plot",
     "dose_response", "event_study_plot", "event_time_dummies", "gap_plot", "multiplier_bootstrap",
     "randomization_inference", "synthetic_control", "synthetic_control_staggered", "twfe", "wald_test",
+]
+__all__ += [
+    "HonestResult", "LeaveOneOutResult", "PlaceboPowerResult", "WildBootstrapResult", "honest_did",
+    "leave_one_out", "leave_one_out_plot", "minimum_detectable_effect", "placebo_power",
+    "sensitivity_plot", "wild_cluster_bootstrap",
 ]

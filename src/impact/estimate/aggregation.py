@@ -21,10 +21,86 @@ from impact.estimate.inference import (
     gaussian_uniform_crit,
     multiplier_bootstrap,
 )
-from impact.estimate.results import AggregateResult
+from impact.estimate.results import AggregateResult as _AggregateResultBase
 
 if TYPE_CHECKING:  # pragma: no cover
+    from impact.estimate.honest import HonestResult
     from impact.estimate.results import ATTgtResult
+
+
+class AggregateResult(_AggregateResultBase):
+    """An aggregation of ATT(g, t) (R ``did::aggte``), with HonestDiD sensitivity analysis.
+
+    See :class:`impact.estimate.results.AggregateResult` for the attributes;
+    ``.vcov()`` is the covariance of the rows of ``table`` from their
+    influence functions (its diagonal gives the analytic standard errors).
+    """
+
+    def honest_did(
+        self,
+        *,
+        event_time: int | None = 0,
+        l_vec: np.ndarray | str | None = None,
+        method: Literal["relative_magnitude", "smoothness"] = "relative_magnitude",
+        M: list[float] | np.ndarray | None = None,
+        alpha: float | None = None,
+        **kwargs,
+    ) -> HonestResult:
+        """Sensitivity of an event-study effect to violations of parallel trends.
+
+        Parameters
+        ----------
+        event_time
+            The post-treatment event time whose effect is examined (default 0,
+            the effect on impact); ignored when ``l_vec`` is given.
+        l_vec
+            Weights on the post-treatment event times (0, 1, …), or
+            ``"average"`` for their mean (the overall effect of the dynamic
+            aggregation).
+        method, M, alpha, **kwargs
+            As :func:`impact.estimate.honest.honest_did`.
+
+        Notes
+        -----
+        Needs ``base_period="universal"`` in :func:`att_gt`, as R's
+        ``honest_did.AGGTEobj``: pre-treatment estimates must then all be
+        relative to event time -1, which is dropped (it is 0 by construction).
+        The covariance comes from the influence functions (``vcov()``), as R.
+        """
+        from impact.estimate.honest import honest_did
+
+        if self.kind != "dynamic":
+            raise InputError("honest_did() needs the dynamic (event-study) aggregation")
+        if self.options.get("base_period") != "universal":
+            raise InputError(
+                "honest_did() needs att_gt(..., base_period='universal'): with the varying base "
+                "period, pre-treatment estimates are period-to-period changes, not deviations "
+                "from the reference period"
+            )
+        e = self.table["event_time"].to_numpy()
+        keep = e != -1
+        b = self.table["att"].to_numpy(float)[keep]
+        V = self.vcov()[np.ix_(keep, keep)]
+        ek = e[keep]
+        n_pre, n_post = int((ek < 0).sum()), int((ek >= 0).sum())
+        if n_pre == 0:
+            raise InputError("honest_did() needs at least one pre-treatment event time before -1")
+        post_e = ek[ek >= 0]
+        if isinstance(l_vec, str):
+            if l_vec != "average":
+                raise InputError(f"l_vec must be weights or 'average', not {l_vec!r}")
+            l_vec = np.full(n_post, 1 / n_post)
+        elif l_vec is None:
+            if event_time not in set(post_e.tolist()):
+                raise InputError(
+                    f"event_time={event_time!r} is not a post-treatment event time "
+                    f"({', '.join(str(int(v)) for v in post_e)})"
+                )
+            l_vec = (post_e == event_time).astype(float)
+        return honest_did(
+            b, V, num_pre_periods=n_pre, num_post_periods=n_post, method=method, M=M,
+            l_vec=l_vec, alpha=self.options["alpha"] if alpha is None else alpha, **kwargs,
+        )
 
 __all__ = ["AggregateResult", "aggregate"]
 
@@ -123,7 +199,8 @@ def aggregate(
         Gaussian approximation with the estimated covariance (R ``did`` would
         run a bootstrap for it).
     bootstrap_weights, alpha, seed
-        Override the options of ``result``.
+        Override the options of ``result``; ``bootstrap_weights="webb"``
+        (Webb's six-point weights) is advised when clusters are few.
     uniform_band
         ``dynamic`` only: add the simultaneous band (``ci_low_uniform``,
         ``ci_high_uniform``, ``crit``). Without a bootstrap its critical value
@@ -158,9 +235,10 @@ def aggregate(
     seed = o["seed"] if seed is None else seed
     if not 0 < alpha < 1:
         raise InputError(f"alpha must be between 0 and 1, not {alpha!r}")
-    if bootstrap_weights not in ("rademacher", "mammen"):
+    if bootstrap_weights not in ("rademacher", "mammen", "webb"):
         raise InputError(
-            f"bootstrap_weights must be 'rademacher' or 'mammen', not {bootstrap_weights!r}"
+            f"bootstrap_weights must be 'rademacher', 'mammen' or 'webb', "
+            f"not {bootstrap_weights!r}"
         )
     if bootstrap < 0 or bootstrap == 1:
         raise InputError(

@@ -110,3 +110,84 @@ def dose_plot(dose_result: Any, *, ax=None, title: str | None = None,
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def sensitivity_plot(honest: Any, *, ax=None, title: str | None = None, xlabel: str | None = None,
+                     ylabel: str = "Effet estimé (IC robuste 95 %)"):
+    """Robust confidence sets against M, next to the original interval (HonestDiD's plot).
+
+    ``honest`` is a :class:`~impact.estimate.honest.HonestResult`. The
+    original interval (exact parallel trends) is drawn first in grey, then one
+    interval per value of M; the breakdown value, when reached, is printed.
+    """
+    tab = honest.table
+    rm = honest.method == "relative_magnitude"
+    if xlabel is None:
+        xlabel = ("M̄ : écart post-traitement maximal, en multiple du plus grand écart "
+                  "pré-traitement" if rm
+                  else "M : variation maximale de la pente de l'écart de tendance")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+    else:
+        fig = ax.figure
+    m = tab["M"].to_numpy(float)
+    step = np.min(np.diff(m)) if len(m) > 1 else 1.0
+    x0 = m.min() - step
+    lo, hi = honest.original
+    ax.errorbar([x0], [(lo + hi) / 2], yerr=[[(hi - lo) / 2], [(hi - lo) / 2]], fmt="none",
+                color=PRE_COLOUR, capsize=4, lw=2, label="Tendances parallèles exactes")
+    mid = (tab["ci_low"] + tab["ci_high"]) / 2
+    half = (tab["ci_high"] - tab["ci_low"]) / 2
+    ax.errorbar(m, mid, yerr=[half, half], fmt="none", color=POST_COLOUR, capsize=4, lw=2,
+                label="Intervalle robuste (HonestDiD, "
+                      + ("magnitudes relatives)" if rm else "régularité)"))
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks([x0, *m], ["Original", *[f"{v:g}" for v in m]])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    bd = getattr(honest, "breakdown", np.nan)
+    if np.isfinite(bd):
+        txt = (f"Valeur de rupture : {'M̄' if rm else 'M'} ≈ {bd:.3g}" if bd > 0
+               else "L'intervalle original contient déjà 0")
+    else:
+        txt = f"Conclusion inchangée jusqu'à {'M̄' if rm else 'M'} = {m.max():.3g}"
+    ax.text(0.01, 0.97, txt, transform=ax.transAxes, va="top", ha="left", fontsize=9)
+    ax.legend(loc="lower left", fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def leave_one_out_plot(loo: Any, *, ax=None, title: str | None = None, labels: dict | None = None,
+                       xlabel: str = "Effet moyen estimé (ATT) sans le territoire"):
+    """Overall ATT with each treated territory (or cohort) left out, against the full estimate.
+
+    ``loo`` is a :class:`~impact.estimate.robustness.LeaveOneOutResult`;
+    ``labels`` maps codes to names shown on the axis (e.g. département names).
+    """
+    tab = loo.table
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, max(3.0, 0.28 * len(tab) + 1.2)))
+    else:
+        fig = ax.figure
+    y = np.arange(len(tab))
+    ax.axvspan(loo.full_ci[0], loo.full_ci[1], color=PRE_COLOUR, alpha=0.15,
+               label="IC 95 % de l'échantillon complet")
+    ax.axvline(loo.full_att, color=PRE_COLOUR, lw=1.5, label="Échantillon complet")
+    ax.errorbar(tab["att"], y, xerr=[tab["att"] - tab["ci_low"], tab["ci_high"] - tab["att"]],
+                fmt="o", color=POST_COLOUR, capsize=2, ms=4, label="Sans ce territoire"
+                if loo.by == "unit" else "Sans cette cohorte")
+    ax.axvline(0, color="black", lw=0.8)
+    names = [str((labels or {}).get(d, d)) for d in tab["dropped"]]
+    if loo.by == "cohort":
+        names = [f"Cohorte {n}" for n in names]
+    ax.set_yticks(y, names, fontsize=8)
+    ax.set_xlabel(xlabel if loo.by == "unit" else "Effet moyen estimé (ATT) sans la cohorte")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig

@@ -44,6 +44,7 @@ class TWFEResult:
     n_obs: int = 0
     n_units: int = 0
     n_clusters: int = 0
+    data: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def coef(self) -> pd.Series:
@@ -68,6 +69,35 @@ class TWFEResult:
 
     def _repr_html_(self) -> str:
         return "<pre>" + self.summary() + "</pre>"
+
+    def wild_bootstrap(
+        self,
+        term: str | None = None,
+        *,
+        B: int = 9999,
+        weights: str = "webb",
+        null: float = 0.0,
+        seed: int | None = 0,
+        alpha: float | None = None,
+        ci: bool = True,
+    ):
+        """Restricted wild cluster bootstrap p-value and CI for one coefficient.
+
+        With few (treated) clusters, CR1 t-tests over-reject; see
+        :func:`impact.estimate.wild.wild_cluster_bootstrap` (``weights`` is
+        ``"webb"`` or ``"rademacher"``). Clusters are those of the regression.
+        """
+        from impact.estimate.wild import wild_cluster_bootstrap
+
+        if self.data is None:
+            raise InputError("this TWFE result does not keep its data: re-run twfe()")
+        o = self.options
+        return wild_cluster_bootstrap(
+            self.data, outcome=o["outcome"], unit=o["unit"], time=o["time"],
+            treatment=o["treatment"], term=term, cluster=o["cluster"], weights=o["weights"],
+            null=null, B=B, bootstrap_weights=weights, seed=seed,
+            alpha=o["alpha"] if alpha is None else alpha, ci=ci,
+        )
 
 
 def _within(cols: np.ndarray, unit_codes: np.ndarray, time_codes: np.ndarray, w: np.ndarray,
@@ -171,7 +201,7 @@ def twfe(
     return TWFEResult(table=table, options=dict(outcome=outcome, unit=unit, time=time,
                                                 treatment=treatments, cluster=cluster, weights=weights,
                                                 alpha=alpha),
-                      vcov=vcov, n_obs=n, n_units=int(n_units), n_clusters=G)
+                      vcov=vcov, n_obs=n, n_units=int(n_units), n_clusters=G, data=data)
 
 
 def event_time_dummies(data: pd.DataFrame, *, time: str, group: str, reference: int = -1,
