@@ -44,6 +44,8 @@ base_period = "varying"
 bootstrap = 999
 # Permutations of adoption dates for randomisation inference.
 n_permutations = 199
+# Placebo adoptions drawn among never-treated territories for the power check.
+n_placebo = 50
 # Restrict to one région (code, e.g. "53" Bretagne), or None for all of France.
 region = None
 # Territories that may hold a lauréat known only at a coarser level: "exclude" them from the
@@ -62,8 +64,8 @@ from impact.notebook import check_parameters
 
 params = check_parameters(source=source, level=level, start=start, end=end, control=control,
                           method=method, anticipation=anticipation, base_period=base_period,
-                          bootstrap=bootstrap, n_permutations=n_permutations, region=region,
-                          uncertain=uncertain, seed=seed)
+                          bootstrap=bootstrap, n_permutations=n_permutations, n_placebo=n_placebo,
+                          region=region, uncertain=uncertain, seed=seed)
 region = params["region"]
 
 # %%
@@ -78,6 +80,8 @@ from impact.estimate import (
     dose_response,
     event_study_plot,
     gap_plot,
+    leave_one_out,
+    placebo_power,
     randomization_inference,
     synthetic_control,
     twfe,
@@ -91,6 +95,7 @@ from impact.notebook import (
     output_folder,
     pre_period_note,
     real_data_caveats,
+    robust_inference_text,
     secondary_outcomes,
     write_headline,
 )
@@ -167,6 +172,37 @@ print(dynamic.pretrend_test())
 print(pre_period_note(panel))
 
 # %% [markdown]
+# ## Une inférence honnête avec peu de territoires traités
+#
+# Avec une quinzaine de territoires traités, deux cohortes et peu d'années avant le label,
+# quatre questions restent : jusqu'où les tendances parallèles peuvent-elles être fausses avant
+# que la conclusion ne change (Rambachan et Roth 2023) ? Que dit un bootstrap sauvage par
+# grappes, qui ne repose pas sur l'approximation asymptotique (Cameron, Gelbach et Miller 2008) ?
+# L'estimation tient-elle à un seul territoire ? Et quel effet ce dispositif pouvait-il
+# détecter ?
+
+# %%
+# The sensitivity analysis needs the universal base period (all pre-periods against g - 1).
+res_u = att_gt(panel, outcome=outcome, unit="territory_code", time="year", group="first_label_year",
+               control=control, method=method, anticipation=anticipation, base_period="universal")
+sens = res_u.aggregate("dynamic", uniform_band=False).honest_did(
+    l_vec="average", method="relative_magnitude", M=[0, 0.5, 1, 1.5, 2], seed=seed)
+print(sens.summary())
+_ = save_figure(sens.plot(title="Sensibilité de l'effet moyen aux écarts de tendances parallèles"),
+                out / "sensibilite.png")
+
+# %%
+wb = baseline.wild_bootstrap(B=9999, weights="webb", seed=seed)
+print(wb.summary())
+loo = leave_one_out(panel, by="unit", outcome=outcome, unit="territory_code", time="year",
+                    group="first_label_year", control=control, method=method, anticipation=anticipation)
+_ = save_figure(loo.plot(title="Effet moyen en retirant un territoire traité à la fois"),
+                out / "leave_one_out.png")
+power = placebo_power(panel, effects=[0.0, mde], draws=n_placebo, seed=seed, outcome=outcome,
+                      unit="territory_code", time="year", group="first_label_year", control=control)
+display(Markdown(robust_inference_text(sensitivity=sens, wild=wb, loo=loo, mde=mde, power=power)))
+
+# %% [markdown]
 # ## Autres indicateurs
 #
 # Le même estimateur sur l'ensemble des créations (micro-entrepreneurs compris) et, sur les
@@ -232,6 +268,8 @@ print(ri.summary())
 display(Markdown(conclusion(outcome_label=info["outcome_label"], simple=simple, dynamic=dynamic,
                             twfe_result=baseline, ri=ri, level_label=info["level_label"],
                             demo=info["demo"], mde=mde, pre_periods_note=pre_period_note(panel),
+                            robustness=robust_inference_text(sensitivity=sens, wild=wb, loo=loo,
+                                                             mde=mde, power=power),
                             caveats=None if info["demo"] else real_data_caveats(panel, info))))
 
 # %%
@@ -244,6 +282,8 @@ headline = {"source": source, "level": level, "outcome": outcome, "control": con
             "overall_att": round(simple.overall_att, 2), "overall_se": round(simple.overall_se, 2),
             "ci_low": round(lo, 2), "ci_high": round(hi, 2), "mde": round(mde, 2),
             "pretrend_p": round(dynamic.pretrend_test().pvalue, 2), "ri_p": round(ri.pvalue, 2),
+            "breakdown_m": None if sens.breakdown != sens.breakdown else round(sens.breakdown, 2),
+            "wild_p": round(wb.pvalue, 4),
             "twfe": round(float(baseline.table["estimate"].iloc[0]), 2)}
 write_headline(out, headline)
 print({k: headline[k] for k in ("source", "level", "n_territories", "overall_att")})

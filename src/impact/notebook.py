@@ -18,6 +18,7 @@ import numpy as np
 
 from impact._io import atomic_path
 from impact.errors import InputError
+from impact.estimate.power import minimum_detectable_effect
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def check_parameters(**params: Any) -> dict[str, Any]:
             problems.append(f"{name}={v!r} is not a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}")
     if isinstance(start, int) and isinstance(end, int) and start > end:
         problems.append(f"start={start} is after end={end}: the period range is empty")
-    for name in ("anticipation", "bootstrap", "n_permutations"):
+    for name in ("anticipation", "bootstrap", "n_permutations", "n_placebo"):
         v = params.get(name)
         if v is not None and (not isinstance(v, int) or v < 0):
             problems.append(f"{name}={v!r} must be a whole number >= 0")
@@ -117,20 +118,10 @@ def _fmt(x: float, digits: int = 2) -> str:
     return s
 
 
-def minimum_detectable_effect(se: float, *, alpha: float = 0.05, power: float = 0.8) -> float:
-    """Smallest true effect a two-sided test at level ``alpha`` detects with ``power``.
-
-    The closed form for an approximately normal estimator with standard error
-    ``se``: ``(z_{1-alpha/2} + z_{power}) * se`` (2.80 × se at 5 % and 80 %).
-    """
-    from scipy.stats import norm
-
-    return float((norm.ppf(1 - alpha / 2) + norm.ppf(power)) * se)
-
-
 def conclusion(*, outcome_label: str, simple, dynamic, twfe_result=None, ri=None,
                level_label: str = "territoires", demo: bool = False, mde: float | None = None,
-               pre_periods_note: str | None = None, caveats: list[str] | None = None) -> str:
+               pre_periods_note: str | None = None, caveats: list[str] | None = None,
+               robustness: str | None = None) -> str:
     """A short plain-language conclusion (Markdown, French) built from computed results.
 
     Every number comes from the result objects, so the text cannot drift from
@@ -152,6 +143,9 @@ def conclusion(*, outcome_label: str, simple, dynamic, twfe_result=None, ri=None
         A sentence on how many pre-treatment years the pre-trend test rests on.
     caveats
         Sentences listed under « Limites ».
+    robustness
+        Markdown bullets on honest inference (:func:`robust_inference_text`), shown under
+        « Avec peu de territoires traités ».
     """
     lo, hi = simple.overall_ci
     significant = lo > 0 or hi < 0
@@ -203,9 +197,59 @@ def conclusion(*, outcome_label: str, simple, dynamic, twfe_result=None, ri=None
             f"la probabilité d'obtenir un effet au moins aussi grand par hasard est de "
             f"{_fmt(ri.pvalue, 3)}."
         )
+    if robustness:
+        parts.append("**Avec peu de territoires traités.**\n\n" + robustness)
     if caveats:
         parts.append("**Limites.**\n\n" + "\n".join(f"- {c}" for c in caveats))
     return "\n\n".join(parts)
+
+
+def robust_inference_text(*, sensitivity, wild, loo, mde: float, power=None) -> str:
+    """French bullet points on the honest-inference results of notebook 03.
+
+    Parameters
+    ----------
+    sensitivity
+        :class:`~impact.estimate.honest.HonestResult` of the average post-period effect.
+    wild
+        :class:`~impact.estimate.wild.WildBootstrapResult` of the TWFE coefficient.
+    loo
+        :class:`~impact.estimate.robustness.LeaveOneOutResult` (one treated territory dropped at a time).
+    mde
+        Minimum detectable effect at 80 % power.
+    power
+        Optional :class:`~impact.estimate.power.PlaceboPowerResult` with effects 0 and ``mde``.
+    """
+    b = sensitivity.breakdown
+    if np.isnan(b):
+        s1 = ("L'effet moyen reste significatif même si les écarts aux tendances parallèles après "
+              "la labellisation atteignent deux fois le plus grand écart observé avant.")
+    elif b == 0:
+        s1 = ("L'effet moyen n'est pas significativement différent de zéro, même sous l'hypothèse "
+              "de tendances exactement parallèles : l'analyse de sensibilité (Rambachan et Roth "
+              "2023) n'a rien à rompre.")
+    else:
+        s1 = (f"L'effet moyen reste significativement différent de zéro tant que les écarts aux "
+              f"tendances parallèles après la labellisation ne dépassent pas {_fmt(b)} fois le plus "
+              "grand écart observé avant (valeur de rupture, Rambachan et Roth 2023).")
+    p_txt = (f"inférieure à {_fmt(1 / wild.draws, 4)}" if wild.pvalue < 1 / wild.draws
+             else f"de {_fmt(wild.pvalue, 3)}")
+    lines = [
+        s1,
+        f"Le bootstrap sauvage par grappes (poids de Webb, {wild.draws} tirages), adapté au petit "
+        f"nombre de territoires traités, donne une p-valeur {p_txt} pour la régression à effets "
+        "fixes.",
+        f"Retirer un territoire traité à la fois fait varier l'effet moyen entre "
+        f"{_fmt(loo.table['att'].min())} et {_fmt(loo.table['att'].max())} (le plus influent : "
+        f"{loo.most_influential}).",
+    ]
+    if power is not None:
+        det = power.table.set_index("effect")["detected"]
+        lines.append(
+            f"Sur des labellisations fictives tirées parmi les territoires jamais traités, un effet "
+            f"de {_fmt(mde)} est détecté dans {100 * det.iloc[-1]:.0f} % des cas, et un effet nul est "
+            f"déclaré significatif à tort dans {100 * det.iloc[0]:.0f} % des cas.")
+    return "\n".join(f"- {line}" for line in lines)
 
 
 #: National series shown by notebook 01, in order of preference, with their French labels.
@@ -290,11 +334,11 @@ def secondary_outcomes(panel, *, exclude: str | None = None, control: str = "nev
     95 % interval and minimum detectable effect. A secondary table: with many
     outcomes, one "significant" row in twenty is expected by chance.
     """
+    import warnings
+
     import pandas as pd
 
     from impact.estimate import att_gt
-
-    import warnings
 
     rows = []
     for col in [c for c in panel.columns if c.endswith("_per10k") and c != exclude]:

@@ -21,9 +21,18 @@ dose_response
 from impact.estimate.aggregation import AggregateResult, aggregate
 from impact.estimate.did import ATTgtResult, att_gt
 from impact.estimate.dose import DoseResult, dose_response
+from impact.estimate.honest import HonestResult, honest_did
 from impact.estimate.inference import WaldTest, multiplier_bootstrap, wald_test
-from impact.estimate.plots import dose_plot, event_study_plot, gap_plot
+from impact.estimate.plots import (
+    dose_plot,
+    event_study_plot,
+    gap_plot,
+    leave_one_out_plot,
+    sensitivity_plot,
+)
+from impact.estimate.power import PlaceboPowerResult, minimum_detectable_effect, placebo_power
 from impact.estimate.randomization import RandomizationResult, randomization_inference
+from impact.estimate.robustness import LeaveOneOutResult, leave_one_out
 from impact.estimate.synth import (
     StaggeredSynthResult,
     SynthResult,
@@ -31,11 +40,7 @@ from impact.estimate.synth import (
     synthetic_control_staggered,
 )
 from impact.estimate.twfe import TWFE_WARNING, TWFEResult, event_time_dummies, twfe
-from impact.estimate.honest import HonestResult, honest_did
 from impact.estimate.wild import WildBootstrapResult, wild_cluster_bootstrap
-from impact.estimate.robustness import LeaveOneOutResult, leave_one_out
-from impact.estimate.power import PlaceboPowerResult, minimum_detectable_effect, placebo_power
-from impact.estimate.plots import leave_one_out_plot, sensitivity_plot
 
 __all__ = [
     "ATTgtResult", "AggregateResult", "DoseResult", "RandomizationResult", "StaggeredSynthResult",

@@ -10,6 +10,7 @@ each time, next to the full-sample estimate.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -133,10 +134,17 @@ def leave_one_out(
     if by == "cohort" and len(keys) < 2:
         raise InputError("leave-one-cohort-out needs at least two cohorts")
     rows = []
+    seen: dict[str, str] = {}
     for i, (key, cohort) in enumerate(keys, 1):
         keep = (data[unit] != key) if by == "unit" else (g != key)
         try:
-            res = att_gt(data.loc[keep], **kw)
+            # The estimator's warnings (a small cohort) repeat at every re-estimation: the
+            # full-sample fit above shows them; here each distinct one is logged once.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                res = att_gt(data.loc[keep], **kw)
+            for w in caught:
+                seen.setdefault(str(w.message), str(key))
             att, se, ci = _overall(res, aggregation)
         except InputError as err:  # e.g. no treated cohort left
             logger.warning("leave-one-out: dropping %s leaves nothing to estimate (%s)", key, err)
@@ -145,6 +153,8 @@ def leave_one_out(
                      "ci_low": ci[0], "ci_high": ci[1], "change": att - f_att})
         if i % 10 == 0 or i == len(keys):
             logger.info("leave-one-out (%s): %d/%d re-estimations", by, i, len(keys))
+    for msg, first in seen.items():
+        logger.info("leave-one-out (first when dropping %s): %s", first, msg)
     table = pd.DataFrame(rows).sort_values("att", kind="stable").reset_index(drop=True)
     if np.all(np.mod(table["cohort"], 1) == 0):
         table["cohort"] = table["cohort"].astype(int)
