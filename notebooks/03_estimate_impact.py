@@ -198,8 +198,17 @@ loo = leave_one_out(panel, by="unit", outcome=outcome, unit="territory_code", ti
                     group="first_label_year", control=control, method=method, anticipation=anticipation)
 _ = save_figure(loo.plot(title="Effet moyen en retirant un territoire traité à la fois"),
                 out / "leave_one_out.png")
-power = placebo_power(panel, effects=[0.0, mde], draws=n_placebo, seed=seed, outcome=outcome,
-                      unit="territory_code", time="year", group="first_label_year", control=control)
+# Placebo adoptions are drawn among the never-treated: they must be many more than the treated.
+first = panel.drop_duplicates("territory_code")["first_label_year"]
+n_never, n_treat = int((first == 0).sum()), int((first > 0).sum())
+power = None
+if n_placebo and n_never >= n_treat + 5:
+    power = placebo_power(panel, effects=[0.0, mde], draws=n_placebo, seed=seed, outcome=outcome,
+                          unit="territory_code", time="year", group="first_label_year",
+                          control=control)
+else:
+    print(f"Contrôle de puissance par placebo omis : {n_never} territoires jamais traités pour "
+          f"{n_treat} traités, trop peu pour y tirer des labellisations fictives.")
 display(Markdown(robust_inference_text(sensitivity=sens, wild=wb, loo=loo, mde=mde, power=power)))
 
 # %% [markdown]

@@ -18,21 +18,41 @@ def run(name, tmp_path, **params):
     return nbformat.read(out, as_version=4), json.loads((tmp_path / "o" / "headline.json").read_text())
 
 
-def test_estimation_notebook_at_region_level_with_notyet_controls(tmp_path):
+def test_estimation_notebook_on_real_data_at_region_level_with_notyet_controls(tmp_path):
     from impact.estimate import att_gt
     from impact.notebook import estimation_panel
 
     nb, headline = run("03_estimate_impact", tmp_path, level="region", control="notyet", bootstrap=0,
-                       n_permutations=19)
-    assert headline["level"] == "region" and headline["control"] == "notyet"
+                       n_permutations=19, n_placebo=5)
+    assert headline["source"] == "insee" and headline["level"] == "region"
+    assert headline["control"] == "notyet"
     # Recompute the headline with the library on the same panel.
-    panel, _ = estimation_panel(source="demo", level="region", start=2010, end=2020)
-    res = att_gt(panel, outcome="creations_tpe_per10k", unit="territory_code", time="year",
+    panel, info = estimation_panel(source="insee", level="region")
+    assert info["outcome"] == headline["outcome"] == "creations_companies_per10k"
+    res = att_gt(panel, outcome=headline["outcome"], unit="territory_code", time="year",
                  group="first_label_year", control="notyet")
-    assert headline["overall_att"] == round(res.aggregate("simple").overall_att, 2)
-    assert headline["n_territories"] == panel["territory_code"].nunique() == 17  # Mayotte has no population
+    simple = res.aggregate("simple")
+    assert headline["overall_att"] == round(simple.overall_att, 2)
+    assert (headline["ci_low"], headline["ci_high"]) == tuple(round(x, 2) for x in simple.overall_ci)
+    assert headline["mde"] == round(2.8015852181 * simple.overall_se, 2)
+    assert headline["n_territories"] == panel["territory_code"].nunique() == 13  # metropolitan régions
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert 'level = "region"' in injected[0].source
+
+
+def test_estimation_notebook_on_demonstration_data_recovers_the_injected_effect(tmp_path):
+    from impact.demo import expected_att
+    from impact.notebook import estimation_panel
+
+    _, headline = run("03_estimate_impact", tmp_path, source="demo", level="region", bootstrap=0,
+                      n_permutations=19, n_placebo=5)
+    assert headline["source"] == "demo" and headline["outcome"] == "creations_tpe_per10k"
+    panel, _ = estimation_panel(source="demo", level="region")
+    assert headline["n_territories"] == panel["territory_code"].nunique() == 17  # Mayotte: no population
+    # The injected effect (computed from the demonstration's own definition) lies in the interval.
+    truth = expected_att(panel)
+    assert headline["ci_low"] < truth < headline["ci_high"]
+    assert headline["ci_low"] > 0
 
 
 def test_map_notebook_for_one_region(tmp_path):
