@@ -16,6 +16,8 @@ randomization_inference
     P-values from permutations of adoption dates.
 dose_response
     Continuous-treatment DiD on spending intensity.
+synthetic_did
+    Synthetic difference-in-differences (Arkhangelsky et al. 2021), by cohort and aggregated.
 """
 
 from impact.estimate.aggregation import AggregateResult, aggregate
@@ -24,6 +26,7 @@ from impact.estimate.dose import DoseResult, dose_response
 from impact.estimate.inference import WaldTest, multiplier_bootstrap, wald_test
 from impact.estimate.plots import dose_plot, event_study_plot, gap_plot
 from impact.estimate.randomization import RandomizationResult, randomization_inference
+from impact.estimate.sdid import SDIDResult, synthetic_did
 from impact.estimate.synth import (
     StaggeredSynthResult,
     SynthResult,
@@ -38,3 +41,4 @@ __all__ = [
     "dose_response", "event_study_plot", "event_time_dummies", "gap_plot", "multiplier_bootstrap",
     "randomization_inference", "synthetic_control", "synthetic_control_staggered", "twfe", "wald_test",
 ]
+__all__ += ["SDIDResult", "synthetic_did"]
