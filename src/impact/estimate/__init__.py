@@ -16,11 +16,14 @@ randomization_inference
     P-values from permutations of adoption dates.
 dose_response
     Continuous-treatment DiD on spending intensity.
+bacon_decomposition
+    Goodman-Bacon decomposition of TWFE and de Chaisemartin–D'Haultfœuille negative weights.
 synthetic_did
     Synthetic difference-in-differences (Arkhangelsky et al. 2021), by cohort and aggregated.
 """
 
 from impact.estimate.aggregation import AggregateResult, aggregate
+from impact.estimate.bacon import BaconResult, bacon_decomposition, bacon_plot
 from impact.estimate.did import ATTgtResult, att_gt
 from impact.estimate.dose import DoseResult, dose_response
 from impact.estimate.inference import WaldTest, multiplier_bootstrap, wald_test
@@ -42,3 +45,4 @@ __all__ = [
     "randomization_inference", "synthetic_control", "synthetic_control_staggered", "twfe", "wald_test",
 ]
 __all__ += ["SDIDResult", "synthetic_did"]
+__all__ += ["BaconResult", "bacon_decomposition", "bacon_plot"]
