@@ -16,6 +16,8 @@ randomization_inference
     P-values from permutations of adoption dates.
 dose_response
     Continuous-treatment DiD on spending intensity.
+continuous_did
+    ATT(d) and ACRT(d) curves of a continuous dose under staggered adoption (B-splines).
 bacon_decomposition
     Goodman-Bacon decomposition of TWFE and de Chaisemartin–D'Haultfœuille negative weights.
 synthetic_did
@@ -24,6 +26,7 @@ synthetic_did
 
 from impact.estimate.aggregation import AggregateResult, aggregate
 from impact.estimate.bacon import BaconResult, bacon_decomposition, bacon_plot
+from impact.estimate.continuous import ContinuousResult, continuous_did
 from impact.estimate.did import ATTgtResult, att_gt
 from impact.estimate.dose import DoseResult, dose_response
 from impact.estimate.inference import WaldTest, multiplier_bootstrap, wald_test
@@ -46,3 +49,4 @@ __all__ = [
 ]
 __all__ += ["SDIDResult", "synthetic_did"]
 __all__ += ["BaconResult", "bacon_decomposition", "bacon_plot"]
+__all__ += ["ContinuousResult", "continuous_did"]
