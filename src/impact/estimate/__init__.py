@@ -20,6 +20,9 @@ continuous_did
     ATT(d) and ACRT(d) curves of a continuous dose under staggered adoption (B-splines).
 bacon_decomposition
     Goodman-Bacon decomposition of TWFE and de Chaisemartin–D'Haultfœuille negative weights.
+neighbours, donut, spillover_att_gt, conley_twfe
+    Spatial spillovers: neighbours from boundaries, donut comparison groups, effects on
+    neighbours, Conley spatial SEs for TWFE.
 synthetic_did
     Synthetic difference-in-differences (Arkhangelsky et al. 2021), by cohort and aggregated.
 """
@@ -33,6 +36,15 @@ from impact.estimate.inference import WaldTest, multiplier_bootstrap, wald_test
 from impact.estimate.plots import dose_plot, event_study_plot, gap_plot
 from impact.estimate.randomization import RandomizationResult, randomization_inference
 from impact.estimate.sdid import SDIDResult, synthetic_did
+from impact.estimate.spatial import (
+    ConleyResult,
+    conley_twfe,
+    donut,
+    neighbours,
+    spillover_att_gt,
+    spillover_design,
+    unit_coordinates,
+)
 from impact.estimate.synth import (
     StaggeredSynthResult,
     SynthResult,
@@ -50,3 +62,5 @@ __all__ = [
 __all__ += ["SDIDResult", "synthetic_did"]
 __all__ += ["BaconResult", "bacon_decomposition", "bacon_plot"]
 __all__ += ["ContinuousResult", "continuous_did"]
+__all__ += ["ConleyResult", "conley_twfe", "donut", "neighbours", "spillover_att_gt",
+            "spillover_design", "unit_coordinates"]
