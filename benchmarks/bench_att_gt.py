@@ -83,18 +83,22 @@ elif which == "csdid":
     from csdid.att_gt import ATTgt
 else:
     from differences import ATTgt
-out = {"rss_before_mb": rss_mb(), "runs": [], "boot_runs": []}
+out = {"rss_before_mb": rss_mb(), "runs": [], "boot_runs": [], "split": [], "split_boot": []}
 
 
 def fit(boot):
     # One estimation: ATT(g,t) + dynamic (event-study) aggregation; returns cells, dynamic.
     if which == "ours":
+        t0 = time.perf_counter()
         if boot:
             r = att_gt(df, outcome="y", unit="unit", time="year", group="g",
                        bootstrap=999, seed=1)
         else:
             r = att_gt(df, outcome="y", unit="unit", time="year", group="g")
+        t1 = time.perf_counter()
         d = r.aggregate("dynamic")  # inherits the bootstrap: cells and event study
+        # Split: att_gt (did.py) vs aggregate (aggregation.py, not single-threaded yet).
+        out["split_boot" if boot else "split"].append((t1 - t0, time.perf_counter() - t1))
         return (r.table[["group", "time", "att"]].to_numpy().tolist(),
                 d.table[["event_time", "att"]].to_numpy().tolist())
     if which == "diffdiff":
@@ -205,6 +209,7 @@ def main() -> None:
     scenarios = ["quiet"] + ([] if "contention" in args.skip else ["contention"])
     times: dict[tuple[str, str, bool], list[float]] = {}
     first: dict[str, dict] = {}
+    splits: dict[tuple[str, bool], list] = {}
     for rnd in range(args.rounds):
         for scen in scenarios:
             for tool in ("ours", "diffdiff"):
@@ -214,6 +219,8 @@ def main() -> None:
                 else:
                     r = run(tool, path, args.repeat, extras=(rnd == 0 and tool == "ours"))
                 first.setdefault(tool, r)
+                splits.setdefault((scen, False), []).extend(r["split"])
+                splits.setdefault((scen, True), []).extend(r["split_boot"])
                 times.setdefault((scen, tool, False), []).extend(r["runs"])
                 times.setdefault((scen, tool, True), []).extend(r["boot_runs"])
     med = {k: float(np.median(v)) for k, v in times.items()}
@@ -235,6 +242,12 @@ def main() -> None:
             qa, ca = med[("quiet", "ours", boot)], med[("contention", "ours", boot)]
             qb, cb = med[("quiet", "diffdiff", boot)], med[("contention", "diffdiff", boot)]
             print(f"contention / quiet, {se}: impact {ca / qa:.2f}×, diff-diff {cb / qb:.2f}×")
+    print()
+    for (scen, boot), v in splits.items():
+        if v:
+            a = np.median(np.array(v), axis=0)
+            print(f"impact split, {scen}, {'bootstrap 999' if boot else 'analytic'}: att_gt "
+                  f"{a[0]:.3f} s + aggregate('dynamic') {a[1]:.3f} s (medians)")
     print()
     print(
         f"impact peak RSS {ours['peak_mb']:.0f} MB ({ours['rss_before_mb']:.0f} MB after reading"
