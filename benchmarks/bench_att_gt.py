@@ -75,8 +75,15 @@ def rss_mb():
 
 df = pd.read_parquet(path)
 # Import before timing: the comparison is about estimation, not import cost.
-if which == "ours":
+if which in ("ours", "ours_st"):
     from impact.estimate import att_gt
+if which == "ours_st":
+    # The change proposed for aggregation.py (owned elsewhere): run aggregate() with
+    # single-threaded BLAS, as att_gt already does. Results are unchanged.
+    import impact.estimate.aggregation as _agg
+    from impact.estimate._blas import single_threaded_blas
+    _agg.aggregate = single_threaded_blas()(_agg.aggregate)
+    which = "ours"
 elif which == "diffdiff":
     from diff_diff import CallawaySantAnna
 elif which == "csdid":
@@ -197,6 +204,10 @@ def main() -> None:
         "--repeat", type=int, default=5, help="timed runs per worker (half as many with bootstrap)"
     )
     ap.add_argument(
+        "--proposed", action="store_true",
+        help="also time impact with aggregate() single-threaded (change proposed for aggregation.py)",
+    )
+    ap.add_argument(
         "--rounds", type=int, default=2, help="rounds of quiet/contention workers (medians pooled)"
     )
     args = ap.parse_args()
@@ -207,20 +218,22 @@ def main() -> None:
     print(f"panel: {n:,} units × 15 years = {len(df):,} rows, cohorts {COHORTS} + never treated")
     print(f"cpus: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
     scenarios = ["quiet"] + ([] if "contention" in args.skip else ["contention"])
+    tools = ["ours", "diffdiff"] + (["ours_st"] if args.proposed else [])
     times: dict[tuple[str, str, bool], list[float]] = {}
     first: dict[str, dict] = {}
     splits: dict[tuple[str, bool], list] = {}
     for rnd in range(args.rounds):
         for scen in scenarios:
-            for tool in ("ours", "diffdiff"):
+            for tool in tools:
                 if scen == "contention":
                     with busy_process():
                         r = run(tool, path, args.repeat)
                 else:
                     r = run(tool, path, args.repeat, extras=(rnd == 0 and tool == "ours"))
                 first.setdefault(tool, r)
-                splits.setdefault((scen, False), []).extend(r["split"])
-                splits.setdefault((scen, True), []).extend(r["split_boot"])
+                if tool == "ours":
+                    splits.setdefault((scen, False), []).extend(r["split"])
+                    splits.setdefault((scen, True), []).extend(r["split_boot"])
                 times.setdefault((scen, tool, False), []).extend(r["runs"])
                 times.setdefault((scen, tool, True), []).extend(r["boot_runs"])
     med = {k: float(np.median(v)) for k, v in times.items()}
@@ -235,13 +248,22 @@ def main() -> None:
             a, b = med[(scen, "ours", boot)], med[(scen, "diffdiff", boot)]
             se = "bootstrap 999" if boot else "analytic"
             print(f"| {scen} | {se} | {a:.3f} | {b:.3f} | {b / a:.1f}× |")
+            if args.proposed:
+                c = med[(scen, "ours_st", boot)]
+                print(f"| {scen} | {se}, aggregate single-threaded (proposed) | {c:.3f} | "
+                      f"{b:.3f} | {b / c:.1f}× |")
     if "contention" in scenarios:
         print()
         for boot in (False, True):
             se = "bootstrap 999" if boot else "analytic"
             qa, ca = med[("quiet", "ours", boot)], med[("contention", "ours", boot)]
             qb, cb = med[("quiet", "diffdiff", boot)], med[("contention", "diffdiff", boot)]
-            print(f"contention / quiet, {se}: impact {ca / qa:.2f}×, diff-diff {cb / qb:.2f}×")
+            extra = ""
+            if args.proposed:
+                qs, cs = med[("quiet", "ours_st", boot)], med[("contention", "ours_st", boot)]
+                extra = f", impact with aggregate single-threaded {cs / qs:.2f}×"
+            print(f"contention / quiet, {se}: impact {ca / qa:.2f}×, diff-diff {cb / qb:.2f}×"
+                  + extra)
     print()
     for (scen, boot), v in splits.items():
         if v:
