@@ -256,7 +256,7 @@ def twfe_weights(
     wt = W[treated]
     n1 = treated.sum()
     n_neg = int((wt < -1e-12).sum())
-    neg_share = float(-wt[wt < -1e-12].sum())
+    neg_share = float(-wt[wt < -1e-12].sum()) + 0.0  # + 0.0: no "-0.0" when none
     # The paper's weights w = N1 * W have mean one over the treated unit-periods;
     # sd(w) = sqrt(mean((w - 1)^2)).
     sd = float(np.sqrt(np.mean((n1 * wt - 1.0) ** 2)))
