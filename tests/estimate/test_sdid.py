@@ -84,7 +84,7 @@ def test_staggered_aggregate_weights_cohorts_by_treated_unit_periods():
 
 
 def test_known_effect_is_recovered_and_placebo_se_covers_it():
-    df = factor_panel(n_ctrl=30, cohorts=((2010, 3), (2012, 3)), effect=3.0, seed=7)
+    df = factor_panel(n_ctrl=40, cohorts=((2010, 3), (2012, 3)), effect=3.0, seed=7)
     res = synthetic_did(df, outcome="y", unit="unit", time="year", group="g",
                         se_method="placebo", replications=15, seed=1)
     assert abs(res.overall_att - 3.0) < 0.3
