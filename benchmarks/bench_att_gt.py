@@ -1,4 +1,4 @@
-"""Benchmark: ATT(g,t) + dynamic aggregation on a commune-sized panel vs diff-diff, csdid, differences.
+"""Benchmark: ATT(g,t) + dynamic aggregation on a commune-sized panel vs diff-diff and others.
 
 Builds a seeded panel of ~35,000 units × 15 years with seven treatment cohorts
 and never-treated units, then times, each tool in its own subprocess (so peak
@@ -90,7 +90,8 @@ elif which == "csdid":
     from csdid.att_gt import ATTgt
 else:
     from differences import ATTgt
-out = {"rss_before_mb": rss_mb(), "runs": [], "boot_runs": [], "split": [], "split_boot": []}
+out = {"rss_before_mb": rss_mb(), "runs": [], "boot_runs": [],
+       "split": [], "split_boot": []}
 
 
 def fit(boot):
@@ -130,7 +131,8 @@ def fit(boot):
     a = ATTgt(data=d, cohort_column="ft")
     a.fit(formula="y", progress_bar=False)
     ev = a.aggregate("event")
-    return None, [[float(e), float(v)] for e, v in zip(ev.index.get_level_values(-1), ev.iloc[:, 0])]
+    keys = ev.index.get_level_values(-1)
+    return None, [[float(e), float(v)] for e, v in zip(keys, ev.iloc[:, 0])]
 
 
 for _ in range(repeat):
@@ -205,7 +207,7 @@ def main() -> None:
     )
     ap.add_argument(
         "--proposed", action="store_true",
-        help="also time impact with aggregate() single-threaded (change proposed for aggregation.py)",
+        help="also time impact with aggregate() single-threaded (proposed for aggregation.py)",
     )
     ap.add_argument(
         "--rounds", type=int, default=2, help="rounds of quiet/contention workers (medians pooled)"

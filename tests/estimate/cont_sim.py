@@ -1,4 +1,7 @@
-"""Simulated staggered panels with a continuous dose and a known dose-response (tests and benchmark)."""
+"""Simulated staggered panels with a continuous dose and a known dose-response.
+
+Used by the tests and benchmarks/bench_continuous.py.
+"""
 
 from __future__ import annotations
 

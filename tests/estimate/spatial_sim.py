@@ -22,7 +22,7 @@ def grid(k=5, size=0.1):
 
 
 def spill_panel(k=20, effect=2.0, spill=0.8, seed=0, nb=None, g=None):
-    """Grid units; a few treated in 2015; own effect `effect`, effect on queen neighbours `spill`."""
+    """Grid units, 25 treated in 2015: own effect `effect`, `spill` on queen neighbours."""
     rng = np.random.default_rng(seed)
     if g is None:
         g = grid(k, size=0.05)

@@ -1,4 +1,7 @@
-"""Goodman-Bacon decomposition and de Chaisemartin–D'Haultfœuille weights, against independent numbers."""
+"""Goodman-Bacon decomposition and de Chaisemartin–D'Haultfœuille weights.
+
+Checked against independent numbers: OLS with dummies, closed forms, diff-diff.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ def staggered(cohorts, n=240, years=range(2000, 2012), seed=0, noise=1.0, effect
 
 
 def ols_twfe(df):
-    """TWFE by OLS with unit and period dummies (statsmodels), independent of the within transform."""
+    """TWFE by OLS with unit and period dummies (statsmodels), not the within transform."""
     smf = pytest.importorskip("statsmodels.formula.api")
     d = df.assign(D=((df["g"] > 0) & (df["t"] >= df["g"])).astype(float))
     return smf.ols("y ~ D + C(u) + C(t)", d).fit().params["D"]

@@ -6,11 +6,10 @@ import warnings
 
 import numpy as np
 import pytest
+from cont_sim import dose_panel, true_acrt, true_att
 
 from impact.errors import InputError
 from impact.estimate.continuous import continuous_did
-
-from cont_sim import dose_panel, true_acrt, true_att
 
 
 def test_matches_diff_diff_continuous_did():

@@ -21,7 +21,8 @@ def factor_panel(n_ctrl=30, cohorts=((2010, 4),), years=range(2000, 2016), effec
     alpha = rng.normal(size=n) + 0.5 * (G > 0)
     load = rng.uniform(0.5, 1.5, size=n)
     factor = np.cumsum(rng.normal(size=len(years)))
-    y = alpha[:, None] + load[:, None] * factor[None, :] + rng.normal(scale=0.3, size=(n, len(years)))
+    y = alpha[:, None] + load[:, None] * factor[None, :]
+    y = y + rng.normal(scale=0.3, size=(n, len(years)))
     y += effect * ((G[:, None] > 0) & (years[None, :] >= G[:, None]))
     return pd.DataFrame({
         "unit": np.repeat([f"u{i:02d}" for i in range(n)], len(years)),

@@ -28,7 +28,7 @@ def test_queen_and_distance_neighbours_on_a_grid():
     assert count["r02c02"] == 8 and count["r00c00"] == 3 and count["r00c02"] == 5
     assert set(nb.loc[nb["code"] == "r00c00", "neighbour"]) == {"r00c01", "r01c00", "r01c01"}
     # Symmetric.
-    pairs = set(zip(nb["code"], nb["neighbour"]))
+    pairs = set(zip(nb["code"], nb["neighbour"], strict=True))
     assert all((b, a) in pairs for a, b in pairs)
     # Distance band: 0.1 degree of latitude is 11.1 km, of longitude at 46 N 7.7 km.
     near = neighbours(g, method="distance", band_km=(0, 9))

@@ -190,7 +190,7 @@ def bacon_decomposition(
     # Pairs (k, l) with k treated earlier than l (l may be never treated).
     order = sorted(groups, key=lambda g: -dbar[g])
     for a, k in enumerate(order):
-        for l in order[a + 1 :]:
+        for l in order[a + 1 :]:  # noqa: E741 - the paper's notation (k, l)
             dk, dl = dbar[k], dbar[l]
             if dk <= dl:
                 continue

@@ -97,9 +97,9 @@ class ContinuousResult:
             + self.overall.to_string(index=False, float_format=lambda v: f"{v:.4f}")
         )
 
-    def plot(self, which: Literal["att", "acrt"] = "att", *, ax=None, title: str | None = None,
-             xlabel: str = "Dose (dépense par habitant)"):
-        """Curve with pointwise intervals and the uniform band (French labels). Returns the Figure."""
+    def plot(self, which: Literal["att", "acrt"] = "att", *, ax=None,
+             title: str | None = None, xlabel: str = "Dose (dépense par habitant)"):
+        """Curve with pointwise intervals and the uniform band (French labels)."""
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -217,7 +217,7 @@ def continuous_did(
         warnings.warn(f"{int(early.sum())} units treated in the first period (no pre-period) "
                       "are dropped", stacklevel=2)
     keep = ~bad & ~early
-    Y, G, Dz, ids = Y[keep], G[keep], np.where(G[keep] > 0, Dz[keep], 0.0), wide.index[keep]
+    Y, G, Dz = Y[keep], G[keep], np.where(G[keep] > 0, Dz[keep], 0.0)
     n = len(G)
     if not (G == 0).any() and control == "never":
         raise InputError("no never-treated unit: use control='notyet'", column=group)
@@ -263,7 +263,7 @@ def continuous_did(
     inf_over = np.zeros((n, 2))
     rows = []
     cache: dict[float, tuple] = {}
-    for (g, c, b, comp), w in zip(cells, wcell):
+    for (g, c, b, comp), w in zip(cells, wcell, strict=True):
         tr = np.flatnonzero(G == g)
         if g not in cache:
             X = basis(Dz[tr])
