@@ -59,6 +59,15 @@ def test_prop99_reproduces_the_paper(shared_data):
     lam = res.time_weights.set_index("time")["lambda"]
     assert max(abs(lam[float(t)] - w) for t, w in ref.time_weights.items()) < 1e-8
     assert np.isclose(om.sum(), 1) and np.isclose(lam.sum(), 1)
+    # Placebo SE (R synthdid's Algorithm 4): with the same seed diff-diff draws the same
+    # permutations (numpy default_rng), so the two agree to rounding (10.912 with 200 draws).
+    pl = synthetic_did(d, outcome="PacksPerCapita", unit="State", time="Year", group="g",
+                       se_method="placebo", replications=8, seed=1)
+    ref8 = diff_diff.SyntheticDiD(variance_method="placebo", n_bootstrap=8, seed=1).fit(
+        d.assign(ever=ever), outcome="PacksPerCapita", treatment="ever", unit="State",
+        time="Year", post_periods=list(range(1989, 2001)),
+    )
+    assert pl.overall_se == pytest.approx(ref8.se, rel=1e-6)
 
 
 def test_jackknife_matches_diff_diff():
