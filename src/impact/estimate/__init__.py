@@ -16,9 +16,28 @@ randomization_inference
     P-values from permutations of adoption dates.
 dose_response
     Continuous-treatment DiD on spending intensity.
+continuous_did
+    ATT(d) and ACRT(d) curves of a continuous dose under staggered adoption (B-splines).
+bacon_decomposition
+    Goodman-Bacon decomposition of TWFE and de Chaisemartin–D'Haultfœuille negative weights.
+neighbours, donut, spillover_att_gt, conley_twfe
+    Spatial spillovers: neighbours from boundaries, donut comparison groups, effects on
+    neighbours, Conley spatial SEs for TWFE.
+synthetic_did
+    Synthetic difference-in-differences (Arkhangelsky et al. 2021), by cohort and aggregated.
+honest_did
+    Robust confidence sets under violations of parallel trends (Rambachan & Roth 2023), also
+    as ``aggregate("dynamic").honest_did(...)``.
+wild_cluster_bootstrap
+    Restricted wild cluster bootstrap for TWFE (Rademacher or Webb weights), also
+    ``twfe(...).wild_bootstrap()``.
+leave_one_out, minimum_detectable_effect, placebo_power
+    Leave-one-territory/cohort-out, the minimum detectable effect and design-based power.
 """
 
 from impact.estimate.aggregation import AggregateResult, aggregate
+from impact.estimate.bacon import BaconResult, bacon_decomposition, bacon_plot
+from impact.estimate.continuous import ContinuousResult, continuous_did
 from impact.estimate.did import ATTgtResult, att_gt
 from impact.estimate.dose import DoseResult, dose_response
 from impact.estimate.honest import HonestResult, honest_did
@@ -33,6 +52,16 @@ from impact.estimate.plots import (
 from impact.estimate.power import PlaceboPowerResult, minimum_detectable_effect, placebo_power
 from impact.estimate.randomization import RandomizationResult, randomization_inference
 from impact.estimate.robustness import LeaveOneOutResult, leave_one_out
+from impact.estimate.sdid import SDIDResult, synthetic_did
+from impact.estimate.spatial import (
+    ConleyResult,
+    conley_twfe,
+    donut,
+    neighbours,
+    spillover_att_gt,
+    spillover_design,
+    unit_coordinates,
+)
 from impact.estimate.synth import (
     StaggeredSynthResult,
     SynthResult,
@@ -43,13 +72,51 @@ from impact.estimate.twfe import TWFE_WARNING, TWFEResult, event_time_dummies, t
 from impact.estimate.wild import WildBootstrapResult, wild_cluster_bootstrap
 
 __all__ = [
-    "ATTgtResult", "AggregateResult", "DoseResult", "RandomizationResult", "StaggeredSynthResult",
-    "SynthResult", "TWFEResult", "TWFE_WARNING", "WaldTest", "aggregate", "att_gt", "dose_plot",
-    "dose_response", "event_study_plot", "event_time_dummies", "gap_plot", "multiplier_bootstrap",
-    "randomization_inference", "synthetic_control", "synthetic_control_staggered", "twfe", "wald_test",
-]
-__all__ += [
-    "HonestResult", "LeaveOneOutResult", "PlaceboPowerResult", "WildBootstrapResult", "honest_did",
-    "leave_one_out", "leave_one_out_plot", "minimum_detectable_effect", "placebo_power",
-    "sensitivity_plot", "wild_cluster_bootstrap",
+    "ATTgtResult",
+    "AggregateResult",
+    "BaconResult",
+    "ConleyResult",
+    "ContinuousResult",
+    "DoseResult",
+    "HonestResult",
+    "LeaveOneOutResult",
+    "PlaceboPowerResult",
+    "RandomizationResult",
+    "SDIDResult",
+    "StaggeredSynthResult",
+    "SynthResult",
+    "TWFEResult",
+    "TWFE_WARNING",
+    "WaldTest",
+    "WildBootstrapResult",
+    "aggregate",
+    "att_gt",
+    "bacon_decomposition",
+    "bacon_plot",
+    "conley_twfe",
+    "continuous_did",
+    "donut",
+    "dose_plot",
+    "dose_response",
+    "event_study_plot",
+    "event_time_dummies",
+    "gap_plot",
+    "honest_did",
+    "leave_one_out",
+    "leave_one_out_plot",
+    "minimum_detectable_effect",
+    "multiplier_bootstrap",
+    "neighbours",
+    "placebo_power",
+    "randomization_inference",
+    "sensitivity_plot",
+    "spillover_att_gt",
+    "spillover_design",
+    "synthetic_control",
+    "synthetic_control_staggered",
+    "synthetic_did",
+    "twfe",
+    "unit_coordinates",
+    "wald_test",
+    "wild_cluster_bootstrap",
 ]

@@ -58,6 +58,7 @@ from scipy import stats
 
 from impact.errors import InputError
 from impact.estimate import _drdid
+from impact.estimate._blas import single_threaded_blas
 from impact.estimate._validate import (
     numeric_groups,
     numeric_periods,
@@ -146,6 +147,9 @@ def _check_group_sizes(G: np.ndarray, n_covariates: int, control: str) -> None:
         )
 
 
+# Single-threaded BLAS for the whole estimation (cell loop, logits, bootstrap
+# products): see impact.estimate._blas for the measurements behind this choice.
+@single_threaded_blas()
 def att_gt(
     data: pd.DataFrame,
     *,
@@ -354,9 +358,16 @@ def att_gt(
                 # Closed form, identical to reg/ipw/dr with an intercept only:
                 # difference of weighted mean changes. Computed on full-length
                 # vectors (zero weight outside the cell) to avoid fancy indexing.
+                # The sums of products go through einsum, not `@`: `@` on
+                # vectors calls BLAS ddot, which OpenBLAS multi-threads from a
+                # few thousand elements; thread hand-off then costs more than
+                # the arithmetic and collapses when another process holds a
+                # core (profiled: 5x slower with one busy process on 2 cores).
+                # einsum's single-threaded SIMD loop is as fast when idle and
+                # does not depend on the BLAS thread limit set above.
                 dy = y[:, c] - y[:, b]
-                m1 = (w1 @ dy) / s1
-                m0 = (w0 @ dy) / s0
+                m1 = np.einsum("i,i->", w1, dy) / s1
+                m0 = np.einsum("i,i->", w0, dy) / s0
                 att = m1 - m0
                 col[:] = n * (w1 * (dy - m1) / s1 - w0 * (dy - m0) / s0)
             else:
