@@ -265,3 +265,13 @@ def test_clustered_se_of_a_cell_equals_cr0_ols_from_pyfixest(staggered):
         )
     assert cell["att"] == pytest.approx(fit.coef()["d"], abs=1e-10)
     assert cell["se"] == pytest.approx(fit.se()["d"], rel=1e-8)
+
+
+def test_webb_bootstrap_weights_in_att_gt_give_se_close_to_analytic(mpdta):
+    kw = dict(outcome="lemp", unit="countyreal", time="year", group="first.treat")
+    analytic = att_gt(mpdta, **kw).table["se"].to_numpy()
+    webb = att_gt(mpdta, **kw, bootstrap=999, bootstrap_weights="webb", seed=3)
+    assert webb.options["bootstrap_weights"] == "webb"
+    np.testing.assert_allclose(webb.table["se"].to_numpy(), analytic, rtol=0.15)
+    with pytest.raises(ValueError, match="'rademacher', 'mammen' or 'webb'"):
+        att_gt(mpdta, **kw, bootstrap=9, bootstrap_weights="normal")

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from impact.errors import InputError
+from impact.estimate._blas import single_threaded_blas
 from impact.estimate.inference import (
     analytic_se,
     covariance,
@@ -161,6 +162,7 @@ def _combine(att, psi, keepers, weights, wif_att=None):
     return est, inf
 
 
+@single_threaded_blas()
 def aggregate(
     result: ATTgtResult,
     kind: Literal["simple", "group", "dynamic", "calendar"] = "simple",

@@ -166,7 +166,7 @@ def att_gt(
     cluster: str | None = None,
     alpha: float = 0.05,
     bootstrap: bool | int = False,
-    bootstrap_weights: Literal["rademacher", "mammen"] = "rademacher",
+    bootstrap_weights: Literal["rademacher", "mammen", "webb"] = "rademacher",
     seed: int | None = None,
     allow_unbalanced: bool = False,
 ) -> ATTgtResult:
@@ -209,7 +209,9 @@ def att_gt(
         multiplier-bootstrap draws (``True`` means 999). The bootstrap also
         gives simultaneous bands (``ci_low_uniform``, ``ci_high_uniform``).
     bootstrap_weights
-        ``"rademacher"`` (default) or ``"mammen"``.
+        ``"rademacher"`` (default), ``"mammen"`` or ``"webb"`` (six-point weights of Webb
+        2023, better than Rademacher when clusters are few: Rademacher draws then take only
+        2^G distinct values).
     seed
         Seed of the bootstrap.
     allow_unbalanced
@@ -271,9 +273,9 @@ def att_gt(
         raise InputError(f"anticipation must be a whole number >= 0, not {anticipation!r}")
     if not 0 < alpha < 1:
         raise InputError(f"alpha must be between 0 and 1, not {alpha!r}")
-    if bootstrap_weights not in ("rademacher", "mammen"):
+    if bootstrap_weights not in ("rademacher", "mammen", "webb"):
         raise InputError(
-            f"bootstrap_weights must be 'rademacher' or 'mammen', not {bootstrap_weights!r}"
+            f"bootstrap_weights must be 'rademacher', 'mammen' or 'webb', not {bootstrap_weights!r}"
         )
     if bootstrap is True:
         bootstrap = 999
