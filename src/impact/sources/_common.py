@@ -46,7 +46,9 @@ column and value.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import math
 import io
 import logging
 import re
@@ -59,7 +61,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impact.errors import InputError
+from impact.errors import InputError, InvalidValueError
 
 logger = logging.getLogger(__name__)
 
@@ -191,11 +193,25 @@ _SEPARATORS = (";", ",", "\t", "|")
 
 
 def check_nonempty(path: Path) -> None:
-    """Raise a clear error for a missing or empty file."""
+    """Raise a clear error for a missing or empty file; record it as an input read.
+
+    Every reader calls this first on each file it opens, so it is also where
+    the files read are recorded for provenance (:func:`impact._io.record_input`).
+    """
+    path = Path(path)
     if not path.exists():
         raise InputError("file not found", path=path)
     if path.is_file() and path.stat().st_size == 0:
         raise InputError("the file is empty (0 bytes): was the download interrupted?", path=path)
+    try:
+        with open(path, "rb") if path.is_file() else contextlib.nullcontext():
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot open the file ({exc.strerror}); check its permissions",
+                         path=path) from exc
+    from impact._io import record_input
+
+    record_input(path)
 
 
 def detect_encoding(raw: bytes, path: Path | None = None) -> str:
@@ -349,20 +365,9 @@ def read_csv_table(
     if sep is None:
         sep = detect_separator(lines[header_line - 1:], path)
 
-    try:
-        src = io.StringIO(text) if text is not None else path
-        df = pd.read_csv(
-            src, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-            encoding=None if text is not None else enc, skiprows=header_line - 1,
-            skip_blank_lines=False, engine="python" if len(sep) > 1 else "c",
-            on_bad_lines="error", quotechar='"',
-        )
-    except pd.errors.EmptyDataError as exc:
-        raise InputError("the file has no header row", path=path) from exc
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot parse as {sep!r}-separated text ({enc}): {exc}",
-                         path=path) from exc
-    df.columns = [str(c).strip() for c in df.columns]
+    df = _read_cells(io.StringIO(text) if text is not None else path,
+                     encoding=None if text is not None else enc, sep=sep, header_line=header_line,
+                     path=path, enc_label=enc)
     df["_line"] = np.arange(len(df)) + header_line + 1
     # Blank lines (all cells empty) carry no data: drop them after numbering lines.
     data_cols = [c for c in df.columns if c != "_line"]
@@ -378,6 +383,93 @@ def read_csv_table(
     logger.debug("read %s: %d rows, encoding %s, separator %r, header line %d",
                  source_desc, len(df), enc, sep, header_line)
     return df
+
+
+_FIELDS_RE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _read_cells(src, *, encoding: str | None, sep: str, header_line: int, path: Path,
+                enc_label: str) -> pd.DataFrame:
+    """Cells as strings with the header row as column names, refusing shifted rows.
+
+    pandas, given a data row with one field more than the header, silently takes
+    the first column as the index and shifts every value one column left. Here
+    the file is read without a header; a row wider than the header is an error
+    naming its line and extra value, unless the extra fields are empty (Excel's
+    trailing separators), which are dropped with a warning.
+    """
+    kw = dict(sep=sep, header=None, dtype=str, keep_default_na=False, na_filter=False,
+              encoding=encoding, skiprows=header_line - 1, skip_blank_lines=False,
+              engine="python" if len(sep) > 1 else "c", quotechar='"')
+    names = None
+    for _ in range(20):
+        if hasattr(src, "seek"):
+            src.seek(0)
+        try:
+            raw = pd.read_csv(src, names=names, **kw)
+            break
+        except pd.errors.EmptyDataError as exc:
+            raise InputError("the file has no header row", path=path) from exc
+        except UnicodeDecodeError as exc:
+            raise InputError(f"the file is not entirely {enc_label} text (byte {exc.object[exc.start:exc.start + 4]!r} "
+                             f"{_line_of_byte(path, exc)}); it mixes encodings: re-save it as UTF-8",
+                             path=path) from exc
+        except pd.errors.ParserError as exc:
+            m = _FIELDS_RE.search(str(exc))
+            if not m:
+                raise InputError(f"cannot parse as {sep!r}-separated text ({enc_label}): {exc}",
+                                 path=path) from exc
+            names = list(range(int(m.group(3)) if names is None else max(len(names) + 1, int(m.group(3)))))
+    else:  # pragma: no cover - twenty ever wider rows
+        raise InputError("rows have ever more fields than the header; is the separator right?", path=path)
+    if not len(raw):
+        raise InputError("the file has no header row", path=path)
+    header = [str(c).strip() for c in raw.iloc[0]]
+    width = max((i + 1 for i, c in enumerate(header) if c), default=0)
+    if width == 0:
+        raise InputError("the header row is empty", path=path, line=header_line)
+    data = raw.iloc[1:].reset_index(drop=True)
+    if raw.shape[1] > width:
+        extra = data.iloc[:, width:].apply(lambda col: col.astype(str).str.strip())
+        filled = (extra != "").any(axis=1).to_numpy()
+        if filled.any():
+            i = int(np.flatnonzero(filled)[0])
+            row = data.iloc[i]
+            n_fields = int(max(j + 1 for j in range(raw.shape[1]) if str(row.iloc[j]).strip()))
+            value = next(str(row.iloc[j]) for j in range(width, raw.shape[1]) if str(row.iloc[j]).strip())
+            raise InputError(
+                f"this row has {n_fields} fields but the header (line {header_line}) has {width}: "
+                f"extra value {value!r}. A value probably contains the separator {sep!r} without "
+                f"quotes (e.g. a French decimal 1{sep}5 in a {sep!r}-separated file): quote it "
+                f"(\"1{sep}5\") or remove the extra separator",
+                path=path, line=header_line + 1 + i, column=header[width - 1], value=value)
+        logger.warning("%s: empty trailing field(s) after column %r ignored (trailing separators)",
+                       path, header[width - 1])
+        data = data.iloc[:, :width]
+    cols, seen = [], {}
+    for i, c in enumerate(header[:width]):
+        name = c or f"Unnamed: {i}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        cols.append(name)
+    data.columns = cols
+    return data
+
+
+def _line_of_byte(path: Path, exc: UnicodeDecodeError) -> str:
+    """'on line N' for the first undecodable byte of a file (read again, only on failure)."""
+    try:
+        raw = path.read_bytes()
+        raw.decode(exc.encoding)
+    except UnicodeDecodeError as again:
+        line = raw.count(b"\n", 0, again.start) + 1
+        return f"on line {line}"
+    except (OSError, AttributeError):
+        pass
+    return "in the file"
 
 
 def _guess_sep(line: str) -> str:
@@ -397,7 +489,22 @@ def _read_zip_text(path: Path, encoding: str | None) -> tuple[str, str]:
         raise InputError(f"the zip archive is corrupt or truncated ({exc}); download it again",
                          path=path) from exc
     enc = encoding or detect_encoding(raw[:_SAMPLE_BYTES], path)
-    return raw.decode(enc), members[0]
+    return decode_text(raw, enc, path), members[0]
+
+
+def decode_text(raw: bytes, encoding: str, path: str | Path | None = None) -> str:
+    """Decode a whole file; an undecodable byte is an error naming its line.
+
+    The encoding is detected on the first megabyte: a file that switches
+    encoding further down (two exports pasted together) fails here, clearly.
+    """
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"byte {raw[exc.start:exc.start + 1]!r} is not {encoding} text although the "
+                         "start of the file is: the file mixes encodings; re-save it as UTF-8",
+                         path=path, line=line) from exc
 
 
 def check_columns(df: pd.DataFrame, required: Iterable[str], *, path: str | Path | None = None,
@@ -526,10 +633,69 @@ def parse_numbers(
                     f"value {u!r} is not a number (nor a marker of secret or missing data "
                     f"such as 's', 'nd' or blank)", path=path, line=line, column=column,
                 )
+            if not math.isfinite(num):
+                pos = int(np.flatnonzero(text.to_numpy(dtype=object) == u)[0])
+                line = int(pd.Series(lines).iloc[pos]) if lines is not None else None
+                raise InvalidValueError(
+                    f"value {u!r} is not a finite number (infinite, or too large to represent); "
+                    "correct the cell, or write 'nd' or leave it blank if it is unknown",
+                    path=path, line=line, column=column, value=u)
             parsed[u] = (num, "observed")
     value = text.map(lambda u: parsed[u][0]).astype("float64")
     status = text.map(lambda u: parsed[u][1]).astype("string")
     return value, status
+
+
+def check_range(
+    values: pd.Series,
+    *,
+    path: str | Path | None = None,
+    column: str | None = None,
+    lines: pd.Series | Sequence[int] | None = None,
+    raw: pd.Series | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    what: str = "value",
+    unit: str = "",
+) -> None:
+    """Refuse values outside ``[minimum, maximum]`` or not finite (NaN is allowed: unknown).
+
+    The error is an :class:`~impact.errors.InvalidValueError` naming the file,
+    the line (from ``lines``), the column and the value as written (``raw``),
+    with the expected range. Sums are checked too: values that are each finite
+    but add up to infinity are refused.
+    """
+    v = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64").reset_index(drop=True)
+    bad = np.isinf(v.to_numpy())
+    if minimum is not None:
+        bad |= (v < minimum).to_numpy()
+    if maximum is not None:
+        bad |= (v > maximum).to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        shown = raw.iloc[i] if raw is not None else v.iloc[i]
+        line = int(pd.Series(lines).iloc[i]) if lines is not None else None
+        lo = "" if minimum is None else f"{minimum:g}"
+        hi = "" if maximum is None else f"{maximum:g}"
+        rng = (f"between {lo} and {hi}{unit}" if lo and hi else
+               f"at least {lo}{unit}" if lo else f"at most {hi}{unit}")
+        n = int(bad.sum())
+        more = f" ({n} such values in all)" if n > 1 else ""
+        x = v.iloc[i]
+        kind = ("is infinite" if np.isinf(x) else
+                "is negative" if minimum == 0 and x < 0 else
+                "is too small" if minimum is not None and x < minimum else "is too large")
+        raise InvalidValueError(f"{what} {shown!r} {kind}: expected a number {rng}{more}",
+                                path=path, line=line, column=column, value=shown)
+    finite = v[np.isfinite(v.to_numpy())]
+    with np.errstate(over="ignore"):
+        total = float(finite.abs().sum())
+    if not math.isfinite(total):
+        i = int(finite.abs().idxmax())
+        line = int(pd.Series(lines).iloc[i]) if lines is not None else None
+        shown = raw.iloc[i] if raw is not None else v.iloc[i]
+        raise InvalidValueError(f"{what}s add up to infinity (e.g. {shown!r}): a value is far too "
+                                "large to be right", path=path, line=line, column=column, value=shown)
 
 
 # --------------------------------------------------------------------------- #
@@ -605,6 +771,9 @@ def melt_wide(
     *,
     path: str | Path | None = None,
     period_of: dict[str, str] | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    what: str = "value",
 ) -> pd.DataFrame:
     """Melt one-column-per-period data to long rows with ``period``, ``value``, ``status``.
 
@@ -618,6 +787,9 @@ def melt_wide(
         Period columns; default: every column whose name contains a period.
     period_of
         Explicit column → period mapping (overrides detection).
+    minimum, maximum, what
+        Range of a valid value (see :func:`check_range`); infinite values are
+        always refused.
 
     Returns
     -------
@@ -639,6 +811,8 @@ def melt_wide(
     for c in value_cols:
         value, status = parse_numbers(df[c], path=path, column=c,
                                       lines=df["_line"] if "_line" in df else None)
+        check_range(value, path=path, column=c, lines=df["_line"] if "_line" in df else None,
+                    raw=df[c], minimum=minimum, maximum=maximum, what=what)
         part = df[keep].copy()
         part["column"] = c
         part["period"] = periods[c]
