@@ -81,6 +81,24 @@ def fetch_command(
 
 # --- demonstration data and panel -----------------------------------------------------------
 
+#: Data sources of 'impact build --source' (add a name here and in impact.panel.build_long).
+BUILD_SOURCES: dict[str, str] = {
+    "demo": "offline demonstration data, generated if needed",
+    "real": "downloaded files",
+}
+
+
+def _check_output(folder: Path, what: str, command: str) -> None:
+    """Refuse an output folder that cannot be written, before any computation."""
+    from impact._io import check_writable
+    from impact.errors import ImpactError
+
+    try:
+        check_writable(folder, what=what)
+    except ImpactError as exc:
+        typer.echo(f"impact {command}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
 
 @app.command("demo")
 def demo_command(
@@ -105,6 +123,8 @@ def demo_command(
     from impact.demo import DEMO_EFFECT, generate
     from impact.errors import ImpactError
 
+    if out is not None:
+        _check_output(out.parent if not out.exists() else out, "output folder (--out)", "demo")
     try:
         files = generate(out, seed=seed, scale=scale, force=force)
     except ImpactError as exc:
@@ -121,8 +141,8 @@ def demo_command(
 
 @app.command("build")
 def build_command(
-    source: Annotated[str, typer.Option(help="'demo' (offline demonstration data, generated if needed) or "
-                                             "'real' (downloaded files).")] = "demo",
+    source: Annotated[str, typer.Option(help="Data source: " + "; ".join(
+        f"'{k}' ({v})" for k, v in BUILD_SOURCES.items()) + ".")] = "demo",
     level: Annotated[str, typer.Option(help="Territory level of the panel: commune, epci, departement or region.")] = "departement",
     freq: Annotated[str, typer.Option(help="Panel frequency: year, quarter or month (quarter/month read "
                                            "SIRENE by month: slower).")] = "year",
@@ -153,9 +173,16 @@ def build_command(
     from impact.errors import ImpactError
     from impact.panel import build_long, build_panel, write_outputs
 
-    if source not in ("demo", "real"):
-        typer.echo(f"impact build: --source must be 'demo' or 'real', not {source!r}", err=True)
+    from impact.panel import output_paths
+
+    if source not in BUILD_SOURCES:
+        typer.echo(f"impact build: --source must be one of {', '.join(map(repr, BUILD_SOURCES))}, "
+                   f"not {source!r}", err=True)
         raise typer.Exit(2)
+    if spending is not None and not spending.is_file():
+        typer.echo(f"impact build: --spending {spending}: file not found", err=True)
+        raise typer.Exit(2)
+    _check_output(output_paths(level, freq, out)["long"].parent, "output folder (--out)", "build")
     t0 = time.perf_counter()
     try:
         long = build_long(source, seed=seed, scale=scale, raw_dir=raw_dir,
