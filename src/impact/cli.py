@@ -180,7 +180,8 @@ def build_command(
                    f"not {source!r}", err=True)
         raise typer.Exit(2)
     if spending is not None and not spending.is_file():
-        typer.echo(f"impact build: --spending {spending}: file not found", err=True)
+        typer.echo(f"impact build: --spending {spending}: spending table not found; give the path "
+                   "of your CSV (see docs/data_dictionary.md)", err=True)
         raise typer.Exit(2)
     _check_output(output_paths(level, freq, out)["long"].parent, "output folder (--out)", "build")
     t0 = time.perf_counter()

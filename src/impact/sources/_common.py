@@ -429,23 +429,39 @@ def _read_cells(src, *, encoding: str | None, sep: str, header_line: int, path: 
     if width == 0:
         raise InputError("the header row is empty", path=path, line=header_line)
     data = raw.iloc[1:].reset_index(drop=True)
-    if raw.shape[1] > width:
-        extra = data.iloc[:, width:].apply(lambda col: col.astype(str).str.strip())
-        filled = (extra != "").any(axis=1).to_numpy()
-        if filled.any():
-            i = int(np.flatnonzero(filled)[0])
-            row = data.iloc[i]
-            n_fields = int(max(j + 1 for j in range(raw.shape[1]) if str(row.iloc[j]).strip()))
-            value = next(str(row.iloc[j]) for j in range(width, raw.shape[1]) if str(row.iloc[j]).strip())
+    if names is not None:
+        # Some row is wider than the header: count each record's fields exactly (padding
+        # hides the difference between "a,b," and "a,b"), only on this slow path.
+        counts = _field_counts(src, encoding, sep, header_line)
+        n_header, rows = counts[0], counts[1:]
+        wider = [i for i, c in enumerate(rows) if c > n_header]
+        extra = data.iloc[:, n_header:].apply(lambda col: col.astype(str).str.strip())
+        # Every data row (two at least: one row alone could be a shifted one) ending with the
+        # same empty extra fields is a trailing separator, not a shift.
+        systematic = (sum(1 for c in rows if c) >= 2 and len({c for c in rows if c}) == 1
+                      and not (extra != "").any().any())
+        if wider and not systematic:
+            i = wider[0]
+            cells = [str(v) for v in data.iloc[i, :rows[i]]]
+            extra_vals = [v for v in cells[n_header:] if v.strip()]
+            shown = extra_vals[0] if extra_vals else sep.join(cells)
             raise InputError(
-                f"this row has {n_fields} fields but the header (line {header_line}) has {width}: "
-                f"extra value {value!r}. A value probably contains the separator {sep!r} without "
-                f"quotes (e.g. a French decimal 1{sep}5 in a {sep!r}-separated file): quote it "
-                f"(\"1{sep}5\") or remove the extra separator",
-                path=path, line=header_line + 1 + i, column=header[width - 1], value=value)
-        logger.warning("%s: empty trailing field(s) after column %r ignored (trailing separators)",
-                       path, header[width - 1])
-        data = data.iloc[:, :width]
+                f"this row has {rows[i]} fields but the header (line {header_line}) has {n_header}, "
+                f"so its values would shift columns (row: {sep.join(cells)[:200]!r}). A value "
+                f"probably contains the separator {sep!r} without quotes (e.g. a French decimal "
+                f"1{sep}5 in a {sep!r}-separated file): quote it (\"1{sep}5\") or remove the "
+                "extra separator",
+                path=path, line=header_line + 1 + i, column=header[min(n_header, width) - 1],
+                value=shown)
+    if data.shape[1] > width:
+        extra = data.iloc[:, width:].apply(lambda col: col.astype(str).str.strip())
+        if not (extra != "").any().any():
+            logger.warning("%s: empty trailing field(s) after column %r ignored (trailing "
+                           "separators)", path, header[width - 1])
+            data = data.iloc[:, :width]
+        else:
+            width = data.shape[1]
+            header = header + [""] * (width - len(header))
     cols, seen = [], {}
     for i, c in enumerate(header[:width]):
         name = c or f"Unnamed: {i}"
@@ -457,6 +473,18 @@ def _read_cells(src, *, encoding: str | None, sep: str, header_line: int, path: 
         cols.append(name)
     data.columns = cols
     return data
+
+
+def _field_counts(src, encoding: str | None, sep: str, header_line: int) -> list[int]:
+    """Number of fields of each record from the header on (csv module, quotes honoured)."""
+    if hasattr(src, "seek"):
+        src.seek(0)
+        fh = contextlib.nullcontext(src)
+    else:
+        fh = open(src, encoding=encoding, newline="")
+    with fh as f:
+        reader = csv.reader(f, delimiter=sep, quotechar='"')
+        return [len(r) for k, r in enumerate(reader) if k >= header_line - 1]
 
 
 def _line_of_byte(path: Path, exc: UnicodeDecodeError) -> str:
