@@ -179,6 +179,14 @@ def build_command(
         typer.echo(f"impact build: --source must be one of {', '.join(map(repr, BUILD_SOURCES))}, "
                    f"not {source!r}", err=True)
         raise typer.Exit(2)
+    from impact.schema import FREQS, PANEL_LEVELS
+
+    # Options are checked before the sources are read (minutes on the national files).
+    for name, value, allowed in (("--level", level, PANEL_LEVELS), ("--freq", freq, tuple(FREQS))):
+        if value not in allowed:
+            typer.echo(f"impact build: {name} must be one of {', '.join(allowed)}, not {value!r}",
+                       err=True)
+            raise typer.Exit(2)
     if spending is not None and not spending.is_file():
         typer.echo(f"impact build: --spending {spending}: spending table not found; give the path "
                    "of your CSV (see docs/data_dictionary.md)", err=True)
@@ -231,6 +239,9 @@ def report_command(
     from impact.reports.grid import from_options, load_grid
     from impact.reports.runner import run_reports
 
+    if jobs < 1:
+        typer.echo(f"impact report: --jobs must be 1 or more, not {jobs}", err=True)
+        raise typer.Exit(2)
     extra = list(ctx.args)
     pairs, notebooks = [], []
     while extra:
