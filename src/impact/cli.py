@@ -271,6 +271,8 @@ def report_command(
         raise typer.Exit(2) from exc
     for r in results:
         typer.echo(f"{r.status:>8}  {r.duration:6.1f} s  {r.run_id}" + (f"  {r.error}" if r.error else ""))
+        if r.kept_previous:
+            typer.echo(f"          the previous successful run is kept; this failure is in {r.folder}")
     typer.echo(f"Report index: {(output_dir / 'index.html').resolve()}")
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)

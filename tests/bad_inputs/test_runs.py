@@ -57,6 +57,7 @@ def test_failed_run_never_replaces_a_good_one(tmp_path):
                                    "--force"])
     assert res.exit_code == 1, res.output
     assert "the data server is down" in res.output
+    assert "the previous successful run is kept" in res.output
     assert {k: v for k, v in tree(folder).items() if not k.startswith("failed-")} == good
     assert json.loads((folder / "headline.json").read_text()) == {"double": 4}
     [failure] = [p for p in folder.iterdir() if p.name.startswith("failed-")]

@@ -52,6 +52,8 @@ class RunResult:
     error: str = ""
     headline: dict[str, Any] = field(default_factory=dict)
     folder: str = ""
+    #: A failed run whose previous successful result was kept (the failure is in ``folder``).
+    kept_previous: bool = False
 
 
 def notebook_parameters(path: str | Path) -> dict[str, Any]:
@@ -271,14 +273,16 @@ def execute_run(notebook: str, params: dict[str, Any], output_dir: str, kernel_n
         raise
     # Re-read: another process may have committed a good run meanwhile.
     current = _read_provenance(final / "provenance.json")
-    if status == "failed" and current is not None and current.get("status") == "ok":
+    kept = status == "failed" and current is not None and current.get("status") == "ok"
+    if kept:
         stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(started)) + f"-{os.getpid()}"
         target = commit_dir(tmp, final / f"failed-{stamp}")
         logger.warning("%s failed; the previous successful run is kept, the failure is in %s",
                        rid, target)
     else:
         target = commit_dir(tmp, final)
-    return RunResult(rid, str(nb), params, status, round(duration, 2), error, headline, str(target))
+    return RunResult(rid, str(nb), params, status, round(duration, 2), error, headline, str(target),
+                     kept_previous=kept)
 
 
 def _failures_of(folder: Path) -> list[dict[str, Any]]:
