@@ -191,6 +191,15 @@ def build_command(
         typer.echo(f"impact build: --spending {spending}: spending table not found; give the path "
                    "of your CSV (see docs/data_dictionary.md)", err=True)
         raise typer.Exit(2)
+    if spending is not None:
+        # A user's table is small: validate it now rather than after reading every source.
+        from impact.sources import spending as spending_source
+
+        try:
+            spending_source.read(spending)
+        except ImpactError as exc:
+            typer.echo(f"impact build: {exc}", err=True)
+            raise typer.Exit(2) from exc
     _check_output(output_paths(level, freq, out)["long"].parent, "output folder (--out)", "build")
     t0 = time.perf_counter()
     try:

@@ -24,6 +24,8 @@ def no_build(monkeypatch):
     (["build", "--freq", "weekly"], ["--freq must be one of", "year, quarter, month"]),
     (["build", "--source", "melodi"], ["--source must be one of", "'demo'", "'melodi'"]),
     (["build", "--spending", "/nonexistent/spending.csv"], ["spending table not found"]),
+    (["build", "--spending", str(__import__("pathlib").Path(__file__).parent / "files" / "spending_inf.csv")],
+     ["spending_inf.csv, line 3, column 'euros'", "'inf' is not a finite number"]),
     (["report", "--jobs", "0"], ["--jobs must be 1 or more"]),
     (["report", "-p", "level"], ["-p needs a NAME and a VALUE"]),
     (["report", "--nosuch"], ["unknown option '--nosuch'"]),
