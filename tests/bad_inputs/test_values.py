@@ -150,3 +150,14 @@ def test_trailing_separators_are_dropped_and_reported(tmp_path, caplog):
 
 def test_invalid_value_error_is_an_input_error():
     assert issubclass(InvalidValueError, InputError)
+
+
+def test_no_reader_can_return_an_infinite_value():
+    import pandas as pd
+
+    from impact.sources._common import make_long
+
+    df = pd.DataFrame({"territory_code": ["84"], "level": ["region"], "cog_year": [2025],
+                       "period": ["2016"], "indicator": ["salaried_jobs"], "value": [np.inf],
+                       "status": ["observed"], "source": ["urssaf"]})
+    expect_error(lambda: make_long(df), InvalidValueError, "infinite value", "salaried_jobs", "84")

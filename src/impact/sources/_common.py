@@ -98,6 +98,13 @@ def make_long(df: pd.DataFrame) -> pd.DataFrame:
         out[col] = out[col].astype("string")
     out["cog_year"] = pd.to_numeric(out["cog_year"]).astype("int64")
     out["value"] = pd.to_numeric(out["value"], errors="raise").astype("float64")
+    # Last line of defence: whatever a reader computed, an infinite value never leaves it.
+    inf = np.isinf(out["value"].to_numpy())
+    if inf.any():
+        row = out.loc[inf].iloc[0]
+        raise InvalidValueError(
+            f"{int(inf.sum())} infinite value(s), e.g. {row['indicator']} of {row['territory_code']} "
+            f"in {row['period']} (source {row['source']}); check the input file", value=row["value"])
     return out.reset_index(drop=True)
 
 
