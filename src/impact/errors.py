@@ -79,7 +79,20 @@ class InvalidValueError(InputError):
 
 
 class GridError(InputError):
-    """A report grid file (YAML/TOML) or grid option of the wrong shape."""
+    """A report grid file (YAML/TOML) or grid option of the wrong shape.
+
+    ``key`` names the place in the file (``parameters``, ``runs[2].level``).
+    """
+
+    def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None,
+                 key: str | None = None, value: object = None) -> None:
+        super().__init__(message, path=path, line=line, value=value)
+        self.key = key
+        if key is not None:
+            where = [str(self.path)] if self.path is not None else []
+            where += [f"line {line}"] if line is not None else []
+            where.append(f"key {key!r}")
+            self.args = (f"{', '.join(where)}: {message}",)
 
 
 class OutputError(InputError):

@@ -66,15 +66,15 @@ def from_options(pairs: Iterable[tuple[str, str]]) -> list[dict]:
 def _check_name(name: Any, path: Path, where: str) -> None:
     if not isinstance(name, str) or not name.isidentifier():
         raise GridError(f"{where}: parameter name {name!r} is not a valid Python name "
-                        "(letters, digits and _, e.g. level)", path=path, column=where, value=name)
+                        "(letters, digits and _, e.g. level)", path=path, key=where, value=name)
 
 
 def _check_value(value: Any, path: Path, where: str) -> None:
     if isinstance(value, (dict, set)):
         raise GridError(f"{where}: a parameter value must be a number, a string, true/false or "
-                        f"null, not a mapping ({value!r})", path=path, column=where, value=value)
+                        f"null, not a mapping ({value!r})", path=path, key=where, value=value)
     if isinstance(value, float) and not math.isfinite(value):
-        raise GridError(f"{where}: {value!r} is not a finite number", path=path, column=where,
+        raise GridError(f"{where}: {value!r} is not a finite number", path=path, key=where,
                         value=value)
 
 
@@ -99,21 +99,21 @@ def validate_grid(data: Any, path: Path) -> tuple[dict[str, list], list[dict], l
     unknown = set(data) - {"parameters", "runs", "notebooks"}
     if unknown:
         raise GridError(f"unknown key(s) {sorted(map(str, unknown))}; expected parameters, runs, notebooks",
-                        path=path, column=str(sorted(map(str, unknown))[0]))
+                        path=path, key=str(sorted(map(str, unknown))[0]))
     params = data.get("parameters")
     if params is None:
         params = {}
     if not isinstance(params, dict):
         raise GridError(f"'parameters' must be a mapping of name: [values] (one line per parameter), "
                         f"not a {type(params).__name__} ({params!r}); {example}", path=path,
-                        column="parameters", value=params)
+                        key="parameters", value=params)
     grid: dict[str, list] = {}
     for name, values in params.items():
         _check_name(name, path, f"parameters.{name}")
         values = values if isinstance(values, list) else [values]
         if not values:
             raise GridError(f"parameters.{name}: the list of values is empty; give at least one value "
-                            "or remove the line", path=path, column=f"parameters.{name}")
+                            "or remove the line", path=path, key=f"parameters.{name}")
         for v in values:
             _check_value(v, path, f"parameters.{name}")
         grid[name] = values
@@ -122,17 +122,17 @@ def validate_grid(data: Any, path: Path) -> tuple[dict[str, list], list[dict], l
         runs = []
     if not isinstance(runs, list):
         raise GridError(f"'runs' must be a list of parameter sets (each '- {{name: value}}'), not a "
-                        f"{type(runs).__name__} ({runs!r})", path=path, column="runs", value=runs)
+                        f"{type(runs).__name__} ({runs!r})", path=path, key="runs", value=runs)
     for i, run in enumerate(runs):
         if not isinstance(run, dict):
             raise GridError(f"runs[{i}]: each run must be a mapping such as {{level: region}}, not "
-                            f"{run!r}", path=path, column=f"runs[{i}]", value=run)
+                            f"{run!r}", path=path, key=f"runs[{i}]", value=run)
         for name, v in run.items():
             _check_name(name, path, f"runs[{i}].{name}")
             if isinstance(v, list):
                 raise GridError(f"runs[{i}].{name}: a run takes one value per parameter, not a list "
                                 f"({v!r}); put lists under 'parameters' to make a grid", path=path,
-                                column=f"runs[{i}].{name}", value=v)
+                                key=f"runs[{i}].{name}", value=v)
             _check_value(v, path, f"runs[{i}].{name}")
     notebooks = data.get("notebooks")
     if notebooks is None:
@@ -141,7 +141,7 @@ def validate_grid(data: Any, path: Path) -> tuple[dict[str, list], list[dict], l
         notebooks = [notebooks]
     if not isinstance(notebooks, list) or not all(isinstance(n, str) and n for n in notebooks):
         raise GridError(f"'notebooks' must be a list of notebook paths, not {notebooks!r}", path=path,
-                        column="notebooks", value=notebooks)
+                        key="notebooks", value=notebooks)
     return grid, runs, notebooks
 
 
