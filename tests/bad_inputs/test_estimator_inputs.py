@@ -32,7 +32,7 @@ def test_fractional_group_refused(panel, bad, fragment):
     df = panel.copy()
     df["g"] = df["g"].astype(object)
     df.loc[df["g"] == 2013, "g"] = bad
-    err = expect_error(lambda: run(df), InputError, "column 'g'", fragment, "whole periods")
+    err = expect_error(lambda: run(df), InputError, "column 'g'", fragment, "whole period of the time axis")
     assert err.column == "g"
 
 

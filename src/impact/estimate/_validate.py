@@ -92,7 +92,7 @@ def numeric_groups(values: pd.Series, name: str) -> pd.Series:
     inf = np.isinf(g.to_numpy())
     if inf.any():
         raise InputError(
-            f"column {name!r} holds {int(inf.sum())} infinite first treated period(s); use 0 or "
+            f"{int(inf.sum())} infinite first treated period(s); use 0 or "
             "leave it empty for never treated units",
             column=name, value=float(g[inf].iloc[0]),
         )
@@ -102,7 +102,8 @@ def numeric_groups(values: pd.Series, name: str) -> pd.Series:
     if frac.any():
         found = _examples(pd.unique(g[frac]))
         raise InputError(
-            f"column {name!r} must hold whole periods of the time axis (e.g. 2014), or 0/missing "
+            f"the first treated period must be a whole period of the time axis (e.g. 2014), or "
+            f"0/missing "
             f"for never treated; found {found}. Round the first treated period to the period "
             "in which treatment starts.",
             column=name, value=float(g[frac].iloc[0]),
@@ -201,7 +202,7 @@ def prepare_panel(
     if inside.any():
         found = _examples(pd.unique(g[inside]))
         raise InputError(
-            f"column {group!r}: first treated period(s) {found} are not periods of the time axis "
+            f"first treated period(s) {found} are not periods of the time axis "
             f"({_examples(periods, 8)}); a unit must start treatment in an observed period",
             column=group, value=float(g[inside][0]),
         )
