@@ -6,9 +6,18 @@ figures as PNG (``fig-<cell>-<n>.png``), whatever the notebook wrote (it runs
 with its working directory in the run folder and ``output_dir="."``, e.g. the
 interactive map and ``headline.json``), and ``provenance.json`` (parameters,
 checksums of the notebook and inputs, package versions, git commit, times,
-status). Folders are built under a temporary name and renamed when complete.
-A run whose notebook, parameters and inputs are unchanged is skipped unless
-``force``. A failing run does not stop the others; the index shows its error.
+status). Folders are built under a hidden temporary name (with the user's
+umask) and renamed when complete; hidden folders left by killed runs are
+removed at the next run and never listed.
+
+A run whose notebook, parameters, kernel and inputs are unchanged is skipped
+unless ``force``. The inputs are the files given in ``inputs`` and every file
+the library read during the run (see :func:`impact._io.record_input`), with
+their SHA-256 in ``provenance.json``. A failing run does not stop the others,
+and never replaces a successful run of the same notebook and parameters: the
+good folder is kept and the failure recorded beside it in
+``<run>/failed-<time>/``; the index shows both. The output folder, the kernel
+and the parameters of every notebook are checked before the first run.
 """
 
 from __future__ import annotations
