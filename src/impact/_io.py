@@ -167,13 +167,6 @@ def _commit(pairs: list[tuple[Path, Path]]) -> None:
             backup.unlink()
 
 
-def make_dir(path: str | Path) -> Path:
-    """Create a folder (and parents) with the user's umask; return it."""
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def partial_dir(target: str | Path) -> Path:
     """A new hidden, empty folder next to ``target``, with the user's umask.
 

@@ -606,8 +606,12 @@ def creations(
         unplaced[key] = int(n)
     n_units = int(sink.n_total + sum(unplaced.values()))
     _log_unplaced(unplaced, n_units)
-    quality = _quality(sink.diagnostics, ul_path, et_path, ul_cols, memory_limit, threads,
-                       temp_directory)
+    try:
+        quality = _quality(sink.diagnostics, ul_path, et_path, ul_cols, memory_limit, threads,
+                           temp_directory)
+    except BaseException as exc:
+        sink.abort(exc)  # nothing half-written is left behind
+        raise
     if out is not None:
         return sink.close(unplaced, n_units, quality)
     df = _arrow_long(sink.table())
@@ -742,11 +746,13 @@ class _ParquetSink:
     """Writes batches to ``out`` (atomically) with the canonical columns."""
 
     def __init__(self, out: Path) -> None:
-        from impact._io import atomic_path
+        from impact._io import atomic_files
 
         self.out = out
-        self._ctx = atomic_path(out, suffix=".parquet")
-        self._tmp = self._ctx.__enter__()
+        # The counts and their report are put in place together, or neither.
+        self._ctx = atomic_files([out, out.with_name(out.name + ".unplaced.json")],
+                                 suffixes=[".parquet", ".json"])
+        self._tmp, self._tmp_report = self._ctx.__enter__()
         self._writer = None
         self.n_total = 0.0
         self.diagnostics: dict[str, int] = {}
@@ -775,16 +781,13 @@ class _ParquetSink:
     def close(self, unplaced: dict[str, int], n_units: int, quality: dict | None = None) -> Path:
         import json
 
-        from impact._io import atomic_path
-
         if self._writer is None:
             self.add(_empty_batch())
         self._writer.close()
+        self._tmp_report.write_text(json.dumps(
+            {"n_units": n_units, "unplaced": unplaced, **(quality or {})}, indent=1,
+            ensure_ascii=False))
         self._ctx.__exit__(None, None, None)
-        report = self.out.with_name(self.out.name + ".unplaced.json")
-        with atomic_path(report, suffix=".json") as tmp:
-            tmp.write_text(json.dumps({"n_units": n_units, "unplaced": unplaced, **(quality or {})},
-                                      indent=1, ensure_ascii=False))
         return self.out
 
 
