@@ -70,6 +70,79 @@ def test_failed_run_never_replaces_a_good_one(tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
+class FakePapermill:
+    """Stands in for papermill's execution (instant): copies the notebook, then fails or not."""
+
+    def __init__(self, error: BaseException | None = None, before=None):
+        self.error, self.before = error, before
+
+    def __call__(self, src, dst, parameters=None, cwd=None, **kwargs):
+        if self.before is not None:
+            self.before()
+        nb = nbformat.read(src, as_version=4)
+        nbformat.write(nb, dst)
+        if self.error is None:
+            Path(cwd, "headline.json").write_text(json.dumps({"x": parameters.get("x")}))
+        else:
+            raise self.error
+
+
+@pytest.fixture
+def good_run(tmp_path, monkeypatch):
+    import papermill
+
+    nb = notebook(tmp_path / "toy.ipynb", GOOD)
+    out = tmp_path / "reports"
+    monkeypatch.setattr(papermill, "execute_notebook", FakePapermill())
+    [r] = run_reports([nb], [{"x": 2}], output_dir=out)
+    assert r.status == "ok"
+    return nb, out, Path(r.folder)
+
+
+def test_interrupted_run_leaves_the_good_one_and_no_partial_folder(good_run, monkeypatch):
+    import papermill
+
+    nb, out, folder = good_run
+    before = tree(out)
+    monkeypatch.setattr(papermill, "execute_notebook", FakePapermill(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        run_reports([nb], [{"x": 2}], output_dir=out, force=True)
+    assert tree(out) == before
+
+
+def test_kernel_dying_keeps_the_good_run(good_run, monkeypatch):
+    import papermill
+
+    nb, out, folder = good_run
+    good = tree(folder)
+    monkeypatch.setattr(papermill, "execute_notebook",
+                        FakePapermill(RuntimeError("Kernel died before replying to kernel_info")))
+    [r] = run_reports([nb], [{"x": 2}], output_dir=out, force=True)
+    assert r.status == "failed" and r.kept_previous and Path(r.folder).parent == folder
+    assert {k: v for k, v in tree(folder).items() if not k.startswith("failed-")} == good
+    index = json.loads((out / "index.json").read_text())
+    assert index[0]["status"] == "ok" and "Kernel died" in index[0]["failures"][0]["error"]
+
+
+def test_good_run_committed_meanwhile_by_another_process_is_kept(tmp_path, monkeypatch):
+    import papermill
+
+    nb = notebook(tmp_path / "toy.ipynb", GOOD)
+    out = tmp_path / "reports"
+    folder = out / run_id(nb.resolve(), {"x": 2})
+
+    def other_process_commits():
+        folder.mkdir(parents=True)
+        (folder / "provenance.json").write_text(json.dumps({"run_id": folder.name, "status": "ok",
+                                                            "notebook": str(nb)}))
+
+    monkeypatch.setattr(papermill, "execute_notebook",
+                        FakePapermill(RuntimeError("boom"), before=other_process_commits))
+    [r] = run_reports([nb], [{"x": 2}], output_dir=out)
+    assert r.status == "failed" and r.kept_previous
+    assert json.loads((folder / "provenance.json").read_text())["status"] == "ok"
+
+
 def test_unknown_kernel_refused_before_anything_runs(tmp_path):
     nb = notebook(tmp_path / "toy.ipynb", GOOD)
     out = tmp_path / "reports"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import expect_error
 
-from impact.errors import InputError, InvalidValueError
+from impact.errors import InvalidValueError
 from impact.sources import insee_creations, population, spending, unemployment, urssaf
 
 SPENDING_HEADER = "territory_code,level,year,programme,euros,source\n"
@@ -146,10 +146,6 @@ def test_trailing_separators_are_dropped_and_reported(tmp_path, caplog):
         s = spending.read(p)
     assert s["euros"].tolist() == [1000.0]
     assert "trailing separators" in caplog.text
-
-
-def test_invalid_value_error_is_an_input_error():
-    assert issubclass(InvalidValueError, InputError)
 
 
 def test_no_reader_can_return_an_infinite_value():
