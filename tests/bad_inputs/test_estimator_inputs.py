@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import expect_error
+from _corpus import expect_error
 from did_sim import simulate_staggered
 
 from impact.errors import InputError, NothingToEstimateError

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import expect_error
+from _corpus import expect_error
 from typer.testing import CliRunner
 
 from impact.cli import app

@@ -11,7 +11,7 @@ import threading
 
 import pandas as pd
 import pytest
-from conftest import expect_error, tree
+from _corpus import expect_error, tree
 from typer.testing import CliRunner
 
 import impact._io as io_mod

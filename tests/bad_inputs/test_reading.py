@@ -7,7 +7,7 @@ import codecs
 import zipfile
 
 import pytest
-from conftest import expect_error
+from _corpus import expect_error
 
 from impact.errors import InputError
 from impact.sources import insee_creations, population, spending, urssaf
@@ -140,3 +140,40 @@ def test_reading_records_the_file_for_provenance(tmp_path):
     p.write_text(HEADER + GOOD, encoding="utf-8")
     spending.read(p)
     assert str(p.resolve()) in inputs_read()
+
+
+def test_sirene_csv_not_utf8_is_named(tmp_path):
+    from pathlib import Path
+
+    from impact.sources import sirene
+
+    data = Path(__file__).resolve().parents[1] / "data" / "sources"
+    p = tmp_path / "ul.csv"
+    text = (data / "StockUniteLegale_sample.csv").read_text(encoding="utf-8")
+    p.write_bytes(text.replace("DUPONT", "DUPONT-ÉVIAN").encode("cp1252"))
+    expect_error(lambda: sirene.creations(p, data / "StockEtablissement_sample.csv"), InputError,
+                 str(p), "not UTF-8", "download it again", folder=tmp_path)
+
+
+def test_sirene_csv_with_semicolons_is_read(tmp_path):
+    # Odd but legitimate: a SIRENE extract re-saved with ';' gives the same counts.
+    from pathlib import Path
+
+    from impact.sources import sirene
+
+    data = Path(__file__).resolve().parents[1] / "data" / "sources"
+    ul, et = data / "StockUniteLegale_sample.csv", data / "StockEtablissement_sample.csv"
+    import csv
+    import io
+
+    def semi(src, dst):
+        rows = list(csv.reader(io.StringIO(src.read_text(encoding="utf-8"))))
+        out = io.StringIO()
+        csv.writer(out, delimiter=";").writerows(rows)
+        dst.write_text(out.getvalue(), encoding="utf-8")
+        return dst
+
+    a = sirene.creations(ul, et, freq="year")
+    b = sirene.creations(semi(ul, tmp_path / "ul.csv"), semi(et, tmp_path / "et.csv"), freq="year")
+    key = ["territory_code", "period", "indicator"]
+    assert a.sort_values(key)["value"].tolist() == b.sort_values(key)["value"].tolist()

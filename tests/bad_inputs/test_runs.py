@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import expect_error, tree
+from _corpus import expect_error, tree
 from typer.testing import CliRunner
 
 import impact._io as io_mod

@@ -6,7 +6,7 @@ import logging
 
 import numpy as np
 import pytest
-from conftest import expect_error
+from _corpus import expect_error
 
 from impact.errors import InvalidValueError
 from impact.sources import insee_creations, population, spending, unemployment, urssaf

@@ -209,9 +209,19 @@ def _columns(con, path: Path) -> list[str]:
                                  path=path) from exc
         sep = detect_separator([first], path)
         return [c.strip().strip('"') for c in first.rstrip("\r\n").split(sep)]
-    enc, lines = read_text_sample(path)
-    sep = detect_separator(lines[:5], path)
+    sep = _csv_separator(path)
+    _, lines = read_text_sample(path)
     return [c.strip().strip('"') for c in lines[0].split(sep)]
+
+
+def _csv_separator(path: Path) -> str:
+    """Separator of a plain SIRENE CSV; refuse encodings DuckDB would misread."""
+    enc, lines = read_text_sample(path)
+    if enc not in ("utf-8", "utf-8-sig"):
+        raise InputError(f"the SIRENE CSV is not UTF-8 (it looks {enc}); INSEE publishes it in "
+                         "UTF-8 (StockUniteLegale_utf8): download it again or re-save it as UTF-8",
+                         path=path)
+    return detect_separator(lines[:5], path)
 
 
 def _zip_member(path: Path, members: Sequence[str]) -> str:
@@ -262,8 +272,9 @@ def _relation(con, path: Path, wanted: Sequence[str], name: str) -> str:
     if kind == "zip":
         con.register(name, _zip_reader(path, wanted))
         return name
+    sep = _csv_separator(path)
     return (f"(SELECT {cols} FROM read_csv({_sql_str(path)}, header=true, all_varchar=true, "
-            f"delim=',', quote='\"', escape='\"'))")
+            f"delim={_sql_str(sep)}, quote='\"', escape='\"'))")
 
 
 @contextlib.contextmanager
