@@ -188,6 +188,12 @@ def _columns(con, path: Path) -> list[str]:
     if kind == "parquet":
         if path.is_file():
             check_parquet(path)
+        else:
+            from impact._io import record_input
+
+            if not path.exists():
+                raise InputError("file or folder not found", path=path)
+            record_input(path)  # a folder of parts: its files are checksummed by the runner
         import pyarrow.parquet as pq
 
         try:
