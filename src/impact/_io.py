@@ -68,8 +68,9 @@ def _is_partial_of(candidate: str, name: str | None = None) -> bool:
 def check_writable(folder: str | Path, *, what: str = "output folder") -> Path:
     """Check that ``folder`` can be created and written to, before any computation.
 
-    Creates the folder (with the user's umask) if it does not exist and writes
-    then removes a small probe file in it.
+    Nothing is left behind: a probe folder is created and removed in the
+    folder, or in its nearest existing parent when it does not exist yet (the
+    folder itself is created only when the outputs are written).
 
     Raises
     ------
@@ -77,18 +78,21 @@ def check_writable(folder: str | Path, *, what: str = "output folder") -> Path:
         Naming the folder, what is wrong and how to fix it.
     """
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"the {what} is a file, not a folder; give a folder path", path=folder)
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == folder else f"is inside {existing}, which is a file"
+        raise OutputError(f"cannot write to the {what}: it {where}, not a folder; give a folder "
+                          "path", path=folder)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=_partial_name("write-probe"), dir=folder)
-        os.close(fd)
-        os.unlink(probe)
+        probe = tempfile.mkdtemp(prefix=_partial_name("write-probe"), dir=existing)
+        os.rmdir(probe)
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         raise OutputError(
-            f"cannot write to the {what} ({reason}); choose a folder you can write to "
-            "or change its permissions", path=folder) from exc
+            f"cannot write to the {what} ({reason} in {existing}); choose a folder you can write "
+            "to or change its permissions", path=folder) from exc
     return folder
 
 

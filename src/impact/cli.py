@@ -124,7 +124,7 @@ def demo_command(
     from impact.errors import ImpactError
 
     if out is not None:
-        _check_output(out.parent if not out.exists() else out, "output folder (--out)", "demo")
+        _check_output(out, "output folder (--out)", "demo")
     try:
         files = generate(out, seed=seed, scale=scale, force=force)
     except ImpactError as exc:

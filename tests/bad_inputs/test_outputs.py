@@ -38,7 +38,12 @@ def dead_pid() -> int:
 
 def test_check_writable_names_the_folder(blocked, tmp_path):
     expect_error(lambda: check_writable(blocked), OutputError, str(blocked), "cannot write",
-                 "choose a folder", folder=tmp_path)
+                 "which is a file, not a folder", folder=tmp_path)
+
+
+def test_check_writable_leaves_no_folder(tmp_path):
+    check_writable(tmp_path / "new" / "out")
+    assert tree(tmp_path) == {}
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write to a read-only folder")

@@ -399,6 +399,7 @@ def run_reports(notebooks: Sequence[str | Path], grid: Iterable[dict[str, Any]],
         for params in grid:
             check_parameters(nb, params)
             tasks.append((str(nb), params))
+    out.mkdir(parents=True, exist_ok=True)
     clean_partials(out)
     args = dict(output_dir=str(out.resolve()), kernel_name=kernel_name, force=force,
                 inputs=[str(i) for i in inputs], timeout=timeout)
