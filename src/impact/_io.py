@@ -150,7 +150,7 @@ def _commit(pairs: list[tuple[Path, Path]]) -> None:
     backups: list[tuple[Path, Path]] = []  # (backup, target)
     done: list[Path] = []
     try:
-        for tmp, target in pairs:
+        for _, target in pairs:
             if target.exists():
                 backup = target.with_name(_partial_name(target.name) + ".old")
                 os.replace(target, backup)

@@ -48,7 +48,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
-import math
 import io
 import logging
 import re
@@ -62,6 +61,14 @@ import numpy as np
 import pandas as pd
 
 from impact.errors import InputError, InvalidValueError
+from impact.sources._numbers import (  # noqa: F401 - re-exported: the readers import them from here
+    MISSING_MARKERS,
+    SECRET_MARKERS,
+    check_range,
+    parse_number,
+    parse_numbers,
+)
+from impact.sources._rows import read_cells
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +110,9 @@ def make_long(df: pd.DataFrame) -> pd.DataFrame:
     if inf.any():
         row = out.loc[inf].iloc[0]
         raise InvalidValueError(
-            f"{int(inf.sum())} infinite value(s), e.g. {row['indicator']} of {row['territory_code']} "
-            f"in {row['period']} (source {row['source']}); check the input file", value=row["value"])
+            f"{int(inf.sum())} infinite value(s), e.g. {row['indicator']} of "
+            f"{row['territory_code']} in {row['period']} (source {row['source']}); check the "
+            "input file", value=row["value"])
     return out.reset_index(drop=True)
 
 
@@ -372,7 +380,7 @@ def read_csv_table(
     if sep is None:
         sep = detect_separator(lines[header_line - 1:], path)
 
-    df = _read_cells(io.StringIO(text) if text is not None else path,
+    df = read_cells(io.StringIO(text) if text is not None else path,
                      encoding=None if text is not None else enc, sep=sep, header_line=header_line,
                      path=path, enc_label=enc)
     df["_line"] = np.arange(len(df)) + header_line + 1
@@ -390,121 +398,6 @@ def read_csv_table(
     logger.debug("read %s: %d rows, encoding %s, separator %r, header line %d",
                  source_desc, len(df), enc, sep, header_line)
     return df
-
-
-_FIELDS_RE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
-
-
-def _read_cells(src, *, encoding: str | None, sep: str, header_line: int, path: Path,
-                enc_label: str) -> pd.DataFrame:
-    """Cells as strings with the header row as column names, refusing shifted rows.
-
-    pandas, given a data row with one field more than the header, silently takes
-    the first column as the index and shifts every value one column left. Here
-    the file is read without a header; a row wider than the header is an error
-    naming its line and extra value, unless the extra fields are empty (Excel's
-    trailing separators), which are dropped with a warning.
-    """
-    kw = dict(sep=sep, header=None, dtype=str, keep_default_na=False, na_filter=False,
-              encoding=encoding, skiprows=header_line - 1, skip_blank_lines=False,
-              engine="python" if len(sep) > 1 else "c", quotechar='"')
-    names = None
-    for _ in range(20):
-        if hasattr(src, "seek"):
-            src.seek(0)
-        try:
-            raw = pd.read_csv(src, names=names, **kw)
-            break
-        except pd.errors.EmptyDataError as exc:
-            raise InputError("the file has no header row", path=path) from exc
-        except UnicodeDecodeError as exc:
-            raise InputError(f"the file is not entirely {enc_label} text (byte {exc.object[exc.start:exc.start + 4]!r} "
-                             f"{_line_of_byte(path, exc)}); it mixes encodings: re-save it as UTF-8",
-                             path=path) from exc
-        except pd.errors.ParserError as exc:
-            m = _FIELDS_RE.search(str(exc))
-            if not m:
-                raise InputError(f"cannot parse as {sep!r}-separated text ({enc_label}): {exc}",
-                                 path=path) from exc
-            names = list(range(int(m.group(3)) if names is None else max(len(names) + 1, int(m.group(3)))))
-    else:  # pragma: no cover - twenty ever wider rows
-        raise InputError("rows have ever more fields than the header; is the separator right?", path=path)
-    if not len(raw):
-        raise InputError("the file has no header row", path=path)
-    header = [str(c).strip() for c in raw.iloc[0]]
-    width = max((i + 1 for i, c in enumerate(header) if c), default=0)
-    if width == 0:
-        raise InputError("the header row is empty", path=path, line=header_line)
-    data = raw.iloc[1:].reset_index(drop=True)
-    if names is not None:
-        # Some row is wider than the header: count each record's fields exactly (padding
-        # hides the difference between "a,b," and "a,b"), only on this slow path.
-        counts = _field_counts(src, encoding, sep, header_line)
-        n_header, rows = counts[0], counts[1:]
-        wider = [i for i, c in enumerate(rows) if c > n_header]
-        extra = data.iloc[:, n_header:].apply(lambda col: col.astype(str).str.strip())
-        # Every data row (two at least: one row alone could be a shifted one) ending with the
-        # same empty extra fields is a trailing separator, not a shift.
-        systematic = (sum(1 for c in rows if c) >= 2 and len({c for c in rows if c}) == 1
-                      and not (extra != "").any().any())
-        if wider and not systematic:
-            i = wider[0]
-            cells = [str(v) for v in data.iloc[i, :rows[i]]]
-            extra_vals = [v for v in cells[n_header:] if v.strip()]
-            shown = extra_vals[0] if extra_vals else sep.join(cells)
-            raise InputError(
-                f"this row has {rows[i]} fields but the header (line {header_line}) has {n_header}, "
-                f"so its values would shift columns (row: {sep.join(cells)[:200]!r}). A value "
-                f"probably contains the separator {sep!r} without quotes (e.g. a French decimal "
-                f"1{sep}5 in a {sep!r}-separated file): quote it (\"1{sep}5\") or remove the "
-                "extra separator",
-                path=path, line=header_line + 1 + i, column=header[min(n_header, width) - 1],
-                value=shown)
-    if data.shape[1] > width:
-        extra = data.iloc[:, width:].apply(lambda col: col.astype(str).str.strip())
-        if not (extra != "").any().any():
-            logger.warning("%s: empty trailing field(s) after column %r ignored (trailing "
-                           "separators)", path, header[width - 1])
-            data = data.iloc[:, :width]
-        else:
-            width = data.shape[1]
-            header = header + [""] * (width - len(header))
-    cols, seen = [], {}
-    for i, c in enumerate(header[:width]):
-        name = c or f"Unnamed: {i}"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}.{seen[name]}"
-        else:
-            seen[name] = 0
-        cols.append(name)
-    data.columns = cols
-    return data
-
-
-def _field_counts(src, encoding: str | None, sep: str, header_line: int) -> list[int]:
-    """Number of fields of each record from the header on (csv module, quotes honoured)."""
-    if hasattr(src, "seek"):
-        src.seek(0)
-        fh = contextlib.nullcontext(src)
-    else:
-        fh = open(src, encoding=encoding, newline="")
-    with fh as f:
-        reader = csv.reader(f, delimiter=sep, quotechar='"')
-        return [len(r) for k, r in enumerate(reader) if k >= header_line - 1]
-
-
-def _line_of_byte(path: Path, exc: UnicodeDecodeError) -> str:
-    """'on line N' for the first undecodable byte of a file (read again, only on failure)."""
-    try:
-        raw = path.read_bytes()
-        raw.decode(exc.encoding)
-    except UnicodeDecodeError as again:
-        line = raw.count(b"\n", 0, again.start) + 1
-        return f"on line {line}"
-    except (OSError, AttributeError):
-        pass
-    return "in the file"
 
 
 def _guess_sep(line: str) -> str:
@@ -537,7 +430,8 @@ def decode_text(raw: bytes, encoding: str, path: str | Path | None = None) -> st
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"byte {raw[exc.start:exc.start + 1]!r} is not {encoding} text although the "
+        bad = raw[exc.start:exc.start + 1]
+        raise InputError(f"byte {bad!r} is not {encoding} text although the "
                          "start of the file is: the file mixes encodings; re-save it as UTF-8",
                          path=path, line=line) from exc
 
@@ -587,150 +481,6 @@ def report_duplicates(df: pd.DataFrame, keys: Sequence[str], *, path: str | Path
             path=path, line=int(lines[0]) if lines else None,
         )
     return df
-
-
-# --------------------------------------------------------------------------- #
-# Numbers and markers
-# --------------------------------------------------------------------------- #
-
-SECRET_MARKERS = frozenset({"s", "secret", "c", "(s)", "-", "\u2014", "\u2013", "so"})
-MISSING_MARKERS = frozenset({"", "nd", "n.d.", "n.d", "n/d", "na", "n.a.", "n/a", "..", "...",
-                             "nan", "null", "none", "#n/a", "nc", "n.c."})
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007']")
-_THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$")
-
-
-def parse_number(text: str) -> float | None:
-    """Parse one French- or English-formatted number; ``None`` when it is not one.
-
-    ``"1 234,5"`` (spaces, no-break and narrow no-break spaces) → 1234.5;
-    ``"1.234,5"`` and ``"1.234.567"`` → thousands dots; ``"1,234.5"`` → 1234.5;
-    ``"12,5 %"`` → 12.5. A lone dot is a decimal point (``"1.5"`` → 1.5).
-    """
-    s = _SPACES.sub("", text.strip()).rstrip("%")
-    if not s:
-        return None
-    if "," in s and "." in s:
-        if s.rfind(",") > s.rfind("."):
-            s = s.replace(".", "").replace(",", ".")
-        else:
-            s = s.replace(",", "")
-    elif "," in s:
-        if s.count(",") > 1:
-            return None
-        s = s.replace(",", ".")
-    elif _THOUSANDS_DOT.match(s) and s.count(".") > 1:
-        s = s.replace(".", "")
-    try:
-        return float(s)
-    except ValueError:
-        return None
-
-
-def parse_numbers(
-    values: pd.Series,
-    *,
-    path: str | Path | None = None,
-    column: str | None = None,
-    lines: pd.Series | Sequence[int] | None = None,
-) -> tuple[pd.Series, pd.Series]:
-    """Convert a column of text to floats and statuses.
-
-    Returns
-    -------
-    (value, status)
-        ``value`` float Series (NaN for markers), ``status`` string Series
-        (``observed``, ``secret`` or ``missing``; see the module docstring).
-
-    Raises
-    ------
-    InputError
-        For the first cell that is neither a number nor a known marker, with
-        file, line (from ``lines``), column and the offending value.
-    """
-    text = values.astype("string").fillna("").str.strip()
-    uniq = pd.unique(text.to_numpy(dtype=object))
-    parsed: dict[str, tuple[float, str]] = {}
-    for u in uniq:
-        key = u.lower()
-        if key in SECRET_MARKERS:
-            parsed[u] = (np.nan, "secret")
-        elif key in MISSING_MARKERS:
-            parsed[u] = (np.nan, "missing")
-        else:
-            num = parse_number(u)
-            if num is None:
-                pos = int(np.flatnonzero(text.to_numpy(dtype=object) == u)[0])
-                line = None
-                if lines is not None:
-                    line = int(pd.Series(lines).iloc[pos])
-                raise InputError(
-                    f"value {u!r} is not a number (nor a marker of secret or missing data "
-                    f"such as 's', 'nd' or blank)", path=path, line=line, column=column,
-                )
-            if not math.isfinite(num):
-                pos = int(np.flatnonzero(text.to_numpy(dtype=object) == u)[0])
-                line = int(pd.Series(lines).iloc[pos]) if lines is not None else None
-                raise InvalidValueError(
-                    f"value {u!r} is not a finite number (infinite, or too large to represent); "
-                    "correct the cell, or write 'nd' or leave it blank if it is unknown",
-                    path=path, line=line, column=column, value=u)
-            parsed[u] = (num, "observed")
-    value = text.map(lambda u: parsed[u][0]).astype("float64")
-    status = text.map(lambda u: parsed[u][1]).astype("string")
-    return value, status
-
-
-def check_range(
-    values: pd.Series,
-    *,
-    path: str | Path | None = None,
-    column: str | None = None,
-    lines: pd.Series | Sequence[int] | None = None,
-    raw: pd.Series | None = None,
-    minimum: float | None = None,
-    maximum: float | None = None,
-    what: str = "value",
-    unit: str = "",
-) -> None:
-    """Refuse values outside ``[minimum, maximum]`` or not finite (NaN is allowed: unknown).
-
-    The error is an :class:`~impact.errors.InvalidValueError` naming the file,
-    the line (from ``lines``), the column and the value as written (``raw``),
-    with the expected range. Sums are checked too: values that are each finite
-    but add up to infinity are refused.
-    """
-    v = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64").reset_index(drop=True)
-    bad = np.isinf(v.to_numpy())
-    if minimum is not None:
-        bad |= (v < minimum).to_numpy()
-    if maximum is not None:
-        bad |= (v > maximum).to_numpy()
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        shown = raw.iloc[i] if raw is not None else v.iloc[i]
-        line = int(pd.Series(lines).iloc[i]) if lines is not None else None
-        lo = "" if minimum is None else f"{minimum:g}"
-        hi = "" if maximum is None else f"{maximum:g}"
-        rng = (f"between {lo} and {hi}{unit}" if lo and hi else
-               f"at least {lo}{unit}" if lo else f"at most {hi}{unit}")
-        n = int(bad.sum())
-        more = f" ({n} such values in all)" if n > 1 else ""
-        x = v.iloc[i]
-        kind = ("is infinite" if np.isinf(x) else
-                "is negative" if minimum == 0 and x < 0 else
-                "is too small" if minimum is not None and x < minimum else "is too large")
-        raise InvalidValueError(f"{what} {shown!r} {kind}: expected a number {rng}{more}",
-                                path=path, line=line, column=column, value=shown)
-    finite = v[np.isfinite(v.to_numpy())]
-    with np.errstate(over="ignore"):
-        total = float(finite.abs().sum())
-    if not math.isfinite(total):
-        i = int(finite.abs().idxmax())
-        line = int(pd.Series(lines).iloc[i]) if lines is not None else None
-        shown = raw.iloc[i] if raw is not None else v.iloc[i]
-        raise InvalidValueError(f"{what}s add up to infinity (e.g. {shown!r}): a value is far too "
-                                "large to be right", path=path, line=line, column=column, value=shown)
 
 
 # --------------------------------------------------------------------------- #
