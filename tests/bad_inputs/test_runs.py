@@ -167,7 +167,13 @@ def test_bad_notebook_named(tmp_path):
                  "broken.ipynb", "valid .ipynb")
 
 
-def test_runs_follow_the_umask_and_record_their_inputs(tmp_path):
+def test_runs_follow_the_umask_and_record_their_inputs(tmp_path, monkeypatch):
+    import impact
+
+    # The kernel must import the same impact as this test (a relative PYTHONPATH would not
+    # resolve from the run folder).
+    src = str(Path(impact.__file__).resolve().parents[1])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p))
     data = tmp_path / "data.csv"
     data.write_text("a;b\n1;2\n", encoding="utf-8")
     nb = notebook(tmp_path / "reader.ipynb",
