@@ -374,8 +374,35 @@ _DIAGNOSTICS: dict[str, int] = {"duplicate_legal_units": 1001, "duplicate_establ
                                 "no_date": 1003, "bad_date": 1004, "date_out_of_range": 1005}
 
 
+#: One group per siren: the integer key when it parses, else a hash of the text (so that
+#: malformed sirens are still told apart, and their repeats still collapsed).
+_UNIT = "coalesce(TRY_CAST(siren AS BIGINT), -1 - CAST(hash(CAST(siren AS VARCHAR)) >> 2 AS BIGINT))"
+_KEY = "TRY_CAST(siren AS BIGINT) * 100000 + TRY_CAST({nic} AS BIGINT)"
+
+
+def _siege_filter(et_cols: Sequence[str], alias: str = "") -> str:
+    if "etablissementSiege" not in et_cols:
+        return ""
+    return (f"WHERE lower(CAST({alias}etablissementSiege AS VARCHAR)) "
+            "IN ('true', 't', '1', 'o', 'oui')")
+
+
+def _has_repeats(con, ul_rel: str, et_rel: str, et_cols: Sequence[str]) -> tuple[bool, bool]:
+    """Whether some legal unit, or some head office, is listed more than once.
+
+    One cheap column scan of each file (about 5 % of the counting query): the
+    counting query then collapses repeats only where there are some, since
+    that grouping is what costs most.
+    """
+    ul = con.execute(f"SELECT count(*) - count(DISTINCT {_UNIT}) FROM {ul_rel}").fetchall()[0][0]
+    et = con.execute(f"SELECT count(k) - count(DISTINCT k) FROM (SELECT {_KEY.format(nic='nic')} "
+                     f"AS k FROM {et_rel} {_siege_filter(et_cols)})").fetchall()[0][0]
+    return bool(ul), bool(et)
+
+
 def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols: Sequence[str],
-                   freq: str, start: str | None, end: str | None) -> str:
+                   freq: str, start: str | None, end: str | None, dedupe_ul: bool = True,
+                   dedupe_et: bool = True) -> str:
     """Count creations by commune, period and indicator in one scan of each file.
 
     Returns rows ``commune`` (id in ``code_map``; -1 when the head office has
@@ -432,8 +459,29 @@ def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols:
     raw_date = "NULLIF(trim(CAST(dateCreationUniteLegale AS VARCHAR)), '')"
     # One group per siren: the integer key when it parses, else a hash of the text (so that
     # malformed sirens are still told apart, and their repeats still collapsed).
-    unit = ("coalesce(TRY_CAST(siren AS BIGINT), "
-            "-1 - CAST(hash(CAST(siren AS VARCHAR)) >> 2 AS BIGINT))")
+    unit = _UNIT
+    if dedupe_ul:
+        ul1 = """
+        -- Repeated rows of a unit count once (min: independent of row order).
+        SELECT u, min(k) AS k, min(raw_date) AS raw_date, min(date) AS date, bool_or(tpe) AS tpe,
+               bool_or(ess) AS ess, min(cj) AS cj, min(div) AS div, count(*) AS copies
+        FROM ul00 GROUP BY u"""
+    else:
+        ul1 = "SELECT u, k, raw_date, date, tpe, ess, cj, div, 1 AS copies FROM ul00"
+    et_join = f"""FROM {et_rel} AS et0
+        LEFT JOIN code_map ON NULLIF(trim(CAST(et0.codeCommuneEtablissement AS VARCHAR)), '') = code_map.raw
+        {siege.replace("etablissementSiege", "et0.etablissementSiege")}"""
+    if dedupe_et:
+        et = f"""
+        -- A head office listed twice counts once (its smallest commune id; its copies reported).
+        SELECT {key.format(nic="nic")} AS k, min(coalesce(code_map.id, -1)) AS commune,
+               count(*) AS et_copies
+        {et_join}
+        GROUP BY 1"""
+    else:
+        et = f"""SELECT {key.format(nic="nic")} AS k, coalesce(code_map.id, -1) AS commune,
+               1 AS et_copies
+        {et_join}"""
     return f"""
     WITH ul00 AS (
         SELECT
@@ -447,10 +495,7 @@ def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols:
             CASE WHEN {naf_ok} THEN TRY_CAST(substr({naf}, 1, 2) AS INTEGER) END AS div
         FROM {ul_rel}
     ), ul1 AS (
-        -- Repeated rows of a unit count once (min: independent of row order).
-        SELECT u, min(k) AS k, min(raw_date) AS raw_date, min(date) AS date, bool_or(tpe) AS tpe,
-               bool_or(ess) AS ess, min(cj) AS cj, min(div) AS div, count(*) AS copies
-        FROM ul00 GROUP BY u
+        {ul1}
     ), ul0 AS (
         SELECT k, CASE WHEN {counted} THEN {period} END AS period, tpe, ess, cj, div, copies,
                CAST(CASE WHEN raw_date IS NULL THEN {d["no_date"]}
@@ -469,13 +514,7 @@ def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols:
         FROM ul0
     ), et AS (
         -- Every raw code has an id in code_map (placed or not); no code at all: -1.
-        -- A head office listed twice counts once (its smallest commune id; its copies reported).
-        SELECT {key.format(nic="nic")} AS k, min(coalesce(code_map.id, -1)) AS commune,
-               count(*) AS et_copies
-        FROM {et_rel} AS et0
-        LEFT JOIN code_map ON NULLIF(trim(CAST(et0.codeCommuneEtablissement AS VARCHAR)), '') = code_map.raw
-        {siege.replace("etablissementSiege", "et0.etablissementSiege")}
-        GROUP BY 1
+        {et}
     ), j0 AS MATERIALIZED (
         SELECT CASE WHEN ul.period IS NOT NULL THEN
                     (CAST(coalesce(et.commune, -1) AS BIGINT) + 1) * {_PERIOD_SPAN} + ul.period END AS cp,
@@ -603,8 +642,12 @@ def creations(
                             len(codes) + np.arange(len(unplaced_raw))].astype(np.int32),
             })
             con.register("code_map", code_map)
+            # A zipped CSV is a stream read once: collapse repeats without looking first.
+            repeats = ((True, True) if "zip" in (_kind(ul_path), _kind(et_path))
+                       else _has_repeats(con, ul_rel, et_rel, et_cols))
             sql = _creations_sql(ul_rel, et_rel, ul_cols=ul_cols, et_cols=et_cols,
-                                 freq=freq, start=lo, end=hi)
+                                 freq=freq, start=lo, end=hi, dedupe_ul=repeats[0],
+                                 dedupe_et=repeats[1])
             sink = _ParquetSink(Path(out)) if out is not None else _TableSink()
             try:
                 unplaced_counts = _stream(con, sql, sink, codes=codes, unplaced_raw=unplaced_raw,
