@@ -460,6 +460,15 @@ def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols:
     # One group per siren: the integer key when it parses, else a hash of the text (so that
     # malformed sirens are still told apart, and their repeats still collapsed).
     unit = _UNIT
+    # Diagnostic columns and rows only where repeats were found: every column of the
+    # materialised join costs memory and time on tens of millions of rows.
+    extra_cols = (", copies" if dedupe_ul else "") + (
+        ", coalesce(et.et_copies, 1) AS et_copies" if dedupe_et else "")
+    extra_unions = "\n".join(
+        ([f"UNION ALL SELECT 0, {_DIAGNOSTICS['duplicate_legal_units']}, sum(copies - 1) FROM j0"]
+         if dedupe_ul else []) +
+        ([f"UNION ALL SELECT 0, {_DIAGNOSTICS['duplicate_establishments']}, sum(et_copies - 1) "
+          "FROM j0 WHERE cp IS NOT NULL"] if dedupe_et else []))
     if dedupe_ul:
         ul1 = """
         -- Repeated rows of a unit count once (min: independent of row order).
@@ -518,7 +527,7 @@ def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols:
     ), j0 AS MATERIALIZED (
         SELECT CASE WHEN ul.period IS NOT NULL THEN
                     (CAST(coalesce(et.commune, -1) AS BIGINT) + 1) * {_PERIOD_SPAN} + ul.period END AS cp,
-               tpe, ess, grp, section, copies, date_issue, coalesce(et.et_copies, 1) AS et_copies
+               tpe, ess, grp, section, date_issue{extra_cols}
         FROM ul LEFT JOIN et ON ul.k = et.k AND ul.k IS NOT NULL
     ), j AS (
         SELECT cp, tpe, ess, grp, section FROM j0 WHERE cp IS NOT NULL
@@ -533,9 +542,7 @@ def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols:
         UNION ALL SELECT cp, {legal0} + grp, count(*) FROM j GROUP BY cp, grp
         UNION ALL SELECT cp, {naf0} + section, count(*) FROM j
             WHERE section IS NOT NULL GROUP BY cp, section
-        UNION ALL SELECT 0, {d["duplicate_legal_units"]}, sum(copies - 1) FROM j0
-        UNION ALL SELECT 0, {d["duplicate_establishments"]}, sum(et_copies - 1) FROM j0
-            WHERE cp IS NOT NULL
+        {extra_unions}
         UNION ALL SELECT 0, date_issue, count(*) FROM j0 WHERE date_issue IS NOT NULL
             GROUP BY date_issue
     )
