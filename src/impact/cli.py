@@ -88,6 +88,17 @@ def fetch_command(
 
 # --- demonstration data and panel -----------------------------------------------------------
 
+def _check_output(folder: Path, what: str, command: str) -> None:
+    """Refuse an output folder that cannot be written, before any computation."""
+    from impact._io import check_writable
+    from impact.errors import ImpactError
+
+    try:
+        check_writable(folder, what=what)
+    except ImpactError as exc:
+        typer.echo(f"impact {command}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
 
 @app.command("demo")
 def demo_command(
@@ -112,6 +123,8 @@ def demo_command(
     from impact.demo import DEMO_EFFECT, generate
     from impact.errors import ImpactError
 
+    if out is not None:
+        _check_output(out, "output folder (--out)", "demo")
     try:
         files = generate(out, seed=seed, scale=scale, force=force)
     except ImpactError as exc:
@@ -164,12 +177,34 @@ def build_command(
     import time
 
     from impact.errors import ImpactError
-    from impact.panel import DATA_SOURCES, build_long, build_panel, write_outputs
+    from impact.panel import DATA_SOURCES, build_long, build_panel, output_paths, write_outputs
 
     if source not in DATA_SOURCES:
-        typer.echo(f"impact build: --source must be one of {', '.join(DATA_SOURCES)}, not {source!r}",
-                   err=True)
+        typer.echo(f"impact build: --source must be one of {', '.join(map(repr, DATA_SOURCES))}, "
+                   f"not {source!r}", err=True)
         raise typer.Exit(2)
+    from impact.schema import FREQS, PANEL_LEVELS
+
+    # Options are checked before the sources are read (minutes on the national files).
+    for name, value, allowed in (("--level", level, PANEL_LEVELS), ("--freq", freq, tuple(FREQS))):
+        if value not in allowed:
+            typer.echo(f"impact build: {name} must be one of {', '.join(allowed)}, not {value!r}",
+                       err=True)
+            raise typer.Exit(2)
+    if spending is not None and not spending.is_file():
+        typer.echo(f"impact build: --spending {spending}: spending table not found; give the path "
+                   "of your CSV (see docs/data_dictionary.md)", err=True)
+        raise typer.Exit(2)
+    if spending is not None:
+        # A user's table is small: validate it now rather than after reading every source.
+        from impact.sources import spending as spending_source
+
+        try:
+            spending_source.read(spending)
+        except ImpactError as exc:
+            typer.echo(f"impact build: {exc}", err=True)
+            raise typer.Exit(2) from exc
+    _check_output(output_paths(level, freq, out)["long"].parent, "output folder (--out)", "build")
     t0 = time.perf_counter()
     try:
         long = build_long(source, seed=seed, scale=scale, raw_dir=raw_dir,
@@ -224,6 +259,9 @@ def report_command(
     from impact.reports.grid import from_options, load_grid
     from impact.reports.runner import run_reports
 
+    if jobs < 1:
+        typer.echo(f"impact report: --jobs must be 1 or more, not {jobs}", err=True)
+        raise typer.Exit(2)
     extra = list(ctx.args)
     pairs, notebooks = [], []
     while extra:
@@ -257,6 +295,8 @@ def report_command(
         raise typer.Exit(2) from exc
     for r in results:
         typer.echo(f"{r.status:>8}  {r.duration:6.1f} s  {r.run_id}" + (f"  {r.error}" if r.error else ""))
+        if r.kept_previous:
+            typer.echo(f"          the previous successful run is kept; this failure is in {r.folder}")
     typer.echo(f"Report index: {(output_dir / 'index.html').resolve()}")
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)

@@ -28,6 +28,8 @@ class InputError(ImpactError, ValueError):
         1-based line number in the file (header is line 1), if known.
     column
         Column name, if relevant.
+    value
+        The offending value, if any (kept as an attribute; the message shows it).
     """
 
     def __init__(
@@ -37,10 +39,12 @@ class InputError(ImpactError, ValueError):
         path: str | Path | None = None,
         line: int | None = None,
         column: str | None = None,
+        value: object = None,
     ) -> None:
         self.path = Path(path) if path is not None else None
         self.line = line
         self.column = column
+        self.value = value
         where = []
         if self.path is not None:
             where.append(str(self.path))
@@ -64,6 +68,39 @@ class UnknownCodeError(InputError):
         super().__init__(
             f"{len(codes)} unknown {level} code(s): {shown}{more}", **kwargs
         )
+
+
+class InvalidValueError(InputError):
+    """A value that cannot be right: not finite, negative, or outside its range.
+
+    Raised by the readers with file, line, column and the value, so that a
+    wrong number never reaches a panel or an estimate.
+    """
+
+
+class GridError(InputError):
+    """A report grid file (YAML/TOML) or grid option of the wrong shape.
+
+    ``key`` names the place in the file (``parameters``, ``runs[2].level``).
+    """
+
+    def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None,
+                 key: str | None = None, value: object = None) -> None:
+        super().__init__(message, path=path, line=line, value=value)
+        self.key = key
+        if key is not None:
+            where = [str(self.path)] if self.path is not None else []
+            where += [f"line {line}"] if line is not None else []
+            where.append(f"key {key!r}")
+            self.args = (f"{', '.join(where)}: {message}",)
+
+
+class OutputError(InputError):
+    """An output location that cannot be written (checked before any computation)."""
+
+
+class NothingToEstimateError(InputError):
+    """The data leave nothing to estimate (no post-treatment period, no permutation...)."""
 
 
 class MissingDependencyError(ImpactError, ImportError):

@@ -75,7 +75,7 @@ def test_french_layout_codes_and_markers(tmp_path):
             "01001,commune,2015,dla,beaucoup,x,",
             r"line 2, column 'euros': value 'beaucoup' is not a number",
         ),
-        ("01001,commune,2015,dla,-5,x,", r"line 2, column 'euros': a negative amount"),
+        ("01001,commune,2015,dla,-5,x,", r"line 2, column 'euros': amount '-5' is negative"),
         (
             "01001,commune,2015,dla,5,,",
             r"line 2, column 'source': every row needs the public source",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from impact.errors import InputError
+from impact.errors import InputError, NothingToEstimateError
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,28 @@ def numeric_groups(values: pd.Series, name: str) -> pd.Series:
             f"(0 or missing for never treated), found {found}",
             column=name,
         )
-    return g.fillna(0).astype(float)
+    g = g.astype(float)
+    # An infinite group would silently become "never treated" (later than the last period).
+    inf = np.isinf(g.to_numpy())
+    if inf.any():
+        raise InputError(
+            f"{int(inf.sum())} infinite first treated period(s); use 0 or "
+            "leave it empty for never treated units",
+            column=name, value=float(g[inf].iloc[0]),
+        )
+    # A fractional group (2014.5) is no period of the time axis: event times would be
+    # half-periods and the cohort would match no period.
+    frac = g.notna().to_numpy() & (np.mod(g.fillna(0).to_numpy(), 1) != 0)
+    if frac.any():
+        found = _examples(pd.unique(g[frac]))
+        raise InputError(
+            f"the first treated period must be a whole period of the time axis (e.g. 2014), or "
+            f"0/missing "
+            f"for never treated; found {found}. Round the first treated period to the period "
+            "in which treatment starts.",
+            column=name, value=float(g[frac].iloc[0]),
+        )
+    return g.fillna(0)
 
 
 def _scatter(
@@ -176,9 +197,29 @@ def prepare_panel(
             column=group,
         )
 
+    # Groups inside the observed window must be periods of the axis (no 2013 in 2010, 2012, 2014).
+    inside = (g > periods[0]) & (g <= periods[-1]) & ~np.isin(g, periods)
+    if inside.any():
+        found = _examples(pd.unique(g[inside]))
+        raise InputError(
+            f"first treated period(s) {found} are not periods of the time axis "
+            f"({_examples(periods, 8)}); a unit must start treatment in an observed period",
+            column=group, value=float(g[inside][0]),
+        )
+
     y_long = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float)
     if np.isnan(y_long).sum() > data[outcome].isna().sum():
         raise InputError(f"column {outcome!r} must be numeric", column=outcome)
+    inf = np.isinf(y_long)
+    if inf.any():
+        i = int(np.flatnonzero(inf)[0])
+        raise InputError(
+            f"outcome {outcome!r} is infinite in {int(inf.sum())} row(s), e.g. unit "
+            f"{_show(data[unit].iloc[i])} in {_show(data[time].iloc[i])} ({y_long[i]}); a rate "
+            "divided by a zero population? Fix or drop these rows (a missing value is allowed "
+            "with allow_unbalanced=True)",
+            column=outcome, value=float(y_long[i]),
+        )
     y = _scatter(y_long, ucode, tcode, n, n_t)
     if np.isnan(y_long).any():
         logger.info(
@@ -210,6 +251,16 @@ def prepare_panel(
         return mat[:, 0]
 
     gvec = _scatter(g, ucode, tcode, n, n_t)[keep, 0]
+    if not keep.any():
+        raise NothingToEstimateError("no unit is left to estimate on (every unit lacks some periods)")
+    if not ((gvec > periods[0]) & (gvec <= periods[-1])).any():
+        raise NothingToEstimateError(
+            f"nothing to estimate: no unit is first treated inside the panel's periods "
+            f"({periods[0]:g}–{periods[-1]:g}) after at least one untreated period "
+            f"(first treated periods found: {_examples(np.unique(gvec))}). Check the {group!r} "
+            "column and the period range.",
+            column=group,
+        )
     if weights is not None:
         w_long = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
         w = per_unit(w_long, weights, "weight")

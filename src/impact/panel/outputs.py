@@ -5,13 +5,11 @@ May import: :mod:`impact.panel.estimation` (validation), :mod:`impact._io`.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from pathlib import Path
 
 import pandas as pd
 
-from impact._io import atomic_path
 from impact.config import processed_dir
 from impact.errors import InputError
 from impact.panel.estimation import validate_panel
@@ -34,16 +32,25 @@ def write_outputs(
 ) -> dict[str, Path]:
     """Write the long table and the panel as Parquet, all or nothing.
 
-    Both files are first written to temporary files in ``out_dir`` (default
-    ``data/processed``); only when both are complete are they renamed into
-    place. If anything fails, the temporary files are removed and existing
-    outputs are left untouched.
+    Both files are first written to hidden temporary files in ``out_dir``
+    (default ``data/processed``); only when both are complete are they put in
+    place (:func:`impact._io.atomic_files`): if the second rename fails, the
+    first is undone and the former files restored, so the folder never holds
+    a new long table with an old panel. If anything fails, the temporary files
+    are removed and existing outputs are left untouched.
 
     Returns
     -------
     dict
         ``{"long": path, "panel": path}``.
+
+    Raises
+    ------
+    OutputError
+        ``out_dir`` cannot be written (checked before anything is serialised).
     """
+    from impact._io import atomic_files, check_writable
+
     level = panel.attrs.get("level") or (str(panel["level"].iloc[0]) if len(panel) else None)
     freq = panel.attrs.get("freq", "year")
     if level is None:
@@ -56,9 +63,11 @@ def write_outputs(
         [c for c in panel.columns if c.startswith("creations_") and not c.endswith("_per10k")],
     )
     paths = output_paths(level, freq, out_dir)
-    with contextlib.ExitStack() as stack:
-        tmp_long = stack.enter_context(atomic_path(paths["long"], suffix=".parquet"))
-        tmp_panel = stack.enter_context(atomic_path(paths["panel"], suffix=".parquet"))
+    check_writable(paths["long"].parent, what="output folder (--out)")
+    with atomic_files([paths["long"], paths["panel"]], suffixes=[".parquet", ".parquet"]) as (
+        tmp_long,
+        tmp_panel,
+    ):
         long.to_parquet(tmp_long, index=False)
         panel.to_parquet(tmp_panel, index=False)
         logger.info("Writing %s and %s", paths["long"], paths["panel"])

@@ -15,6 +15,7 @@ A value given as a scalar counts as a one-value list.
 from __future__ import annotations
 
 import itertools
+import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from impact.errors import InputError
+from impact.errors import GridError
 
 
 def parse_value(text: str) -> Any:
@@ -55,23 +56,123 @@ def from_options(pairs: Iterable[tuple[str, str]]) -> list[dict]:
     """``-p name value`` options; a name given several times makes a grid over its values."""
     grid: dict[str, list] = {}
     for name, value in pairs:
+        if not name.isidentifier():
+            raise GridError(f"-p {name} {value}: {name!r} is not a parameter name (letters, digits "
+                            "and _, e.g. -p level region)", value=name)
         grid.setdefault(name, []).append(parse_value(value))
     return expand_grid(grid)
 
 
-def load_grid(path: str | Path) -> tuple[list[dict], list[str]]:
-    """Read a YAML or TOML grid file; return (parameter sets, notebooks listed in it)."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"grid file not found: {path}")
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot parse the grid file: {exc}", path=path) from exc
-    if not isinstance(data, dict) or not ({"parameters", "runs"} & set(data)):
-        raise InputError("a grid file needs a 'parameters' mapping and/or a 'runs' list", path=path)
+def _check_name(name: Any, path: Path, where: str) -> None:
+    if not isinstance(name, str) or not name.isidentifier():
+        raise GridError(f"{where}: parameter name {name!r} is not a valid Python name "
+                        "(letters, digits and _, e.g. level)", path=path, key=where, value=name)
+
+
+def _check_value(value: Any, path: Path, where: str) -> None:
+    if isinstance(value, (dict, set)):
+        raise GridError(f"{where}: a parameter value must be a number, a string, true/false or "
+                        f"null, not a mapping ({value!r})", path=path, key=where, value=value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise GridError(f"{where}: {value!r} is not a finite number", path=path, key=where,
+                        value=value)
+
+
+def validate_grid(data: Any, path: Path) -> tuple[dict[str, list], list[dict], list[str]]:
+    """Check the shape of a parsed grid file; return (parameters, runs, notebooks).
+
+    Raises
+    ------
+    GridError
+        Naming the key (``parameters``, ``runs[2]``, ``parameters.level``...),
+        what was found and what was expected.
+    """
+    example = ("e.g.\n  parameters:\n    level: [departement, region]\n  runs:\n"
+               "    - {level: commune}")
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise GridError(f"a grid file must be a mapping with 'parameters' and/or 'runs'; the file is "
+                        f"{kind}; {example}", path=path)
+    if not ({"parameters", "runs"} & set(data)):
+        raise GridError(f"a grid file needs a 'parameters' mapping and/or a 'runs' list; keys found: "
+                        f"{sorted(map(str, data))}; {example}", path=path)
     unknown = set(data) - {"parameters", "runs", "notebooks"}
     if unknown:
-        raise InputError(f"unknown key(s) {sorted(unknown)}; expected parameters, runs, notebooks", path=path)
-    return expand_grid(data.get("parameters"), data.get("runs", [])), list(data.get("notebooks", []))
+        raise GridError(f"unknown key(s) {sorted(map(str, unknown))}; expected parameters, runs, notebooks",
+                        path=path, key=str(sorted(map(str, unknown))[0]))
+    params = data.get("parameters")
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise GridError(f"'parameters' must be a mapping of name: [values] (one line per parameter), "
+                        f"not a {type(params).__name__} ({params!r}); {example}", path=path,
+                        key="parameters", value=params)
+    grid: dict[str, list] = {}
+    for name, values in params.items():
+        _check_name(name, path, f"parameters.{name}")
+        values = values if isinstance(values, list) else [values]
+        if not values:
+            raise GridError(f"parameters.{name}: the list of values is empty; give at least one value "
+                            "or remove the line", path=path, key=f"parameters.{name}")
+        for v in values:
+            _check_value(v, path, f"parameters.{name}")
+        grid[name] = values
+    runs = data.get("runs")
+    if runs is None:
+        runs = []
+    if not isinstance(runs, list):
+        raise GridError(f"'runs' must be a list of parameter sets (each '- {{name: value}}'), not a "
+                        f"{type(runs).__name__} ({runs!r})", path=path, key="runs", value=runs)
+    for i, run in enumerate(runs):
+        if not isinstance(run, dict):
+            raise GridError(f"runs[{i}]: each run must be a mapping such as {{level: region}}, not "
+                            f"{run!r}", path=path, key=f"runs[{i}]", value=run)
+        for name, v in run.items():
+            _check_name(name, path, f"runs[{i}].{name}")
+            if isinstance(v, list):
+                raise GridError(f"runs[{i}].{name}: a run takes one value per parameter, not a list "
+                                f"({v!r}); put lists under 'parameters' to make a grid", path=path,
+                                key=f"runs[{i}].{name}", value=v)
+            _check_value(v, path, f"runs[{i}].{name}")
+    notebooks = data.get("notebooks")
+    if notebooks is None:
+        notebooks = []
+    if isinstance(notebooks, str):
+        notebooks = [notebooks]
+    if not isinstance(notebooks, list) or not all(isinstance(n, str) and n for n in notebooks):
+        raise GridError(f"'notebooks' must be a list of notebook paths, not {notebooks!r}", path=path,
+                        key="notebooks", value=notebooks)
+    return grid, runs, notebooks
+
+
+def load_grid(path: str | Path) -> tuple[list[dict], list[str]]:
+    """Read a YAML or TOML grid file; return (parameter sets, notebooks listed in it).
+
+    Raises
+    ------
+    GridError
+        A missing or unreadable file, a syntax error (with its line), or a
+        file of the wrong shape (naming the key and what was expected).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise GridError("grid file not found" if not path.exists() else "the grid path is not a file",
+                        path=path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise GridError(f"the grid file is not UTF-8 text (byte {exc.start}); save it as UTF-8",
+                        path=path) from exc
+    except OSError as exc:
+        raise GridError(f"cannot read the grid file ({exc.strerror})", path=path) from exc
+    try:
+        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else yaml.safe_load(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise GridError(f"cannot parse the grid file as TOML: {exc}", path=path) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise GridError(f"cannot parse the grid file as YAML: {problem}", path=path, line=line) from exc
+    grid, runs, notebooks = validate_grid(data, path)
+    return expand_grid(grid, runs), notebooks

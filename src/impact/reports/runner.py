@@ -6,9 +6,18 @@ figures as PNG (``fig-<cell>-<n>.png``), whatever the notebook wrote (it runs
 with its working directory in the run folder and ``output_dir="."``, e.g. the
 interactive map and ``headline.json``), and ``provenance.json`` (parameters,
 checksums of the notebook and inputs, package versions, git commit, times,
-status). Folders are built under a temporary name and renamed when complete.
-A run whose notebook, parameters and inputs are unchanged is skipped unless
-``force``. A failing run does not stop the others; the index shows its error.
+status). Folders are built under a hidden temporary name (with the user's
+umask) and renamed when complete; hidden folders left by killed runs are
+removed at the next run and never listed.
+
+A run whose notebook, parameters, kernel and inputs are unchanged is skipped
+unless ``force``. The inputs are the files given in ``inputs`` and every file
+the library read during the run (see :func:`impact._io.record_input`), with
+their SHA-256 in ``provenance.json``. A failing run does not stop the others,
+and never replaces a successful run of the same notebook and parameters: the
+good folder is kept and the failure recorded beside it in
+``<run>/failed-<time>/``; the index shows both. The output folder, the kernel
+and the parameters of every notebook are checked before the first run.
 """
 
 from __future__ import annotations
@@ -19,8 +28,10 @@ import html
 import importlib.metadata
 import json
 import logging
+import os
 import platform
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Iterable, Sequence
@@ -29,8 +40,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from impact._io import atomic_dir, atomic_path, sha256
-from impact.errors import InputError
+from impact._io import atomic_path, check_writable, clean_partials, commit_dir, partial_dir, sha256
+from impact.errors import GridError, InputError
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +61,19 @@ class RunResult:
     error: str = ""
     headline: dict[str, Any] = field(default_factory=dict)
     folder: str = ""
+    #: A failed run whose previous successful result was kept (the failure is in ``folder``).
+    kept_previous: bool = False
 
 
 def notebook_parameters(path: str | Path) -> dict[str, Any]:
     """Names and defaults of a notebook's ``parameters`` cell (papermill's inspection)."""
     import papermill
 
-    params = papermill.inspect_notebook(str(path))
+    try:
+        params = papermill.inspect_notebook(str(path))
+    except Exception as exc:  # noqa: BLE001 - nbformat/papermill raise many types on a bad file
+        raise InputError(f"cannot read the notebook ({type(exc).__name__}: {exc}); is it a valid "
+                         ".ipynb file?", path=path) from exc
     return {name: info.get("default") for name, info in params.items()}
 
 
@@ -69,12 +86,33 @@ def check_parameters(path: Path, params: dict[str, Any]) -> None:
         raise InputError(f"{path.name}: unknown parameter(s) {unknown}; valid parameters are: {listing}")
 
 
-def run_id(notebook: Path, params: dict[str, Any]) -> str:
-    """Readable, stable folder name: notebook stem, parameters, short hash."""
-    digest = hashlib.sha1(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:8]
+def run_id(notebook: Path, params: dict[str, Any], kernel_name: str = "python3") -> str:
+    """Readable, stable folder name: notebook stem, parameters, short hash.
+
+    The hash covers everything chosen by the user that changes the result:
+    the parameters and the kernel (the same notebook under another Python can
+    give other numbers). The notebook's content and the inputs are not in the
+    name: a changed notebook or input redoes the run into the same folder.
+    """
+    digest = hashlib.sha1(json.dumps({"parameters": params, "kernel": kernel_name}, sort_keys=True,
+                                     default=str).encode()).hexdigest()[:8]
     slug = "-".join(f"{k}-{v}" for k, v in sorted(params.items()))
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", slug)[:60]
-    return f"{notebook.stem}{'--' + slug if slug else ''}--{digest}"
+    kern = "" if kernel_name == "python3" else "--" + re.sub(r"[^A-Za-z0-9_.-]+", "_", kernel_name)[:20]
+    return f"{notebook.stem}{'--' + slug if slug else ''}{kern}--{digest}"
+
+
+def check_kernel(kernel_name: str) -> None:
+    """Refuse a kernel that is not installed, listing the ones that are."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    ksm = KernelSpecManager()
+    try:
+        ksm.get_kernel_spec(kernel_name)
+    except NoSuchKernel as exc:
+        found = sorted(ksm.find_kernel_specs())
+        raise InputError(f"no Jupyter kernel named {kernel_name!r}; installed kernels are {found} "
+                         "(see 'jupyter kernelspec list')", value=kernel_name) from exc
 
 
 def _versions() -> dict[str, str]:
@@ -96,14 +134,27 @@ def _git_commit(where: Path) -> str | None:
 
 
 def _input_checksums(inputs: Sequence[str | Path]) -> dict[str, str]:
+    """SHA-256 of each input file (folders: every file below them, hidden ones excepted)."""
     out = {}
     for p in inputs:
         p = Path(p)
-        files = sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
+        files = (sorted(x for x in p.rglob("*") if x.is_file() and not x.name.startswith("."))
+                 if p.is_dir() else [p])
         for f in files:
             if f.exists():
                 out[str(f)] = sha256(f)
     return out
+
+
+def _inputs_unchanged(recorded: dict[str, str]) -> bool:
+    """Whether every file a previous run read still has the checksum it had."""
+    for f, digest in recorded.items():
+        try:
+            if sha256(f) != digest:
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def _export(nb_path: Path, folder: Path) -> list[str]:
@@ -141,35 +192,59 @@ def _error_of(nb_path: Path) -> str:
     return ""
 
 
+#: Name of the inputs log the library writes in the run folder (see :func:`impact._io.record_input`).
+INPUTS_LOG = ".impact-inputs.jsonl"
+
+
+def _read_provenance(path: Path) -> dict[str, Any] | None:
+    try:
+        prov = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return prov if isinstance(prov, dict) else None
+
+
 def execute_run(notebook: str, params: dict[str, Any], output_dir: str, kernel_name: str = "python3",
                 force: bool = False, inputs: Sequence[str] = (), timeout: int | None = None) -> RunResult:
-    """Execute one notebook with one parameter set into its run folder (see module docstring)."""
+    """Execute one notebook with one parameter set into its run folder (see module docstring).
+
+    A run that fails never replaces a successful run of the same notebook and
+    parameters: the good folder is kept and the failed run is committed beside
+    it as ``<run>/failed-<timestamp>/`` (listed under the good run in the
+    index). Without a previous success, the failed run becomes the run folder.
+    """
     import papermill
 
+    from impact._io import INPUTS_LOG_ENV, read_inputs_log
+
     nb = Path(notebook).resolve()
-    rid = run_id(nb, params)
+    rid = run_id(nb, params, kernel_name)
     final = Path(output_dir) / rid
-    key = hashlib.sha256(json.dumps({"notebook": sha256(nb), "parameters": params,
-                                     "inputs": _input_checksums(inputs)}, sort_keys=True, default=str)
+    explicit = _input_checksums(inputs)
+    key = hashlib.sha256(json.dumps({"notebook": sha256(nb), "parameters": params, "kernel": kernel_name,
+                                     "inputs": explicit}, sort_keys=True, default=str)
                          .encode()).hexdigest()
-    prov_path = final / "provenance.json"
-    if prov_path.exists() and not force:
-        try:
-            prov = json.loads(prov_path.read_text())
-            if prov.get("key") == key and prov.get("status") == "ok":
-                logger.info("%s: unchanged, skipped (use --force to redo)", rid)
-                return RunResult(rid, str(nb), params, "skipped", prov.get("duration", 0.0),
-                                 headline=prov.get("headline", {}), folder=str(final))
-        except ValueError:
-            pass
+    previous = _read_provenance(final / "provenance.json")
+    previous_ok = previous is not None and previous.get("status") == "ok"
+    if previous_ok and not force and previous.get("key") == key \
+            and _inputs_unchanged(previous.get("inputs_read", {})):
+        logger.info("%s: unchanged, skipped (use --force to redo)", rid)
+        return RunResult(rid, str(nb), params, "skipped", previous.get("duration", 0.0),
+                         headline=previous.get("headline", {}), folder=str(final))
     declared = notebook_parameters(nb)
     injected = dict(params)
     if "output_dir" in declared:
         injected["output_dir"] = "."
     started = time.time()
     status, error = "ok", ""
-    with atomic_dir(final) as tmp:
+    # The run is built in a hidden folder; where it is committed depends on how it ends.
+    tmp = partial_dir(final)
+    try:
         out_nb = tmp / "notebook.ipynb"
+        # A relative log path: each kernel resolves it in its own run folder (no race
+        # between parallel runs sharing this process's environment).
+        saved_env = os.environ.get(INPUTS_LOG_ENV)
+        os.environ[INPUTS_LOG_ENV] = INPUTS_LOG
         try:
             papermill.execute_notebook(str(nb), str(out_nb), parameters=injected, kernel_name=kernel_name,
                                        cwd=str(tmp), progress_bar=False, log_output=False,
@@ -178,6 +253,14 @@ def execute_run(notebook: str, params: dict[str, Any], output_dir: str, kernel_n
             status = "failed"
             error = _error_of(out_nb) or f"{type(exc).__name__}: {exc}"
             logger.error("%s failed: %s", rid, error)
+        finally:
+            if saved_env is None:
+                os.environ.pop(INPUTS_LOG_ENV, None)
+            else:
+                os.environ[INPUTS_LOG_ENV] = saved_env
+        read_files = read_inputs_log(tmp / INPUTS_LOG)
+        (tmp / INPUTS_LOG).unlink(missing_ok=True)
+        inputs_read = _input_checksums(read_files)
         pngs = _export(out_nb, tmp) if out_nb.exists() else []
         headline = {}
         if (tmp / "headline.json").exists():
@@ -187,46 +270,89 @@ def execute_run(notebook: str, params: dict[str, Any], output_dir: str, kernel_n
                 headline = {}
         duration = time.time() - started
         prov = {"run_id": rid, "notebook": str(nb), "notebook_sha256": sha256(nb), "parameters": params,
-                "inputs": _input_checksums(inputs), "versions": _versions(), "git_commit": _git_commit(nb.parent),
+                "kernel": kernel_name, "inputs": {**explicit, **inputs_read}, "inputs_read": inputs_read,
+                "versions": _versions(), "git_commit": _git_commit(nb.parent),
                 "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
                 "duration": round(duration, 2), "status": status, "error": error, "headline": headline,
                 "figures": pngs, "key": key,
                 "files": sorted(p.name for p in tmp.iterdir())}
         (tmp / "provenance.json").write_text(json.dumps(prov, indent=2, ensure_ascii=False, default=str))
-    return RunResult(rid, str(nb), params, status, round(duration, 2), error, headline, str(final))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    # Re-read: another process may have committed a good run meanwhile.
+    current = _read_provenance(final / "provenance.json")
+    kept = status == "failed" and current is not None and current.get("status") == "ok"
+    if kept:
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(started)) + f"-{os.getpid()}"
+        target = commit_dir(tmp, final / f"failed-{stamp}")
+        logger.warning("%s failed; the previous successful run is kept, the failure is in %s",
+                       rid, target)
+    else:
+        target = commit_dir(tmp, final)
+    return RunResult(rid, str(nb), params, status, round(duration, 2), error, headline, str(target),
+                     kept_previous=kept)
+
+
+def _failures_of(folder: Path) -> list[dict[str, Any]]:
+    """Provenance of the failed runs kept beside a successful one, most recent first."""
+    out = []
+    for p in sorted(folder.glob("failed-*/provenance.json"), reverse=True):
+        prov = _read_provenance(p)
+        if prov is not None:
+            prov["folder"] = p.parent.name
+            out.append(prov)
+    return out
 
 
 def write_index(output_dir: str | Path) -> Path:
-    """``index.html`` and ``index.json`` listing every run folder's provenance."""
+    """``index.html`` and ``index.json`` listing every run folder's provenance.
+
+    Hidden folders (runs being built, or left by a killed run) are never
+    listed. A successful run that later failed shows both: the good result and
+    the failures kept beside it (``failures`` in ``index.json``).
+    """
     output_dir = Path(output_dir)
     runs = []
-    for prov in sorted(output_dir.glob("*/provenance.json")):
-        try:
-            runs.append(json.loads(prov.read_text()))
-        except ValueError:
+    for prov_path in sorted(output_dir.glob("*/provenance.json")):
+        if prov_path.parent.name.startswith("."):
             continue
+        prov = _read_provenance(prov_path)
+        if prov is None:
+            continue
+        prov["failures"] = _failures_of(prov_path.parent)
+        runs.append(prov)
     with atomic_path(output_dir / "index.json", suffix=".json") as tmp:
         tmp.write_text(json.dumps(runs, indent=2, ensure_ascii=False, default=str))
     rows = []
     for r in runs:
+        rid = html.escape(r.get("run_id", ""))
         files = set(r.get("files", []))
-        links = [f'<a href="{html.escape(r["run_id"])}/report.html">rapport</a>',
-                 f'<a href="{html.escape(r["run_id"])}/notebook.ipynb">notebook</a>']
+        links = [f'<a href="{rid}/report.html">rapport</a>', f'<a href="{rid}/notebook.ipynb">notebook</a>']
         for f in sorted(files):
             if f.endswith(".html") and f != "report.html":
-                links.append(f'<a href="{html.escape(r["run_id"])}/{html.escape(f)}">{html.escape(f)}</a>')
+                links.append(f'<a href="{rid}/{html.escape(f)}">{html.escape(f)}</a>')
         status = r.get("status", "?")
         err = f'<div class="err">{html.escape(r.get("error", ""))}</div>' if status == "failed" else ""
+        for fail in r["failures"]:
+            where = f"{rid}/{html.escape(fail['folder'])}"
+            err += (f'<div class="err">Échec ultérieur le {html.escape(fail.get("started", "?"))} '
+                    f'(résultat ci-contre conservé) : {html.escape(fail.get("error", ""))} '
+                    f'<a href="{where}/notebook.ipynb">notebook</a> · '
+                    f'<a href="{where}/report.html">rapport</a></div>')
         rows.append(
-            f"<tr class='{status}'><td>{html.escape(Path(r['notebook']).name)}</td>"
+            f"<tr class='{status}'><td>{html.escape(Path(r.get('notebook', '?')).name)}</td>"
             f"<td><code>{html.escape(json.dumps(r.get('parameters', {}), ensure_ascii=False))}</code></td>"
             f"<td>{status}{err}</td><td>{r.get('duration', 0):.1f} s</td>"
             f"<td><code>{html.escape(json.dumps(r.get('headline', {}), ensure_ascii=False))}</code></td>"
             f"<td>{' · '.join(links)}</td></tr>")
+    n_failed = sum(r.get("status") == "failed" for r in runs)
+    n_later = sum(bool(r["failures"]) and r.get("status") == "ok" for r in runs)
+    later = f" ; {n_later} résultat(s) conservé(s) malgré un échec ultérieur" if n_later else ""
     page = f"""<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>impact — rapports</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top}}
 tr.failed{{background:#fde8e8}}.err{{color:#a00;font-family:monospace;white-space:pre-wrap}}</style></head>
-<body><h1>Rapports impact</h1><p>{len(runs)} exécution(s) ; {sum(r.get('status') == 'failed' for r in runs)} en échec.</p>
+<body><h1>Rapports impact</h1><p>{len(runs)} exécution(s) ; {n_failed} en échec{later}.</p>
 <table><tr><th>Notebook</th><th>Paramètres</th><th>Statut</th><th>Durée</th><th>Résultat principal</th><th>Fichiers</th></tr>
 {''.join(rows)}</table></body></html>"""
     path = output_dir / "index.html"
@@ -261,13 +387,20 @@ def run_reports(notebooks: Sequence[str | Path], grid: Iterable[dict[str, Any]],
     if missing:
         raise InputError(f"notebook(s) not found: {missing}")
     grid = list(grid)
+    for i, params in enumerate(grid):
+        if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
+            raise GridError(f"parameter set {i + 1} must map parameter names to values, got {params!r}")
+    # Everything that can be checked is checked before the first run: the output
+    # folder, the kernel, the parameters of every notebook.
+    out = check_writable(output_dir, what="report folder (--output-dir)")
+    check_kernel(kernel_name)
     tasks = []
     for nb in nbs:
         for params in grid:
             check_parameters(nb, params)
             tasks.append((str(nb), params))
-    out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    clean_partials(out)
     args = dict(output_dir=str(out.resolve()), kernel_name=kernel_name, force=force,
                 inputs=[str(i) for i in inputs], timeout=timeout)
     logger.info("Running %d notebook run(s) into %s", len(tasks), out)

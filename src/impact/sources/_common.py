@@ -46,6 +46,7 @@ column and value.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import logging
@@ -59,7 +60,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impact.errors import InputError
+from impact.errors import InputError, InvalidValueError
+from impact.sources._numbers import (  # noqa: F401 - re-exported: the readers import them from here
+    MISSING_MARKERS,
+    SECRET_MARKERS,
+    check_range,
+    parse_number,
+    parse_numbers,
+)
+from impact.sources._rows import read_cells
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +105,14 @@ def make_long(df: pd.DataFrame) -> pd.DataFrame:
         out[col] = out[col].astype("string")
     out["cog_year"] = pd.to_numeric(out["cog_year"]).astype("int64")
     out["value"] = pd.to_numeric(out["value"], errors="raise").astype("float64")
+    # Last line of defence: whatever a reader computed, an infinite value never leaves it.
+    inf = np.isinf(out["value"].to_numpy())
+    if inf.any():
+        row = out.loc[inf].iloc[0]
+        raise InvalidValueError(
+            f"{int(inf.sum())} infinite value(s), e.g. {row['indicator']} of "
+            f"{row['territory_code']} in {row['period']} (source {row['source']}); check the "
+            "input file", value=row["value"])
     return out.reset_index(drop=True)
 
 
@@ -191,11 +208,25 @@ _SEPARATORS = (";", ",", "\t", "|")
 
 
 def check_nonempty(path: Path) -> None:
-    """Raise a clear error for a missing or empty file."""
+    """Raise a clear error for a missing or empty file; record it as an input read.
+
+    Every reader calls this first on each file it opens, so it is also where
+    the files read are recorded for provenance (:func:`impact._io.record_input`).
+    """
+    path = Path(path)
     if not path.exists():
         raise InputError("file not found", path=path)
     if path.is_file() and path.stat().st_size == 0:
         raise InputError("the file is empty (0 bytes): was the download interrupted?", path=path)
+    try:
+        with open(path, "rb") if path.is_file() else contextlib.nullcontext():
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot open the file ({exc.strerror}); check its permissions",
+                         path=path) from exc
+    from impact._io import record_input
+
+    record_input(path)
 
 
 def detect_encoding(raw: bytes, path: Path | None = None) -> str:
@@ -349,20 +380,9 @@ def read_csv_table(
     if sep is None:
         sep = detect_separator(lines[header_line - 1:], path)
 
-    try:
-        src = io.StringIO(text) if text is not None else path
-        df = pd.read_csv(
-            src, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-            encoding=None if text is not None else enc, skiprows=header_line - 1,
-            skip_blank_lines=False, engine="python" if len(sep) > 1 else "c",
-            on_bad_lines="error", quotechar='"',
-        )
-    except pd.errors.EmptyDataError as exc:
-        raise InputError("the file has no header row", path=path) from exc
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot parse as {sep!r}-separated text ({enc}): {exc}",
-                         path=path) from exc
-    df.columns = [str(c).strip() for c in df.columns]
+    df = read_cells(io.StringIO(text) if text is not None else path,
+                     encoding=None if text is not None else enc, sep=sep, header_line=header_line,
+                     path=path, enc_label=enc)
     df["_line"] = np.arange(len(df)) + header_line + 1
     # Blank lines (all cells empty) carry no data: drop them after numbering lines.
     data_cols = [c for c in df.columns if c != "_line"]
@@ -397,7 +417,23 @@ def _read_zip_text(path: Path, encoding: str | None) -> tuple[str, str]:
         raise InputError(f"the zip archive is corrupt or truncated ({exc}); download it again",
                          path=path) from exc
     enc = encoding or detect_encoding(raw[:_SAMPLE_BYTES], path)
-    return raw.decode(enc), members[0]
+    return decode_text(raw, enc, path), members[0]
+
+
+def decode_text(raw: bytes, encoding: str, path: str | Path | None = None) -> str:
+    """Decode a whole file; an undecodable byte is an error naming its line.
+
+    The encoding is detected on the first megabyte: a file that switches
+    encoding further down (two exports pasted together) fails here, clearly.
+    """
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        bad = raw[exc.start:exc.start + 1]
+        raise InputError(f"byte {bad!r} is not {encoding} text although the "
+                         "start of the file is: the file mixes encodings; re-save it as UTF-8",
+                         path=path, line=line) from exc
 
 
 def check_columns(df: pd.DataFrame, required: Iterable[str], *, path: str | Path | None = None,
@@ -445,91 +481,6 @@ def report_duplicates(df: pd.DataFrame, keys: Sequence[str], *, path: str | Path
             path=path, line=int(lines[0]) if lines else None,
         )
     return df
-
-
-# --------------------------------------------------------------------------- #
-# Numbers and markers
-# --------------------------------------------------------------------------- #
-
-SECRET_MARKERS = frozenset({"s", "secret", "c", "(s)", "-", "\u2014", "\u2013", "so"})
-MISSING_MARKERS = frozenset({"", "nd", "n.d.", "n.d", "n/d", "na", "n.a.", "n/a", "..", "...",
-                             "nan", "null", "none", "#n/a", "nc", "n.c."})
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007']")
-_THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$")
-
-
-def parse_number(text: str) -> float | None:
-    """Parse one French- or English-formatted number; ``None`` when it is not one.
-
-    ``"1 234,5"`` (spaces, no-break and narrow no-break spaces) → 1234.5;
-    ``"1.234,5"`` and ``"1.234.567"`` → thousands dots; ``"1,234.5"`` → 1234.5;
-    ``"12,5 %"`` → 12.5. A lone dot is a decimal point (``"1.5"`` → 1.5).
-    """
-    s = _SPACES.sub("", text.strip()).rstrip("%")
-    if not s:
-        return None
-    if "," in s and "." in s:
-        if s.rfind(",") > s.rfind("."):
-            s = s.replace(".", "").replace(",", ".")
-        else:
-            s = s.replace(",", "")
-    elif "," in s:
-        if s.count(",") > 1:
-            return None
-        s = s.replace(",", ".")
-    elif _THOUSANDS_DOT.match(s) and s.count(".") > 1:
-        s = s.replace(".", "")
-    try:
-        return float(s)
-    except ValueError:
-        return None
-
-
-def parse_numbers(
-    values: pd.Series,
-    *,
-    path: str | Path | None = None,
-    column: str | None = None,
-    lines: pd.Series | Sequence[int] | None = None,
-) -> tuple[pd.Series, pd.Series]:
-    """Convert a column of text to floats and statuses.
-
-    Returns
-    -------
-    (value, status)
-        ``value`` float Series (NaN for markers), ``status`` string Series
-        (``observed``, ``secret`` or ``missing``; see the module docstring).
-
-    Raises
-    ------
-    InputError
-        For the first cell that is neither a number nor a known marker, with
-        file, line (from ``lines``), column and the offending value.
-    """
-    text = values.astype("string").fillna("").str.strip()
-    uniq = pd.unique(text.to_numpy(dtype=object))
-    parsed: dict[str, tuple[float, str]] = {}
-    for u in uniq:
-        key = u.lower()
-        if key in SECRET_MARKERS:
-            parsed[u] = (np.nan, "secret")
-        elif key in MISSING_MARKERS:
-            parsed[u] = (np.nan, "missing")
-        else:
-            num = parse_number(u)
-            if num is None:
-                pos = int(np.flatnonzero(text.to_numpy(dtype=object) == u)[0])
-                line = None
-                if lines is not None:
-                    line = int(pd.Series(lines).iloc[pos])
-                raise InputError(
-                    f"value {u!r} is not a number (nor a marker of secret or missing data "
-                    f"such as 's', 'nd' or blank)", path=path, line=line, column=column,
-                )
-            parsed[u] = (num, "observed")
-    value = text.map(lambda u: parsed[u][0]).astype("float64")
-    status = text.map(lambda u: parsed[u][1]).astype("string")
-    return value, status
 
 
 # --------------------------------------------------------------------------- #
@@ -605,6 +556,9 @@ def melt_wide(
     *,
     path: str | Path | None = None,
     period_of: dict[str, str] | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    what: str = "value",
 ) -> pd.DataFrame:
     """Melt one-column-per-period data to long rows with ``period``, ``value``, ``status``.
 
@@ -618,6 +572,9 @@ def melt_wide(
         Period columns; default: every column whose name contains a period.
     period_of
         Explicit column → period mapping (overrides detection).
+    minimum, maximum, what
+        Range of a valid value (see :func:`check_range`); infinite values are
+        always refused.
 
     Returns
     -------
@@ -639,6 +596,8 @@ def melt_wide(
     for c in value_cols:
         value, status = parse_numbers(df[c], path=path, column=c,
                                       lines=df["_line"] if "_line" in df else None)
+        check_range(value, path=path, column=c, lines=df["_line"] if "_line" in df else None,
+                    raw=df[c], minimum=minimum, maximum=maximum, what=what)
         part = df[keep].copy()
         part["column"] = c
         part["period"] = periods[c]

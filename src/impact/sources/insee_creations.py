@@ -60,7 +60,9 @@ import pandas as pd
 from impact.errors import InputError
 from impact.sources._common import (
     check_nonempty,
+    check_range,
     check_zip,
+    decode_text,
     detect_encoding,
     detect_separator,
     find_period,
@@ -80,6 +82,8 @@ _CODE_STATUS = {
     "O": "missing", "M": "missing", "ND": "missing", "NA": "missing",
     "C": "secret", "S": "secret",
 }
+#: More creations in one series and period than France records in a year is an error.
+MAX_CREATIONS = 5e6
 _HEADER_KEYS = ("libelle", "idbank", "derniere mise a jour", "periode")
 
 
@@ -153,7 +157,7 @@ def _rows(path: Path) -> tuple[list[list[str]], str]:
     if not raw.strip():
         raise InputError("the file is empty", path=name)
     enc = detect_encoding(raw[: 1 << 20], Path(name))
-    text = raw.decode(enc)
+    text = decode_text(raw, enc, name)
     lines = text.splitlines()
     sep = detect_separator(lines[:10], Path(name), candidates=(";", ",", "\t"))
     rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text), delimiter=sep)]
@@ -245,6 +249,8 @@ def _status_frame(periods: list[str], values: list[str], codes: list[str] | None
                   lines: list[int], name: str, column: str) -> pd.DataFrame:
     vals = pd.Series(values, dtype="string")
     value, status = parse_numbers(vals, path=name, column=column, lines=lines)
+    check_range(value, path=name, column=column, lines=lines, raw=vals, minimum=0,
+                maximum=MAX_CREATIONS, what="number of creations")
     if codes is not None:
         code_status = pd.Series([_CODE_STATUS.get(c.strip().upper(), "") for c in codes],
                                 dtype="string")

@@ -35,6 +35,8 @@ SOURCE = "insee_population"
 INDICATOR = "population"
 #: Census year the COG 2025 legal populations refer to.
 REFERENCE_YEAR = 2022
+#: More inhabitants than France in one commune row is a typing or unit error.
+MAX_POPULATION = 1e8
 _CODE_NAMES = ("codgeo", "code commune", "code", "com", "depcom", "code_commune")
 _YEAR_COL = re.compile(r"^(?:pmun|ptot|psdc|pop(?:ulation)?)[ _]?((?:19|20)\d{2})$|^p(\d{2})_pop$", re.I)
 
@@ -126,7 +128,8 @@ def _read_file(path: Path) -> pd.DataFrame:
     if not periods:
         raise InputError("no population column per year (e.g. PMUN2016, P16_POP, "
                          f"Population 2016); columns found: {list(df.columns)}", path=path)
-    long = melt_wide(df, [code_col], list(periods), path=path, period_of=periods)
+    long = melt_wide(df, [code_col], list(periods), path=path, period_of=periods, minimum=0,
+                     maximum=MAX_POPULATION, what="population")
     long = long.rename(columns={code_col: "territory_code"})
     h = harmonize(long[["territory_code", "period", "value"]], counts=["value"], by=["period"],
                   errors="drop")

@@ -188,6 +188,12 @@ def _columns(con, path: Path) -> list[str]:
     if kind == "parquet":
         if path.is_file():
             check_parquet(path)
+        else:
+            from impact._io import record_input
+
+            if not path.exists():
+                raise InputError("file or folder not found", path=path)
+            record_input(path)  # a folder of parts: its files are checksummed by the runner
         import pyarrow.parquet as pq
 
         try:
@@ -209,9 +215,19 @@ def _columns(con, path: Path) -> list[str]:
                                  path=path) from exc
         sep = detect_separator([first], path)
         return [c.strip().strip('"') for c in first.rstrip("\r\n").split(sep)]
-    enc, lines = read_text_sample(path)
-    sep = detect_separator(lines[:5], path)
+    sep = _csv_separator(path)
+    _, lines = read_text_sample(path)
     return [c.strip().strip('"') for c in lines[0].split(sep)]
+
+
+def _csv_separator(path: Path) -> str:
+    """Separator of a plain SIRENE CSV; refuse encodings DuckDB would misread."""
+    enc, lines = read_text_sample(path)
+    if enc not in ("utf-8", "utf-8-sig"):
+        raise InputError(f"the SIRENE CSV is not UTF-8 (it looks {enc}); INSEE publishes it in "
+                         "UTF-8 (StockUniteLegale_utf8): download it again or re-save it as UTF-8",
+                         path=path)
+    return detect_separator(lines[:5], path)
 
 
 def _zip_member(path: Path, members: Sequence[str]) -> str:
@@ -262,8 +278,9 @@ def _relation(con, path: Path, wanted: Sequence[str], name: str) -> str:
     if kind == "zip":
         con.register(name, _zip_reader(path, wanted))
         return name
+    sep = _csv_separator(path)
     return (f"(SELECT {cols} FROM read_csv({_sql_str(path)}, header=true, all_varchar=true, "
-            f"delim=',', quote='\"', escape='\"'))")
+            f"delim={_sql_str(sep)}, quote='\"', escape='\"'))")
 
 
 @contextlib.contextmanager
@@ -351,10 +368,41 @@ def read(path: str | Path, columns: Sequence[str] | None = None, *, limit: int |
 _FIRST_YEAR, _LAST_YEAR = 1800, 2100
 #: Key combining the territory id and the period id in one BIGINT (one hash per group).
 _PERIOD_SPAN = 10_000
+#: Indicator ids of the diagnostic rows of the counting query (never counts of creations):
+#: extra copies of repeated legal units / head offices, units without a usable creation date.
+_DIAGNOSTICS: dict[str, int] = {"duplicate_legal_units": 1001, "duplicate_establishments": 1002,
+                                "no_date": 1003, "bad_date": 1004, "date_out_of_range": 1005}
+
+
+#: One group per siren: the integer key when it parses, else a hash of the text (so that
+#: malformed sirens are still told apart, and their repeats still collapsed).
+_UNIT = "coalesce(TRY_CAST(siren AS BIGINT), -1 - CAST(hash(CAST(siren AS VARCHAR)) >> 2 AS BIGINT))"
+_KEY = "TRY_CAST(siren AS BIGINT) * 100000 + TRY_CAST({nic} AS BIGINT)"
+
+
+def _siege_filter(et_cols: Sequence[str], alias: str = "") -> str:
+    if "etablissementSiege" not in et_cols:
+        return ""
+    return (f"WHERE lower(CAST({alias}etablissementSiege AS VARCHAR)) "
+            "IN ('true', 't', '1', 'o', 'oui')")
+
+
+def _has_repeats(con, ul_rel: str, et_rel: str, et_cols: Sequence[str]) -> tuple[bool, bool]:
+    """Whether some legal unit, or some head office, is listed more than once.
+
+    One cheap column scan of each file (about 5 % of the counting query): the
+    counting query then collapses repeats only where there are some, since
+    that grouping is what costs most.
+    """
+    ul = con.execute(f"SELECT count(*) - count(DISTINCT {_UNIT}) FROM {ul_rel}").fetchall()[0][0]
+    et = con.execute(f"SELECT count(k) - count(DISTINCT k) FROM (SELECT {_KEY.format(nic='nic')} "
+                     f"AS k FROM {et_rel} {_siege_filter(et_cols)})").fetchall()[0][0]
+    return bool(ul), bool(et)
 
 
 def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols: Sequence[str],
-                   freq: str, start: str | None, end: str | None) -> str:
+                   freq: str, start: str | None, end: str | None, dedupe_ul: bool = True,
+                   dedupe_et: bool = True) -> str:
     """Count creations by commune, period and indicator in one scan of each file.
 
     Returns rows ``commune`` (id in ``code_map``; -1 when the head office has
@@ -371,10 +419,16 @@ def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols:
 
     The integer join key relies on the official formats (SIREN 9 digits, NIC 5
     digits): a unit whose ``siren`` or NIC is not a number finds no head office
-    and is reported as such. Creation dates outside 1800–2100 (entry errors)
-    are not counted.
+    and is reported as such.
+
+    Each legal unit and each head office is counted once: repeated rows of a
+    ``siren`` (or of a ``siren + nic``) are collapsed (the smallest value of
+    each field is kept, so the result does not depend on row order) and their
+    extra copies are counted in diagnostic rows (indicator ids of
+    :data:`_DIAGNOSTICS`), as are the units whose creation date is empty,
+    does not parse, or lies outside 1800–2100 (none of them is counted).
     """
-    date = "TRY_CAST(CAST(dateCreationUniteLegale AS VARCHAR) AS DATE)"
+    date = "date"
     where = [f"{date} IS NOT NULL", f"year({date}) BETWEEN {_FIRST_YEAR} AND {_LAST_YEAR}"]
     if start:
         where.append(f"{date} >= DATE '{start}'")
@@ -382,6 +436,8 @@ def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols:
         where.append(f"{date} < DATE '{end}'")
     period = (f"(year({date}) - {_FIRST_YEAR}) * 12 + month({date}) - 1" if freq == "month"
               else f"year({date}) - {_FIRST_YEAR}")
+    counted = " AND ".join(where)
+    d = _DIAGNOSTICS
     coop = ", ".join(f"'{c}'" for c in sorted(COOPERATIVE_CODES))
     tpe = ", ".join(f"'{b}'" for b in TPE_BANDS)
     naf = "replace(CAST(activitePrincipaleUniteLegale AS VARCHAR), '.', '')"
@@ -400,19 +456,64 @@ def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols:
     ind = {name: i for i, name in enumerate(INDICATORS)}
     legal0, naf0 = ind[f"creations_legal_{LEGAL_GROUPS[0]}"], ind[f"creations_naf_{next(iter(NAF_SECTIONS))}"]
     key = "TRY_CAST(siren AS BIGINT) * 100000 + TRY_CAST({nic} AS BIGINT)"
+    raw_date = "NULLIF(trim(CAST(dateCreationUniteLegale AS VARCHAR)), '')"
+    # One group per siren: the integer key when it parses, else a hash of the text (so that
+    # malformed sirens are still told apart, and their repeats still collapsed).
+    unit = _UNIT
+    # Diagnostic columns and rows only where repeats were found: every column of the
+    # materialised join costs memory and time on tens of millions of rows.
+    extra_cols = (", copies" if dedupe_ul else "") + (
+        ", coalesce(et.et_copies, 1) AS et_copies" if dedupe_et else "")
+    extra_unions = "\n".join(
+        ([f"UNION ALL SELECT 0, {_DIAGNOSTICS['duplicate_legal_units']}, sum(copies - 1) FROM j0"]
+         if dedupe_ul else []) +
+        ([f"UNION ALL SELECT 0, {_DIAGNOSTICS['duplicate_establishments']}, sum(et_copies - 1) "
+          "FROM j0 WHERE cp IS NOT NULL"] if dedupe_et else []))
+    if dedupe_ul:
+        ul1 = """
+        -- Repeated rows of a unit count once (min: independent of row order).
+        SELECT u, min(k) AS k, min(raw_date) AS raw_date, min(date) AS date, bool_or(tpe) AS tpe,
+               bool_or(ess) AS ess, min(cj) AS cj, min(div) AS div, count(*) AS copies
+        FROM ul00 GROUP BY u"""
+    else:
+        ul1 = "SELECT u, k, raw_date, date, tpe, ess, cj, div, 1 AS copies FROM ul00"
+    et_join = f"""FROM {et_rel} AS et0
+        LEFT JOIN code_map ON NULLIF(trim(CAST(et0.codeCommuneEtablissement AS VARCHAR)), '') = code_map.raw
+        {siege.replace("etablissementSiege", "et0.etablissementSiege")}"""
+    if dedupe_et:
+        et = f"""
+        -- A head office listed twice counts once (its smallest commune id; its copies reported).
+        SELECT {key.format(nic="nic")} AS k, min(coalesce(code_map.id, -1)) AS commune,
+               count(*) AS et_copies
+        {et_join}
+        GROUP BY 1"""
+    else:
+        et = f"""SELECT {key.format(nic="nic")} AS k, coalesce(code_map.id, -1) AS commune,
+               1 AS et_copies
+        {et_join}"""
     return f"""
-    WITH ul0 AS (
+    WITH ul00 AS (
         SELECT
+            {unit} AS u,
             {key.format(nic="nicSiegeUniteLegale")} AS k,
-            {period} AS period,
+            {raw_date} AS raw_date,
+            TRY_CAST({raw_date} AS DATE) AS date,
             coalesce(CAST(trancheEffectifsUniteLegale AS VARCHAR), 'NN') IN ({tpe}) AS tpe,
             upper(coalesce(CAST(economieSocialeSolidaireUniteLegale AS VARCHAR), '')) = 'O' AS ess,
             {cj} AS cj,
             CASE WHEN {naf_ok} THEN TRY_CAST(substr({naf}, 1, 2) AS INTEGER) END AS div
         FROM {ul_rel}
-        WHERE {" AND ".join(where)}
+    ), ul1 AS (
+        {ul1}
+    ), ul0 AS (
+        SELECT k, CASE WHEN {counted} THEN {period} END AS period, tpe, ess, cj, div, copies,
+               CAST(CASE WHEN raw_date IS NULL THEN {d["no_date"]}
+                    WHEN date IS NULL THEN {d["bad_date"]}
+                    WHEN year(date) NOT BETWEEN {_FIRST_YEAR} AND {_LAST_YEAR} THEN {d["date_out_of_range"]}
+                    END AS INTEGER) AS date_issue
+        FROM ul1
     ), ul AS (
-        SELECT k, period, tpe, ess,
+        SELECT k, period, tpe, ess, copies, date_issue,
             CAST(CASE WHEN cj IN ({coop}) THEN {g["cooperative"]}
                  WHEN cj LIKE '1%' THEN {g["individual"]}
                  WHEN cj LIKE '92%' THEN {g["association"]}
@@ -422,14 +523,14 @@ def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols:
         FROM ul0
     ), et AS (
         -- Every raw code has an id in code_map (placed or not); no code at all: -1.
-        SELECT {key.format(nic="nic")} AS k, coalesce(code_map.id, -1) AS commune
-        FROM {et_rel} AS et0
-        LEFT JOIN code_map ON NULLIF(trim(CAST(et0.codeCommuneEtablissement AS VARCHAR)), '') = code_map.raw
-        {siege.replace("etablissementSiege", "et0.etablissementSiege")}
-    ), j AS MATERIALIZED (
-        SELECT (CAST(coalesce(et.commune, -1) AS BIGINT) + 1) * {_PERIOD_SPAN} + ul.period AS cp,
-               tpe, ess, grp, section
-        FROM ul LEFT JOIN et ON ul.k = et.k
+        {et}
+    ), j0 AS MATERIALIZED (
+        SELECT CASE WHEN ul.period IS NOT NULL THEN
+                    (CAST(coalesce(et.commune, -1) AS BIGINT) + 1) * {_PERIOD_SPAN} + ul.period END AS cp,
+               tpe, ess, grp, section, date_issue{extra_cols}
+        FROM ul LEFT JOIN et ON ul.k = et.k AND ul.k IS NOT NULL
+    ), j AS (
+        SELECT cp, tpe, ess, grp, section FROM j0 WHERE cp IS NOT NULL
     )
     SELECT CAST(cp // {_PERIOD_SPAN} - 1 AS INTEGER) AS commune,
            CAST(cp % {_PERIOD_SPAN} AS INTEGER) AS period,
@@ -441,6 +542,9 @@ def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols:
         UNION ALL SELECT cp, {legal0} + grp, count(*) FROM j GROUP BY cp, grp
         UNION ALL SELECT cp, {naf0} + section, count(*) FROM j
             WHERE section IS NOT NULL GROUP BY cp, section
+        {extra_unions}
+        UNION ALL SELECT 0, date_issue, count(*) FROM j0 WHERE date_issue IS NOT NULL
+            GROUP BY date_issue
     )
     """
 
@@ -545,8 +649,12 @@ def creations(
                             len(codes) + np.arange(len(unplaced_raw))].astype(np.int32),
             })
             con.register("code_map", code_map)
+            # A zipped CSV is a stream read once: collapse repeats without looking first.
+            repeats = ((True, True) if "zip" in (_kind(ul_path), _kind(et_path))
+                       else _has_repeats(con, ul_rel, et_rel, et_cols))
             sql = _creations_sql(ul_rel, et_rel, ul_cols=ul_cols, et_cols=et_cols,
-                                 freq=freq, start=lo, end=hi)
+                                 freq=freq, start=lo, end=hi, dedupe_ul=repeats[0],
+                                 dedupe_et=repeats[1])
             sink = _ParquetSink(Path(out)) if out is not None else _TableSink()
             try:
                 unplaced_counts = _stream(con, sql, sink, codes=codes, unplaced_raw=unplaced_raw,
@@ -565,13 +673,52 @@ def creations(
         unplaced[key] = int(n)
     n_units = int(sink.n_total + sum(unplaced.values()))
     _log_unplaced(unplaced, n_units)
+    try:
+        quality = _quality(sink.diagnostics, ul_path, et_path, ul_cols, memory_limit, threads,
+                           temp_directory)
+    except BaseException as exc:
+        sink.abort(exc)  # nothing half-written is left behind
+        raise
     if out is not None:
-        return sink.close(unplaced, n_units)
+        return sink.close(unplaced, n_units, quality)
     df = _arrow_long(sink.table())
+    df.attrs.update(quality)
     df.attrs["unplaced"] = unplaced
     df.attrs["n_units"] = n_units
     df.attrs["source_files"] = [str(ul_path), str(et_path)]
     return df
+
+
+def _quality(diag: dict[str, int], ul_path: Path, et_path: Path, ul_cols: Sequence[str],
+             memory_limit: str, threads: int | None, temp_directory) -> dict:
+    """Report repeated rows and unusable creation dates (logged; returned for ``attrs``).
+
+    Examples of unparseable dates are read again only when there are some.
+    """
+    dup_ul = int(diag.get("duplicate_legal_units", 0))
+    dup_et = int(diag.get("duplicate_establishments", 0))
+    if dup_ul or dup_et:
+        logger.warning("SIRENE: repeated rows counted once: %d extra row(s) of legal units already "
+                       "listed (%s), %d extra row(s) of head offices (%s)", dup_ul, ul_path, dup_et,
+                       et_path)
+    dates = {"unparseable": int(diag.get("bad_date", 0)), "empty": int(diag.get("no_date", 0)),
+             "out_of_range": int(diag.get("date_out_of_range", 0)), "examples": []}
+    if dates["unparseable"] or dates["out_of_range"]:
+        with _connect(memory_limit, threads, temp_directory) as con:
+            rel = _relation(con, ul_path, ["siren", "dateCreationUniteLegale"], "sirene_dates")
+            raw = "NULLIF(trim(CAST(dateCreationUniteLegale AS VARCHAR)), '')"
+            sql = (f"SELECT DISTINCT {raw} AS d FROM {rel} WHERE {raw} IS NOT NULL AND "
+                   f"(TRY_CAST({raw} AS DATE) IS NULL OR year(TRY_CAST({raw} AS DATE)) NOT BETWEEN "
+                   f"{_FIRST_YEAR} AND {_LAST_YEAR}) LIMIT 5")
+            dates["examples"] = sorted(str(x) for x in con.execute(sql).df()["d"])
+        logger.warning("SIRENE %s: %d legal unit(s) with a creation date that is not a date "
+                       "(expected YYYY-MM-DD) and %d outside %d-%d are not counted, e.g. %s",
+                       ul_path, dates["unparseable"], dates["out_of_range"], _FIRST_YEAR, _LAST_YEAR,
+                       dates["examples"])
+    if dates["empty"]:
+        logger.info("SIRENE %s: %d legal unit(s) without a creation date are not counted", ul_path,
+                    dates["empty"])
+    return {"duplicates": {"legal_units": dup_ul, "establishments": dup_et}, "dates": dates}
 
 
 def _all_periods(freq: str) -> list[str]:
@@ -606,11 +753,20 @@ def _stream(con, sql: str, sink, *, codes: Sequence[str], unplaced_raw: Sequence
     reader = (rel.to_arrow_reader(batch_rows) if hasattr(rel, "to_arrow_reader")
               else rel.fetch_arrow_reader(batch_rows))
     unplaced: dict[str, float] = {}
+    diag_names = {v: k for k, v in _DIAGNOSTICS.items()}
     for batch in reader:
+        indicator = batch.column(2).to_numpy(zero_copy_only=False)
+        n = batch.column(3).to_numpy(zero_copy_only=False).astype(np.float64)
+        special = indicator >= min(_DIAGNOSTICS.values())
+        if special.any():
+            for i_d, v in zip(indicator[special], n[special], strict=True):
+                if np.isfinite(v) and v > 0:
+                    name = diag_names[int(i_d)]
+                    sink.diagnostics[name] = sink.diagnostics.get(name, 0) + int(v)
+            batch = batch.filter(pa.array(~special))
+            indicator, n = indicator[~special], n[~special]
         commune = batch.column(0).to_numpy()
         period = batch.column(1).to_numpy()
-        indicator = batch.column(2).to_numpy()
-        n = batch.column(3).to_numpy().astype(np.float64)
         ok = (commune >= 0) & (commune < n_codes)
         if not ok.all():
             lost = ~ok & (indicator == total_id)
@@ -635,6 +791,7 @@ class _TableSink:
     def __init__(self) -> None:
         self.batches: list = []
         self.n_total = 0.0
+        self.diagnostics: dict[str, int] = {}
 
     def add(self, batch) -> None:
         self.batches.append(batch)
@@ -656,13 +813,16 @@ class _ParquetSink:
     """Writes batches to ``out`` (atomically) with the canonical columns."""
 
     def __init__(self, out: Path) -> None:
-        from impact._io import atomic_path
+        from impact._io import atomic_files
 
         self.out = out
-        self._ctx = atomic_path(out, suffix=".parquet")
-        self._tmp = self._ctx.__enter__()
+        # The counts and their report are put in place together, or neither.
+        self._ctx = atomic_files([out, out.with_name(out.name + ".unplaced.json")],
+                                 suffixes=[".parquet", ".json"])
+        self._tmp, self._tmp_report = self._ctx.__enter__()
         self._writer = None
         self.n_total = 0.0
+        self.diagnostics: dict[str, int] = {}
 
     def add(self, batch) -> None:
         import pyarrow as pa
@@ -685,19 +845,16 @@ class _ParquetSink:
             self._writer.close()
         self._ctx.__exit__(type(exc), exc, exc.__traceback__)
 
-    def close(self, unplaced: dict[str, int], n_units: int) -> Path:
+    def close(self, unplaced: dict[str, int], n_units: int, quality: dict | None = None) -> Path:
         import json
-
-        from impact._io import atomic_path
 
         if self._writer is None:
             self.add(_empty_batch())
         self._writer.close()
+        self._tmp_report.write_text(json.dumps(
+            {"n_units": n_units, "unplaced": unplaced, **(quality or {})}, indent=1,
+            ensure_ascii=False))
         self._ctx.__exit__(None, None, None)
-        report = self.out.with_name(self.out.name + ".unplaced.json")
-        with atomic_path(report, suffix=".json") as tmp:
-            tmp.write_text(json.dumps({"n_units": n_units, "unplaced": unplaced}, indent=1,
-                                      ensure_ascii=False))
         return self.out
 
 

@@ -39,13 +39,16 @@ from pathlib import Path
 import pandas as pd
 
 from impact.errors import InputError, UnknownCodeError
-from impact.sources._common import parse_numbers, read_csv_table, report_duplicates
+from impact.sources._common import check_range, parse_numbers, read_csv_table, report_duplicates
 
 logger = logging.getLogger(__name__)
 
 REQUIRED = ("territory_code", "level", "year", "programme", "euros", "source")
 LEVELS = ("commune", "epci", "departement", "region", "france")
 COLUMNS = [*REQUIRED, "status", "notes"]
+#: Largest credible amount of one row (100 billion euros, a fifth of the State's budget):
+#: anything above is a typing or unit error (1e308, an amount in cents of cents...).
+MAX_EUROS = 1e11
 
 
 def read(path: str | Path, *, sep: str | None = None, encoding: str | None = None) -> pd.DataFrame:
@@ -72,7 +75,8 @@ def read(path: str | Path, *, sep: str | None = None, encoding: str | None = Non
     ------
     InputError
         A missing column (the error lists those found), an unknown level, a
-        year or amount that is not a number, a negative amount, an empty
+        year or amount that is not a number, a negative, infinite or
+        implausibly large amount (over :data:`MAX_EUROS`), an empty
         source, duplicated (territory, level, year, programme) rows with
         different amounts — each naming the file, line and column.
     UnknownCodeError
@@ -99,7 +103,8 @@ def read(path: str | Path, *, sep: str | None = None, encoding: str | None = Non
     refuse(year.isna() | (year % 1 != 0) | ~year.between(1990, 2100), "year",
            "expected a four-digit year, found {value!r}")
     euros, status = parse_numbers(df["euros"], path=path, column="euros", lines=lines)
-    refuse(euros < 0, "euros", "a negative amount ({value!r}) is not spending")
+    check_range(euros, path=path, column="euros", lines=lines, raw=df["euros"], minimum=0,
+                maximum=MAX_EUROS, what="amount", unit=" €")
     refuse(df["source"].eq(""), "source",
            "every row needs the public source of its figure (empty 'source')")
 

@@ -30,6 +30,7 @@ import pandas as pd
 from impact.errors import InputError
 from impact.sources._common import (
     check_nonempty,
+    check_range,
     check_zip,
     find_period,
     make_long,
@@ -162,6 +163,8 @@ def _read_sheet(ws, name: str, level: str, path: Path) -> tuple[pd.DataFrame, di
     for col, part in df.groupby("column", sort=False):
         v, s = parse_numbers(part["cell"], path=f"{path} [sheet {name}]", column=col,
                              lines=part["_line"])
+        check_range(v, path=f"{path} [sheet {name}]", column=col, lines=part["_line"],
+                    raw=part["cell"], minimum=0, maximum=100, what="unemployment rate", unit=" %")
         values.append(v.set_axis(part.index))
         status.append(s.set_axis(part.index))
     df["value"] = pd.concat(values).sort_index()

@@ -58,6 +58,8 @@ _CODE_COLUMNS = (
     ("code departement", "departement"),
     ("code region", "region"),
 )
+#: More salaried jobs than in all of France in one row is a typing or unit error.
+MAX_JOBS = 5e7
 _JOBS = re.compile(r"^effectifs? salari", re.I)
 
 
@@ -117,7 +119,8 @@ def read(
     id_cols = [c for c in df.columns if c not in jobs_cols and c != "_line"
                and not find_period(c)]
     df = report_duplicates(df, id_cols, path=path, value_cols=jobs_cols)
-    long = melt_wide(df, [code_col], jobs_cols, path=path)
+    long = melt_wide(df, [code_col], jobs_cols, path=path, minimum=0, maximum=MAX_JOBS,
+                     what="number of salaried jobs")
     if any("Q" in p for p in long["period"].unique()) and annual:
         long = long[long["period"].str.endswith("Q4")].copy()
         long["period"] = long["period"].str[:4]

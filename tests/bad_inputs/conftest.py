@@ -1,0 +1,11 @@
+"""The bad-input corpus: every case asserts the library's own error, its message (file, line,
+column, value where they apply) and that nothing was written or replaced; or, for odd but
+legitimate input, that the result is right and the oddity reported. Helpers: ``_corpus.py``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# The estimator simulation helpers live with the estimator tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "estimate"))
