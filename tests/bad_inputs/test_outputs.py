@@ -94,9 +94,9 @@ def frames():
 
 @pytest.fixture
 def old_outputs(tmp_path, monkeypatch):
-    import impact.panel
+    import impact.panel.outputs
 
-    monkeypatch.setattr(impact.panel, "validate_panel", lambda *a, **k: None)
+    monkeypatch.setattr(impact.panel.outputs, "validate_panel", lambda *a, **k: None)
     out = tmp_path / "processed"
     out.mkdir()
     (out / "long.parquet").write_bytes(b"old long")
@@ -123,10 +123,10 @@ def test_second_rename_failing_keeps_both_old_files(old_outputs, monkeypatch):
 
 
 def test_second_rename_failing_without_old_files_leaves_nothing(tmp_path, monkeypatch):
-    import impact.panel
+    import impact.panel.outputs
     from impact.panel import write_outputs
 
-    monkeypatch.setattr(impact.panel, "validate_panel", lambda *a, **k: None)
+    monkeypatch.setattr(impact.panel.outputs, "validate_panel", lambda *a, **k: None)
     real = os.replace
 
     def flaky(src, dst):
@@ -150,10 +150,10 @@ def test_write_outputs_success_replaces_both(old_outputs):
 
 
 def test_write_outputs_refuses_unwritable_folder(blocked, monkeypatch):
-    import impact.panel
+    import impact.panel.outputs
     from impact.panel import write_outputs
 
-    monkeypatch.setattr(impact.panel, "validate_panel", lambda *a, **k: None)
+    monkeypatch.setattr(impact.panel.outputs, "validate_panel", lambda *a, **k: None)
     expect_error(lambda: write_outputs(*frames(), blocked), OutputError, str(blocked), "--out")
 
 
