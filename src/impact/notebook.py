@@ -526,6 +526,15 @@ def build_tables(*, source: str = "insee", level: str = "departement", freq: str
         with atomic_path(panel_path, suffix=".parquet") as tmp:
             panel.to_parquet(tmp, index=False)
     attrs = dict(panel.attrs)
+    # Provenance: the cached tables and the files they were made from (a run reading the
+    # cache still depends on them; the report runner lists them with their checksums).
+    from impact._io import record_input
+    from impact.config import raw_dir
+
+    for f in [long_path, panel_path, *long.attrs.get("files", []),
+              raw_dir() / "ptce.csv", raw_dir() / "spending.csv"]:
+        if Path(f).exists():
+            record_input(f)
     check_period_has_data(panel, "year", start, end)
     if start is not None:
         panel = panel[panel["year"] >= start]
