@@ -89,7 +89,7 @@ def test_failing_run_does_not_stop_the_others_and_cli_exits_nonzero(toy, tmp_pat
     failed = next(r for r in index if r["status"] == "failed")
     assert "ValueError: x must not be 3" in failed["error"]
     page = (out / "index.html").read_text()
-    assert "x must not be 3" in page and page.count("<tr class='ok'>") == 2
+    assert "x must not be 3" in page and page.count("class='card ok'") == 2
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 

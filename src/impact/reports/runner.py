@@ -308,6 +308,8 @@ def _failures_of(folder: Path) -> list[dict[str, Any]]:
 def write_index(output_dir: str | Path) -> Path:
     """``index.html`` and ``index.json`` listing every run folder's provenance.
 
+    The page itself is :func:`impact.reports.index.render_index` (real-data result first).
+
     Hidden folders (runs being built, or left by a killed run) are never
     listed. A successful run that later failed shows both: the good result and
     the failures kept beside it (``failures`` in ``index.json``).
@@ -322,43 +324,20 @@ def write_index(output_dir: str | Path) -> Path:
             continue
         prov["failures"] = _failures_of(prov_path.parent)
         runs.append(prov)
-    with atomic_path(output_dir / "index.json", suffix=".json") as tmp:
-        tmp.write_text(json.dumps(runs, indent=2, ensure_ascii=False, default=str))
-    rows = []
-    for r in runs:
+    from impact.reports.index import write_index_page
+
+    def failures_html(r) -> str:
         rid = html.escape(r.get("run_id", ""))
-        files = set(r.get("files", []))
-        links = [f'<a href="{rid}/report.html">rapport</a>', f'<a href="{rid}/notebook.ipynb">notebook</a>']
-        for f in sorted(files):
-            if f.endswith(".html") and f != "report.html":
-                links.append(f'<a href="{rid}/{html.escape(f)}">{html.escape(f)}</a>')
-        status = r.get("status", "?")
-        err = f'<div class="err">{html.escape(r.get("error", ""))}</div>' if status == "failed" else ""
-        for fail in r["failures"]:
+        out = ""
+        for fail in r.get("failures", []):
             where = f"{rid}/{html.escape(fail['folder'])}"
-            err += (f'<div class="err">Échec ultérieur le {html.escape(fail.get("started", "?"))} '
+            out += (f'<div class="err">Échec ultérieur le {html.escape(fail.get("started", "?"))} '
                     f'(résultat ci-contre conservé) : {html.escape(fail.get("error", ""))} '
                     f'<a href="{where}/notebook.ipynb">notebook</a> · '
                     f'<a href="{where}/report.html">rapport</a></div>')
-        rows.append(
-            f"<tr class='{status}'><td>{html.escape(Path(r.get('notebook', '?')).name)}</td>"
-            f"<td><code>{html.escape(json.dumps(r.get('parameters', {}), ensure_ascii=False))}</code></td>"
-            f"<td>{status}{err}</td><td>{r.get('duration', 0):.1f} s</td>"
-            f"<td><code>{html.escape(json.dumps(r.get('headline', {}), ensure_ascii=False))}</code></td>"
-            f"<td>{' · '.join(links)}</td></tr>")
-    n_failed = sum(r.get("status") == "failed" for r in runs)
-    n_later = sum(bool(r["failures"]) and r.get("status") == "ok" for r in runs)
-    later = f" ; {n_later} résultat(s) conservé(s) malgré un échec ultérieur" if n_later else ""
-    page = f"""<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>impact — rapports</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top}}
-tr.failed{{background:#fde8e8}}.err{{color:#a00;font-family:monospace;white-space:pre-wrap}}</style></head>
-<body><h1>Rapports impact</h1><p>{len(runs)} exécution(s) ; {n_failed} en échec{later}.</p>
-<table><tr><th>Notebook</th><th>Paramètres</th><th>Statut</th><th>Durée</th><th>Résultat principal</th><th>Fichiers</th></tr>
-{''.join(rows)}</table></body></html>"""
-    path = output_dir / "index.html"
-    with atomic_path(path, suffix=".html") as tmp:
-        tmp.write_text(page, encoding="utf-8")
-    return path
+        return out
+
+    return write_index_page(output_dir, runs, failures_html)
 
 
 def run_reports(notebooks: Sequence[str | Path], grid: Iterable[dict[str, Any]], *, output_dir: str | Path = "reports",
