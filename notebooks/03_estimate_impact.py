@@ -76,6 +76,7 @@ from IPython.display import Markdown, display
 from impact import describe
 from impact.estimate import (
     att_gt,
+    bacon_decomposition,
     dose_plot,
     dose_response,
     event_study_plot,
@@ -84,11 +85,13 @@ from impact.estimate import (
     placebo_power,
     randomization_inference,
     synthetic_control,
+    synthetic_did,
     twfe,
 )
 from impact.maps import save_figure
 from impact.notebook import (
     OUTCOME_SHORT,
+    bacon_text,
     conclusion,
     estimation_panel,
     minimum_detectable_effect,
@@ -140,6 +143,19 @@ _ = save_figure(fig, out / "tendances_cohortes.png")
 baseline = twfe(panel, outcome=outcome, unit="territory_code", time="year", treatment="treated",
                 cluster="territory_code")
 print(baseline.summary())
+
+# %% [markdown]
+# La décomposition de Goodman-Bacon (2021) montre de quelles comparaisons 2×2 le coefficient
+# est fait, et le diagnostic de de Chaisemartin et D'Haultfœuille (2020) compte les couples
+# territoire-année traités qui y reçoivent un poids négatif.
+
+# %%
+bacon = bacon_decomposition(panel, outcome=outcome, unit="territory_code", time="year",
+                            group="first_label_year")
+print(bacon.summary())
+fig = bacon.plot(title="Pourquoi les effets fixes à deux dimensions ne suffisent pas")
+_ = save_figure(fig, out / "bacon.png")
+display(Markdown(bacon_text(bacon)))
 
 # %% [markdown]
 # ## Effets par groupe et par année (Callaway et Sant'Anna 2021)
@@ -258,6 +274,23 @@ fig = gap_plot(sc, title=f"Contrôle synthétique : {name_sc} ({unit_sc})")
 _ = save_figure(fig, out / "synthetic_control.png")
 
 # %% [markdown]
+# ## Différence de différences synthétique
+#
+# La différence de différences synthétique (Arkhangelsky et al. 2021) repondère les
+# territoires témoins et les années avant le label pour que les trajectoires des traités et
+# des témoins soient parallèles avant le label, cohorte par cohorte. L'erreur-type est celle
+# du jackknife, qui garde l'hétérogénéité des territoires traités (l'erreur-type « placebo »
+# suppose au contraire les traités semblables aux témoins, ce que Paris ou la Seine-Saint-Denis
+# démentent).
+
+# %%
+sdid = synthetic_did(panel, outcome=outcome, unit="territory_code", time="year",
+                     group="first_label_year", se_method="jackknife", seed=seed)
+print(sdid.summary())
+fig = sdid.plot()
+_ = save_figure(fig, out / "synthetic_did.png")
+
+# %% [markdown]
 # ## Inférence par randomisation
 #
 # Avec peu de territoires traités, les écarts-types asymptotiques peuvent tromper. Permuter
@@ -293,6 +326,7 @@ headline = {"source": source, "level": level, "outcome": outcome, "control": con
             "pretrend_p": round(dynamic.pretrend_test().pvalue, 2), "ri_p": round(ri.pvalue, 2),
             "breakdown_m": None if sens.breakdown != sens.breakdown else round(sens.breakdown, 2),
             "wild_p": round(wb.pvalue, 4),
-            "twfe": round(float(baseline.table["estimate"].iloc[0]), 2)}
+            "twfe": round(float(baseline.table["estimate"].iloc[0]), 2),
+            "sdid": round(sdid.overall_att, 2), "sdid_se": round(sdid.overall_se, 2)}
 write_headline(out, headline)
 print({k: headline[k] for k in ("source", "level", "n_territories", "overall_att")})

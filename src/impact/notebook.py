@@ -252,6 +252,24 @@ def robust_inference_text(*, sensitivity, wild, loo, mde: float, power=None) -> 
     return "\n".join(f"- {line}" for line in lines)
 
 
+def bacon_text(bacon) -> str:
+    """French reading of a Goodman-Bacon decomposition (:func:`impact.estimate.bacon_decomposition`)."""
+    w = bacon.by_type.set_index("type")["weight"]
+    late = float(w.get("late_vs_early", 0.0))
+    text = (f"Le coefficient des effets fixes ({_fmt(bacon.twfe)}) est une moyenne pondérée de "
+            f"{len(bacon.table)} comparaisons 2×2. {_fmt(100 * late, 1)} % du poids vient de "
+            "comparaisons où des territoires déjà labellisés servent de témoins. ")
+    if bacon.n_negative:
+        text += (f"{bacon.n_negative} couples territoire-année traités reçoivent un poids négatif "
+                 f"(somme {_fmt(100 * bacon.negative_share, 1)} %) : si l'effet croît avec le temps, "
+                 "le coefficient le sous-estime et peut même changer de signe.")
+    else:
+        text += ("Aucun couple territoire-année traité ne reçoit de poids négatif ici : le biais "
+                 "vient seulement des comparaisons entre cohortes, d'autant plus fort que l'effet "
+                 "varie avec l'ancienneté du label.")
+    return text
+
+
 #: National series shown by notebook 01, in order of preference, with their French labels.
 NATIONAL_SERIES = {
     "creations_total": "Toutes créations",
