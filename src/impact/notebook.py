@@ -534,6 +534,8 @@ def build_tables(*, source: str = "insee", level: str = "departement", freq: str
             long.to_parquet(tmp, index=False)
     long.attrs["demo"] = demo
     long.attrs["data_source"] = source
+    # The default is resolved first so that None and its explicit value share one cached panel.
+    uncertain = uncertain or ("keep" if demo else "exclude")
     digest = _cache_digest(source, level, freq, region, uncertain)
     panel_path = folder / f"panel_{level}_{freq}_{region or 'FR'}_{digest}.parquet"
     if panel_path.exists():
