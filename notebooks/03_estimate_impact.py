@@ -318,6 +318,7 @@ display(Markdown(conclusion(outcome_label=info["outcome_label"], simple=simple, 
 # NBVAL_CHECK_OUTPUT
 lo, hi = simple.overall_ci
 headline = {"source": source, "level": level, "outcome": outcome, "control": control,
+            "outcome_label": info["outcome_label"], "level_label": info["level_label"],
             "uncertain": info["uncertain"],
             "n_territories": int(panel["territory_code"].nunique()),
             "n_treated": int((panel.drop_duplicates("territory_code")["first_label_year"] > 0).sum()),

@@ -239,7 +239,9 @@ def build_command(
 def report_command(
     ctx: typer.Context,
     grid: Annotated[Optional[Path], typer.Option(help="YAML or TOML grid file (keys: parameters, runs, notebooks).")] = None,
-    jobs: Annotated[int, typer.Option(help="Runs in parallel local processes.")] = 1,
+    jobs: Annotated[Optional[int], typer.Option(help="Runs in parallel local processes (default: 2, "
+                                                "or 1 on a single-core machine; each takes up to "
+                                                "about 1.5 GB).")] = None,
     scheduler: Annotated[Optional[str], typer.Option(help="Address of an existing Dask scheduler, e.g. tcp://host:8786.")] = None,
     output_dir: Annotated[Path, typer.Option(help="Where run folders and index.html go.")] = Path("reports"),
     force: Annotated[bool, typer.Option("--force", help="Redo runs whose notebook, parameters and inputs are unchanged.")] = False,
@@ -259,6 +261,11 @@ def report_command(
     from impact.reports.grid import from_options, load_grid
     from impact.reports.runner import run_reports
 
+    if jobs is None:
+        import os
+
+        # Two runs at once use both cores of a laptop; more would only compete for them.
+        jobs = min(2, os.cpu_count() or 1)
     if jobs < 1:
         typer.echo(f"impact report: --jobs must be 1 or more, not {jobs}", err=True)
         raise typer.Exit(2)
@@ -285,11 +292,10 @@ def report_command(
         nbs = list(notebooks or []) or [Path(p) for p in grid_nbs] or sorted((project_root() / "notebooks").glob("0*.ipynb"))
         # Without notebooks, parameters or grid: the default report. The real analysis first (the
         # notebooks' defaults: INSEE data by département), then the demonstration runs.
-        plan = [sets] if (notebooks or pairs or grid) else [[{}], [{"source": "demo"}]]
-        results = []
-        for part in plan:
-            results += run_reports(nbs, part, output_dir=output_dir, jobs=jobs, scheduler=scheduler,
-                                   force=force, kernel_name=kernel)
+        if not (notebooks or pairs or grid):
+            sets = [{}, {"source": "demo"}]
+        results = run_reports(nbs, sets, output_dir=output_dir, jobs=jobs, scheduler=scheduler,
+                              force=force, kernel_name=kernel)
     except ImpactError as exc:
         typer.echo(f"impact report: {exc}", err=True)
         raise typer.Exit(2) from exc

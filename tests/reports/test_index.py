@@ -11,6 +11,7 @@ def _run(rid, notebook, params, headline, status="ok", files=()):
 
 REAL = _run("03--real", "03_estimate_impact", {}, {
     "source": "insee", "level": "departement", "outcome": "creations_companies_per10k",
+    "outcome_label": "créations de sociétés pour 10 000 habitants", "level_label": "départements",
     "overall_att": 1.57, "ci_low": -3.46, "ci_high": 6.61, "mde": 7.2, "pretrend_p": 0.22,
     "ri_p": 0.12, "n_territories": 85}, files=["event_study.png", "report.html"])
 DEMO = _run("03--demo", "03_estimate_impact", {"source": "demo"}, {
@@ -23,6 +24,7 @@ def test_real_run_is_the_headline_and_comes_first():
     hero = page[page.index("class='hero'"):page.index("class=\"cards\"")]
     assert "Résultat principal" in hero and "1,57" in hero and "[-3,46 ; 6,61]" in hero
     assert "pas statistiquement distinct de zéro" in hero and "7,20" in hero
+    assert "créations de sociétés pour 10 000 habitants" in hero and "85 départements" in hero
     assert "13,5" not in hero  # the demonstration never makes the headline
     cards = page[page.index("class=\"cards\""):]
     assert cards.index("03--real") < cards.index("03--demo")

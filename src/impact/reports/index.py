@@ -34,7 +34,9 @@ NOTEBOOK_TITLES = {
 MAIN_FIGURES = ("event_study.png", "carte_ptce.png", "series_nationales.png")
 #: French labels of the headline keys shown on a card (others are left out).
 HEADLINE_LABELS = {
+    "level_label": "niveau",
     "level": "niveau",
+    "outcome_label": "indicateur",
     "outcome": "indicateur",
     "control": "groupe de comparaison",
     "n_territories": "territoires",
@@ -98,7 +100,8 @@ def headline_sentence(headline: Mapping[str, Any]) -> str:
         return ""
     significant = lo > 0 or hi < 0
     text = (f"Effet moyen de la labellisation : <span class='big'>{_fr(att)}</span> "
-            f"({html.escape(str(headline.get('outcome', '')))}), IC à 95 % [{_fr(lo)} ; {_fr(hi)}] : "
+            f"{html.escape(str(headline.get('outcome_label', headline.get('outcome', ''))))}, "
+            f"IC à 95 % [{_fr(lo)} ; {_fr(hi)}] : "
             + ("significativement différent de zéro." if significant else
                "pas statistiquement distinct de zéro."))
     if headline.get("mde") is not None:
@@ -109,7 +112,8 @@ def headline_sentence(headline: Mapping[str, Any]) -> str:
         if headline.get(key) is not None:
             extra.append(f"p {label} = {_fr(headline[key], 3)}")
     if headline.get("n_territories") is not None:
-        extra.append(f"{_fr(headline['n_territories'])} territoires ({html.escape(str(headline.get('level', '')))})")
+        extra.append(f"{_fr(headline['n_territories'])} "
+                     f"{html.escape(str(headline.get('level_label', 'territoires')))}")
     return text + (" " + " ; ".join(extra) + "." if extra else "")
 
 
@@ -127,8 +131,10 @@ def _card(run: Mapping[str, Any], failures_html: Callable[[Mapping[str, Any]], s
     img = (f"<a href='{rid}/report.html'><img src='{rid}/{html.escape(thumb)}' alt='{html.escape(title)}' "
            f"loading='lazy'></a>" if thumb and status == "ok" else "")
     head = run.get("headline", {}) or {}
-    rows = "".join(f"<dt>{html.escape(label)}</dt><dd>{_fr(head[key])}</dd>"
-                   for key, label in HEADLINE_LABELS.items() if key in head)
+    # A French label replaces the code it stands for (level_label for level, ...).
+    shown = [k for k in HEADLINE_LABELS if k in head and f"{k}_label" not in head]
+    rows = "".join(f"<dt>{html.escape(HEADLINE_LABELS[k])}</dt><dd>{_fr(head[k])}</dd>"
+                   for k in shown)
     links = [f"<a href='{rid}/report.html'>rapport</a>", f"<a href='{rid}/notebook.ipynb'>notebook</a>"]
     links += [f"<a href='{rid}/{html.escape(f)}'>{html.escape(f)}</a>"
               for f in sorted(files) if f.endswith(".html") and f != "report.html"]

@@ -374,8 +374,10 @@ def run_reports(notebooks: Sequence[str | Path], grid: Iterable[dict[str, Any]],
     out = check_writable(output_dir, what="report folder (--output-dir)")
     check_kernel(kernel_name)
     tasks = []
-    for nb in nbs:
-        for params in grid:
+    # Parameter sets in the order given, each over every notebook: the first set (the real
+    # analysis in the default report) is queued, and so finished, first.
+    for params in grid:
+        for nb in nbs:
             check_parameters(nb, params)
             tasks.append((str(nb), params))
     out.mkdir(parents=True, exist_ok=True)
