@@ -482,7 +482,8 @@ def _cache_digest(source: str, level: str, freq: str, region: str | None, uncert
     from impact.config import PACKAGE_ROOT, raw_dir
 
     h = hashlib.sha256(f"{source}|{level}|{freq}|{region}|{uncertain}".encode())
-    files = [raw_dir() / "ptce.csv", raw_dir() / "spending.csv", PACKAGE_ROOT / "ptce.py",
+    files = [raw_dir() / "ptce.csv", raw_dir() / "spending.csv",
+             *sorted((PACKAGE_ROOT / "ptce").glob("*.py")),
              *sorted((PACKAGE_ROOT / "panel").glob("*.py"))]
     for f in files:
         if f.exists():
