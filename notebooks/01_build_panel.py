@@ -46,11 +46,16 @@ region = params["region"]
 # %%
 import logging
 
+from IPython.display import Markdown, display
+
 from impact import describe, quality
+from impact.attention import collect_warnings
 from impact.maps import save_figure
 from impact.notebook import build_tables, national_indicators, output_folder, write_headline
 
 logging.getLogger("impact").setLevel(logging.WARNING)
+# Warnings are collected and explained at the end (« Points d'attention »), not printed raw.
+watch = collect_warnings()
 out = output_folder(output_dir)
 long, panel, info = build_tables(source=source, level=level, freq=freq, start=start, end=end,
                                  region=region, seed=seed, uncertain=uncertain)
@@ -130,6 +135,9 @@ describe.cohort_table(panel)
 
 # %%
 quality.quality_table(long)
+
+# %%
+display(Markdown(watch.markdown()))
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -46,6 +46,9 @@ region = params["region"]
 import logging
 import warnings
 
+from IPython.display import Markdown, display
+
+from impact.attention import collect_warnings
 from impact.maps import interactive_map, ptce_map, save_figure
 from impact.notebook import (
     estimation_panel,
@@ -56,6 +59,8 @@ from impact.notebook import (
 )
 
 logging.getLogger("impact").setLevel(logging.WARNING)
+# Warnings are collected and explained at the end (« Points d'attention »), not printed raw.
+watch = collect_warnings()
 # Spending is zero in most territories: mapclassify then merges classes and says so.
 warnings.filterwarnings("ignore", category=UserWarning, module="mapclassify")
 out = output_folder(output_dir)
@@ -115,6 +120,9 @@ _ = save_figure(fig, out / "carte_depense.png")
 _ = interactive_map(mean_outcome, outcome, poles, level=level, path=out / "carte_interactive.html",
                 title=f"PTCE et {info['outcome_label']}")
 print("carte interactive :", (out / "carte_interactive.html").name)
+
+# %%
+display(Markdown(watch.markdown()))
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -88,6 +88,7 @@ from impact.estimate import (
     synthetic_did,
     twfe,
 )
+from impact.attention import collect_warnings
 from impact.maps import save_figure
 from impact.notebook import (
     OUTCOME_SHORT,
@@ -104,6 +105,8 @@ from impact.notebook import (
 )
 
 logging.getLogger("impact").setLevel(logging.WARNING)
+# Warnings are collected and explained at the end (« Points d'attention »), not printed raw.
+watch = collect_warnings()
 out = output_folder(output_dir)
 panel, info = estimation_panel(source=source, level=level, start=start, end=end, region=region,
                                outcome=outcome, seed=seed, uncertain=uncertain)
@@ -313,6 +316,9 @@ display(Markdown(conclusion(outcome_label=info["outcome_label"], simple=simple, 
                             robustness=robust_inference_text(sensitivity=sens, wild=wb, loo=loo,
                                                              mde=mde, power=power),
                             caveats=None if info["demo"] else real_data_caveats(panel, info))))
+
+# %%
+display(Markdown(watch.markdown()))
 
 # %%
 # NBVAL_CHECK_OUTPUT
