@@ -37,6 +37,19 @@ def _check(panel: pd.DataFrame, columns: Sequence[str]) -> None:
         raise InputError(f"the panel lacks column(s) {missing}; columns are {list(panel.columns)}")
 
 
+def _finish(fig: Figure, ax, *, title: str, ylabel: str, note: str | None) -> Figure:
+    """Common finish of the line charts: French axis labels, legend, source note."""
+    ax.set_xlabel("Année")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    if note:
+        fig.text(0.01, 0.01, note, fontsize=8, color="#555555")
+    fig.tight_layout(rect=(0, 0.03 if note else 0, 1, 1))
+    return fig
+
+
 def cohort_table(panel: pd.DataFrame, *, unit: str = "territory_code",
                  group: str = "first_label_year") -> pd.DataFrame:
     """Territories and PTCE per adoption cohort (French column names).
@@ -110,15 +123,8 @@ def cohort_trends_plot(panel: pd.DataFrame, outcome: str, *, label: str | None =
     if NEVER_LABEL in means.columns:
         ax.plot(means.index, means[NEVER_LABEL], marker="o", color="black", lw=2,
                 label=NEVER_LABEL)
-    ax.set_xlabel("Année")
-    ax.set_ylabel(label or outcome)
-    ax.set_title(title or "Évolution par cohorte de labellisation")
-    ax.legend(frameon=False, fontsize=9)
-    ax.spines[["top", "right"]].set_visible(False)
-    if note:
-        fig.text(0.01, 0.01, note, fontsize=8, color="#555555")
-    fig.tight_layout(rect=(0, 0.03 if note else 0, 1, 1))
-    return fig
+    return _finish(fig, ax, title=title or "Évolution par cohorte de labellisation",
+                   ylabel=label or outcome, note=note)
 
 
 def national_series(long: pd.DataFrame, indicators: Sequence[str], *,
@@ -158,15 +164,7 @@ def series_plot(series: pd.DataFrame, labels: Mapping[str, str], *, title: str,
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for col in series.columns:
         ax.plot(series.index, series[col] / scale, marker="o", label=labels.get(col, col))
-    ax.set_ylabel(ylabel)
-    ax.set_xlabel("Année")
-    ax.set_title(title)
-    ax.legend(frameon=False, fontsize=9)
-    ax.spines[["top", "right"]].set_visible(False)
-    if note:
-        fig.text(0.01, 0.01, note, fontsize=8, color="#555555")
-    fig.tight_layout(rect=(0, 0.03 if note else 0, 1, 1))
-    return fig
+    return _finish(fig, ax, title=title, ylabel=ylabel, note=note)
 
 
 def growth_table(series: pd.DataFrame, base: int, end: int) -> pd.DataFrame:

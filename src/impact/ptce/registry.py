@@ -1,41 +1,12 @@
-"""The PTCE registry: Pôles territoriaux de coopération économique and where each one is.
+"""Reading and validating the PTCE registry (``data/raw/ptce.csv``).
 
-The registry is a small CSV that belongs to the project (``data/raw/ptce.csv``)
-with one row per lauréat of the State calls for projects and the public
-source of each row:
+The layout, the precisions and the entry points are described in
+:mod:`impact.ptce`. This module reads the file through the project's robust
+reading path, validates every row (file, line, column and value in each
+error), places the lauréats on the territory layer, and gives the commune
+points for maps and the demonstration's own PTCE.
 
-``ptce_id, name, precision, commune_code, commune_name, departement, region,
-call, label_year, grant_eur, source_url, notes``
-
-``precision`` says how finely a public source places the lauréat:
-
-=============  ==========================  ========================================
-precision      place column required       meaning
-=============  ==========================  ========================================
-``commune``    ``commune_code``            the commune is known (COG code, a
-                                           former commune is harmonised to 2025)
-``departement`` ``departement``            only the département is known
-``region``     ``region``                  only the région is known
-``unknown``    none                        a lauréat whose place no source gives
-=============  ==========================  ========================================
-
-``call`` is the call for projects (2013 or 2015), ``label_year`` the year of
-the label (2014 for the 2013 call, 2016 for the 2015 call); ``grant_eur`` may
-be empty, and when given lies in its call's published range (72,000–290,000 €
-for the 2013 call, 26,000–290,000 € for the 2015 call). A registry without a
-``precision`` column (the layout before 2026) is read as all-commune.
-
-Entry points
-------------
-:func:`read_registry`
-    Every row validated; ``departement``, ``region`` and ``epci`` filled from the
-    finest place known.
-:func:`load`
-    PTCE points on their commune (for maps); rows without a commune are left out
-    and counted.
-:func:`placement`
-    The lauréats placed at an analysis level, and the territories of that level
-    that may hold a lauréat placed only more coarsely (``uncertain``).
+May import: :mod:`impact.sources._common`, :mod:`impact.territories`.
 """
 
 from __future__ import annotations
