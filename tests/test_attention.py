@@ -7,6 +7,9 @@ from impact.attention import collect_warnings, explain
 
 
 def test_collected_warnings_are_not_printed_and_are_explained(capsys):
+    # A handler already on the library's logger (as the CLI installs one) must stay silent too.
+    stray = logging.StreamHandler()
+    logging.getLogger("impact").addHandler(stray)
     watch = collect_warnings()
     try:
         for _ in range(3):
@@ -20,6 +23,8 @@ def test_collected_warnings_are_not_printed_and_are_explained(capsys):
     assert capsys.readouterr().err == ""  # nothing raw reached the report
     assert len(watch.records) == 3  # repeats are recorded once
     assert "scindée" in watch.markdown()
+    assert stray in logging.getLogger("impact").handlers  # put back by stop()
+    logging.getLogger("impact").removeHandler(stray)
     md = watch.markdown()
     assert md.startswith("## Points d'attention")
     assert "très peu de territoires" in md and "Avertissement technique" in md

@@ -74,6 +74,7 @@ class WarningCollector:
     records: list[tuple[str, str]] = field(default_factory=list)
     _previous: object = None
     _handler: logging.Handler | None = None
+    _handlers: list = field(default_factory=list)
     _propagate: bool = True
 
     def _show(self, message, category, filename, lineno, file=None, line=None) -> None:
@@ -100,7 +101,10 @@ class WarningCollector:
         log = logging.getLogger("impact")
         self._handler = _Handler(level=logging.WARNING)
         self._propagate = log.propagate
-        log.addHandler(self._handler)
+        # Handlers already on the library's logger (a CLI's stream handler) are set aside:
+        # the collector is the only place the records go until stop().
+        self._handlers = list(log.handlers)
+        log.handlers = [self._handler]
         log.propagate = False
         return self
 
@@ -111,7 +115,7 @@ class WarningCollector:
             self._previous = None
         if self._handler is not None:
             log = logging.getLogger("impact")
-            log.removeHandler(self._handler)
+            log.handlers = self._handlers
             log.propagate = self._propagate
             self._handler = None
 
