@@ -34,13 +34,15 @@ uncertain = None
 output_dir = "outputs/01_build_panel"
 # Seed of the demonstration data.
 seed = 2014
+# Scale of the demonstration data (1.0: full national volumes; e.g. 0.1 for a quick draw).
+scale = 1.0
 
 # %%
 # %xmode Minimal
 from impact.notebook import check_parameters
 
 params = check_parameters(source=source, level=level, freq=freq, start=start, end=end, region=region,
-                          uncertain=uncertain, seed=seed)
+                          uncertain=uncertain, seed=seed, scale=scale)
 region = params["region"]
 
 # %%
@@ -58,7 +60,8 @@ logging.getLogger("impact").setLevel(logging.WARNING)
 watch = collect_warnings()
 out = output_folder(output_dir)
 long, panel, info = build_tables(source=source, level=level, freq=freq, start=start, end=end,
-                                 region=region, seed=seed, uncertain=uncertain)
+                                 region=region, seed=seed, scale=scale,
+                                 uncertain=uncertain)
 print(f"{info['label']} — table longue : {len(long):,} lignes ; panel : {len(panel):,} lignes "
       f"({panel['territory_code'].nunique()} {info['level_label']} × {panel['year'].nunique()} années)"
       .replace(",", " "))

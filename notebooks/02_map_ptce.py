@@ -34,12 +34,14 @@ region = None
 output_dir = "outputs/02_map_ptce"
 # Seed for the demonstration data.
 seed = 2014
+# Scale of the demonstration data (1.0: full national volumes; e.g. 0.1 for a quick draw).
+scale = 1.0
 
 # %%
 # %xmode Minimal
 from impact.notebook import check_parameters
 
-params = check_parameters(source=source, level=level, start=start, end=end, region=region, seed=seed)
+params = check_parameters(source=source, level=level, start=start, end=end, region=region, seed=seed, scale=scale)
 region = params["region"]
 
 # %%
@@ -65,12 +67,13 @@ watch = collect_warnings()
 warnings.filterwarnings("ignore", category=UserWarning, module="mapclassify")
 out = output_folder(output_dir)
 panel, info = estimation_panel(source=source, level=level, start=start, end=end, region=region,
-                               outcome=outcome, seed=seed, uncertain="keep")
+                               outcome=outcome, seed=seed, scale=scale,
+                               uncertain="keep")
 outcome = info["outcome"]
 first_year, last_year = int(panel["year"].min()), int(panel["year"].max())
 # The PTCE of the registry data/raw/ptce.csv (in demo mode too: only the outcomes are simulated;
 # without a registry the demonstration draws fictitious ones).
-poles = ptce_points(source, seed=seed)
+poles = ptce_points(source, seed=seed, scale=scale)
 if region is not None:
     poles = poles[poles["region"] == region]
 mean_outcome = panel.groupby("territory_code", as_index=False)[[outcome, "spending_per_inhabitant"]].mean()
@@ -86,7 +89,7 @@ print(f"{len(poles)} PTCE placés sur une commune ; fond de carte : {len(mean_ou
 # l'enveloppe de leur appel (3 M€ en 2013, 2,7 M€ en 2015 ; `impact.panel.pole_grants`).
 
 # %%
-laureates_by_call(source, seed=seed)
+laureates_by_call(source, seed=seed, scale=scale)
 
 # %% [markdown]
 # ## Les PTCE sur la création d'entreprises pour 10 000 habitants

@@ -57,6 +57,8 @@ synth_unit = None
 output_dir = "outputs/03_estimate_impact"
 # Seed for the bootstrap, permutations and demonstration data.
 seed = 2014
+# Scale of the demonstration data (1.0: full national volumes; e.g. 0.1 for a quick draw).
+scale = 1.0
 
 # %%
 # %xmode Minimal
@@ -65,7 +67,7 @@ from impact.notebook import check_parameters
 params = check_parameters(source=source, level=level, start=start, end=end, control=control,
                           method=method, anticipation=anticipation, base_period=base_period,
                           bootstrap=bootstrap, n_permutations=n_permutations, n_placebo=n_placebo,
-                          region=region, uncertain=uncertain, seed=seed)
+                          region=region, uncertain=uncertain, seed=seed, scale=scale)
 region = params["region"]
 
 # %%
@@ -109,7 +111,8 @@ logging.getLogger("impact").setLevel(logging.WARNING)
 watch = collect_warnings()
 out = output_folder(output_dir)
 panel, info = estimation_panel(source=source, level=level, start=start, end=end, region=region,
-                               outcome=outcome, seed=seed, uncertain=uncertain)
+                               outcome=outcome, seed=seed, scale=scale,
+                               uncertain=uncertain)
 outcome = info["outcome"]
 label = info["label"]
 print(f"{label} — {len(panel)} lignes : {panel['territory_code'].nunique()} {info['level_label']} × "

@@ -64,6 +64,11 @@ def check_parameters(**params: Any) -> dict[str, Any]:
             problems.append(f"{name}={v!r} is not a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}")
     if isinstance(start, int) and isinstance(end, int) and start > end:
         problems.append(f"start={start} is after end={end}: the period range is empty")
+    scale = params.get("scale")
+    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, int | float)
+                              or not 0 < scale <= 1):
+        problems.append(f"scale={scale!r} must be a number in (0, 1] (share of the national "
+                        "volumes drawn for the demonstration data)")
     for name in ("anticipation", "bootstrap", "n_permutations", "n_placebo"):
         v = params.get(name)
         if v is not None and (not isinstance(v, int) or v < 0):
