@@ -266,9 +266,17 @@ def test_browser_draws_real_regions_and_registry(chromium, tmp_path):
     regions = regions.assign(valeur=np.arange(len(regions), dtype=float))
     poles = load()
     page = tmp_path / "regions.html"
-    maps.interactive_map(regions, "valeur", poles, level="region", path=page)
+    m = maps.interactive_map(regions, "valeur", poles, level="region")
+    # A marker with Leaflet's default icon, added by the caller, draws offline too.
+    import folium
+
+    folium.Marker([45.76, 4.84], tooltip="Lyon").add_to(m)
+    m.save(str(page))
+    assert _external_loads(page.read_text(encoding="utf-8")) == []
     dom, log = _dump_dom(chromium, page, tmp_path / "profile")
     assert not [c for c in _console(log) if "Uncaught" in c], _console(log)
     assert _count_paths(dom, maps.interactive.TERRITORY_CLASS) == len(regions)
     located = poles.geometry.notna() & ~poles.geometry.is_empty
     assert _count_paths(dom, maps.interactive.PTCE_CLASS) == int(located.sum()) > 0
+    icons = re.findall(r"<img\b[^>]*leaflet-marker-(?:icon|shadow)[^>]*>", dom)
+    assert len(icons) == 2 and all('src="data:image/png;base64,' in i for i in icons), icons
