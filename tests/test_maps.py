@@ -21,6 +21,8 @@ from matplotlib.legend import Legend  # noqa: E402
 
 from impact import maps  # noqa: E402
 from impact.errors import InputError  # noqa: E402
+from impact.maps.classes import _class_colors  # noqa: E402
+from impact.maps.drawing import _add_polygons, _geometry_paths  # noqa: E402
 from impact.territories import boundaries, communes, inset_frames  # noqa: E402
 
 NNBSP = "\u202f"
@@ -258,14 +260,14 @@ def test_commune_level_is_fast_enough():
 def test_geometry_paths_keep_holes():
     outer = shapely.box(0, 0, 10, 10).difference(shapely.box(4, 4, 6, 6))
     multi = shapely.MultiPolygon([shapely.box(20, 0, 21, 1), shapely.box(30, 0, 31, 1)])
-    paths = maps._geometry_paths(np.array([outer, multi, None], dtype=object))
+    paths = _geometry_paths(np.array([outer, multi, None], dtype=object))
     assert [len(p.vertices) for p in paths] == [10, 10, 0]  # one path per geometry, rings closed
     # Rendered: the hole stays white, the ring is filled.
     fig = plt.figure(figsize=(1, 1), dpi=100)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 10)
-    maps._add_polygons(ax, np.array([outer], dtype=object), facecolors="black")
+    _add_polygons(ax, np.array([outer], dtype=object), facecolors="black")
     fig.canvas.draw()
     pixels = np.asarray(fig.canvas.buffer_rgba())
     assert tuple(pixels[50, 50, :3]) == (255, 255, 255)
@@ -396,7 +398,7 @@ def test_interactive_map_html(ptce, dep_data, tmp_path):
     assert "Donnée manquante" in text
     # French class labels and the static map's colours in the legend.
     clf = maps.classify(dep_data["tpe"])
-    for label, color in zip(maps.class_labels(clf), maps._class_colors("YlGnBu", 5), strict=True):
+    for label, color in zip(maps.class_labels(clf), _class_colors("YlGnBu", 5), strict=True):
         assert f"<li><span class='sw' style='background:{color}'></span>{label}</li>" in text
     assert [p.name for p in tmp_path.iterdir()] == ["carte.html"]
 
