@@ -121,7 +121,8 @@ _ = save_figure(fig, out / "carte_depense.png")
 
 # %%
 _ = interactive_map(mean_outcome, outcome, poles, level=level, path=out / "carte_interactive.html",
-                title=f"PTCE et {info['outcome_label']}")
+                    title=f"PTCE et {info['outcome_label']}",
+                    legend_title=info["outcome_label"].capitalize())
 print("carte interactive :", (out / "carte_interactive.html").name)
 
 # %%
