@@ -14,6 +14,15 @@ import numpy as np
 import pandas as pd
 
 from impact.errors import InputError
+from impact.panel.covariates import (
+    PER,
+    commune_population,
+    indicator_rows,
+    published_population,
+    salaried_jobs_table,
+    tpe_stock_rate,
+    unemployment_table,
+)
 from impact.panel.periods import all_periods, time_index, to_freq
 from impact.panel.treatment import (
     demo_folder_of,
@@ -33,8 +42,6 @@ COUNT_OUTCOMES: tuple[str, ...] = ("creations_total", "creations_tpe", "creation
 #: Sources whose creation counts are published tables (every cell present; a missing one is
 #: secret or not published, never zero), as opposed to counts made from the SIRENE stock.
 PUBLISHED_SOURCES: tuple[str, ...] = ("insee_side", "insee_melodi")
-#: Rates are per this many inhabitants.
-PER = 10_000
 # --------------------------------------------------------------------------- panel
 
 
@@ -78,17 +85,6 @@ def _territories(level: str, region: str | None) -> tuple[pd.DataFrame, pd.DataF
         else pd.NA
     )
     return com, terr
-
-
-def _indicator(long: pd.DataFrame, names_: Sequence[str]) -> pd.DataFrame:
-    sel = long["indicator"].isin(list(names_)).to_numpy()
-    sub = long.loc[sel, ["territory_code", "level", "period", "indicator", "value"]]
-    return pd.DataFrame(
-        {
-            c: (sub[c].astype(str).to_numpy() if c != "value" else sub[c].to_numpy())
-            for c in sub.columns
-        }
-    )
 
 
 def build_panel(
@@ -192,7 +188,7 @@ def build_panel(
             f"outcomes {absent} are not in the long table at {count_level} level; its creation "
             f"indicators are: {_listing(by_level)}"
         )
-    cre = _indicator(long[long["level"].astype(str) == count_level], outcomes)
+    cre = indicator_rows(long[long["level"].astype(str) == count_level], outcomes)
     cre_sources = set(pd.unique(creation_rows.loc[
         creation_rows["level"].astype(str) == count_level, "source"].astype(str)))
     # Counts made from the SIRENE stock (and the demonstration) are sparse: no row means no
@@ -271,21 +267,21 @@ def build_panel(
 
     # ---- population (by year when the long table has it, else the territory layer)
     if count_level == "commune":
-        pop = _population(long, com, years)
+        pop = commune_population(long, com, years)
     else:
-        pop = _published_population(long, units, count_level, years)
+        pop = published_population(long, units, count_level, years)
     panel = panel.merge(pop, on=["territory_code", "year"], how="left")
     for o in outcomes:
         panel[f"{o}_per10k"] = PER * panel[o] / panel["population"].where(panel["population"] > 0)
 
     # ---- covariates
     panel = panel.merge(
-        _salaried_jobs(long, level, com, years), on=["territory_code", "year"], how="left"
+        salaried_jobs_table(long, level, com, years), on=["territory_code", "year"], how="left"
     )
     panel = panel.merge(
-        _unemployment(long, level, com, freq, periods), on=["territory_code", "period"], how="left"
+        unemployment_table(long, level, com, freq, periods), on=["territory_code", "period"], how="left"
     )
-    panel = panel.merge(_tpe_stock(level, panel, com), on="territory_code", how="left")
+    panel = panel.merge(tpe_stock_rate(level, panel, com), on="territory_code", how="left")
 
     # ---- treatment and spending
     # An explicit demo_folder means demonstration PTCE, even for a long table read from paths.
@@ -451,23 +447,6 @@ def _count_units(com: pd.DataFrame, level: str, count_level: str) -> pd.Series:
     return units.rename("target")
 
 
-def _published_population(
-    long: pd.DataFrame, units: pd.Series, count_level: str, years: Sequence[int]
-) -> pd.DataFrame:
-    """Population of each year as published at ``count_level``, summed to the territories."""
-    rows = _indicator(long[long["level"].astype(str) == count_level], ["population"])
-    rows = rows[rows["territory_code"].isin(units.index)]
-    rows["year"] = rows["period"].str[:4].astype(int)
-    rows = rows[rows["year"].isin(list(years))]
-    rows["territory_code"] = rows["territory_code"].map(units).to_numpy()
-    need = units.reset_index().groupby("target").size()
-    g = rows.groupby(["territory_code", "year"])["value"]
-    out = pd.DataFrame({"population": g.sum(min_count=1), "n": g.count()}).reset_index()
-    # A territory missing the population of one of its parts gets none (no understated rate).
-    out["population"] = out["population"].where(out["n"] == out["territory_code"].map(need))
-    return out[["territory_code", "year", "population"]]
-
-
 def _is_demo(long: pd.DataFrame) -> bool:
     src = long["source"]
     cats = (
@@ -476,171 +455,6 @@ def _is_demo(long: pd.DataFrame) -> bool:
         else pd.unique(src.astype(str))
     )
     return any(str(s).startswith("demo-") for s in cats)
-
-
-def _population(long: pd.DataFrame, com: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
-    """Population per target territory and year (long table's commune rows, else COG 2025)."""
-    base = com[["code", "target", "population"]]
-    rows = _indicator(long[long["level"].astype(str) == "commune"], ["population"])
-    frames = []
-    by_year = {}
-    if not rows.empty:
-        rows["year"] = rows["period"].str[:4].astype(int)
-        by_year = {y: g.set_index("territory_code")["value"] for y, g in rows.groupby("year")}
-    for y in years:
-        p = base["population"]
-        if y in by_year:
-            p = base["code"].map(by_year[y]).fillna(base["population"])
-        frames.append(
-            pd.DataFrame(
-                {
-                    "territory_code": base["target"].to_numpy(),
-                    "year": y,
-                    "population": p.to_numpy(dtype=float),
-                }
-            )
-        )
-    f = pd.concat(frames)
-    # Communes without population in COG 2025 (Mayotte's, and Hauts-Talican created in 2024)
-    # are left out of their territory's sum; a territory made only of them has none.
-    partial = f.loc[f["population"].isna(), "territory_code"].unique()
-    out = f.groupby(["territory_code", "year"], as_index=False)["population"].sum(min_count=1)
-    partial = [
-        c for c in partial if out.loc[out["territory_code"] == c, "population"].notna().any()
-    ]
-    if partial:
-        logger.info(
-            "Population of %s excludes communes without population in COG 2025",
-            ", ".join(map(str, partial[:10])),
-        )
-    return out
-
-
-def _salaried_jobs(
-    long: pd.DataFrame, level: str, com: pd.DataFrame, years: Sequence[int]
-) -> pd.DataFrame:
-    """Salaried jobs per territory and year, summed from the finest published level."""
-    rows = _indicator(long, ["salaried_jobs"])
-    empty = pd.DataFrame(
-        {
-            "territory_code": pd.Series(dtype=str),
-            "year": pd.Series(dtype="int64"),
-            "salaried_jobs": pd.Series(dtype=float),
-        }
-    )
-    if rows.empty:
-        return empty
-    rows = rows[rows["period"].str.len() == 4]
-    rows["year"] = rows["period"].astype(int)
-    at = set(rows["level"])
-    if level in at:
-        out = rows[rows["level"] == level]
-        return out[["territory_code", "year"]].assign(salaried_jobs=out["value"].to_numpy())
-    # Sum a finer level: communes to anything, départements to régions.
-    if "commune" in at:
-        src = rows[rows["level"] == "commune"]
-        mapping = com.set_index("code")["target"]
-    elif level == "region" and "departement" in at:
-        src = rows[rows["level"] == "departement"]
-        mapping = com.drop_duplicates("departement").set_index("departement")["region"]
-    else:
-        logger.info("salaried_jobs: published at %s level only; NaN at %s level", sorted(at), level)
-        return empty
-    src = src.assign(target=src["territory_code"].map(mapping)).dropna(subset=["target"])
-    # Units expected per target: a target with a missing part gets NaN (a sum would understate).
-    if "commune" in at:
-        expected = com.groupby("target").size()
-    else:
-        expected = com.drop_duplicates("departement").groupby("region").size()
-    g = src.groupby(["target", "year"])["value"]
-    out = pd.DataFrame({"sum": g.sum(min_count=1), "n": g.count()}).reset_index()
-    if "commune" not in at:
-        out["sum"] = out["sum"].where(out["n"] == out["target"].map(expected))
-    return pd.DataFrame(
-        {
-            "territory_code": out["target"],
-            "year": out["year"].astype("int64"),
-            "salaried_jobs": out["sum"],
-        }
-    )
-
-
-def _tpe_stock(level: str, panel: pd.DataFrame, com: pd.DataFrame) -> pd.DataFrame:
-    """``tpe_stock_2014_per10k`` per territory: TPE establishments of 2014 per 10,000 inhabitants.
-
-    The population is the panel's population of 2014 when the panel covers that year (the
-    year's estimate for the INSEE source), else the territory layer's (COG 2025).
-    """
-    from impact.sources.establishments import default_path, tpe_stock
-
-    codes = pd.Index(panel["territory_code"].unique())
-    if not Path(default_path()).exists():
-        logger.warning("tpe_stock_2014_per10k: %s is absent (raw data folder moved?); NaN",
-                       default_path())
-        return pd.DataFrame({"territory_code": codes, "tpe_stock_2014_per10k": np.nan})
-    stock = tpe_stock(level).set_index("territory_code")["tpe_stock_2014"]
-    pop = panel.loc[panel["year"] == 2014].groupby("territory_code")["population"].first()
-    if pop.empty:
-        pop = com.groupby("target")["population"].sum(min_count=1)
-        logger.info("tpe_stock_2014_per10k: the panel does not cover 2014; COG 2025 population used")
-    rate = PER * stock.reindex(codes) / pop.reindex(codes).where(pop.reindex(codes) > 0)
-    return pd.DataFrame({"territory_code": codes, "tpe_stock_2014_per10k": rate.to_numpy(float)})
-
-
-def _unemployment(
-    long: pd.DataFrame, level: str, com: pd.DataFrame, freq: str, periods: Sequence[str]
-) -> pd.DataFrame:
-    """Unemployment rate per territory and period (see the module and data dictionary)."""
-    rows = _indicator(long, ["unemployment_rate"])
-    empty = pd.DataFrame(
-        {
-            "territory_code": pd.Series(dtype=str),
-            "period": pd.Series(dtype=str),
-            "unemployment_rate": pd.Series(dtype=float),
-        }
-    )
-    if rows.empty:
-        return empty
-    quarterly = rows["period"].str.contains("Q")
-    if quarterly.any():
-        rows = rows[quarterly]
-        if freq == "year":
-            rows["period"] = rows["period"].str[:4]
-            rows = rows.groupby(["territory_code", "level", "period"], as_index=False)[
-                "value"
-            ].mean()
-    elif freq != "year":
-        # Annual means (the shipped INSEE file) cannot be split into quarters or months.
-        logger.info("unemployment_rate: annual rates only; NaN at frequency %s", freq)
-        return empty
-    else:
-        rows = rows[rows["period"].str.len() == 4]
-    wanted = set(periods) if freq != "month" else {to_freq(p, "quarter") for p in periods}
-    rows = rows[rows["period"].isin(wanted)]
-    if level in set(rows["level"]):
-        out = rows[rows["level"] == level][["territory_code", "period", "value"]]
-    elif "departement" in set(rows["level"]):
-        dep = rows[rows["level"] == "departement"][["territory_code", "period", "value"]]
-        dep = dep.rename(columns={"territory_code": "departement"})
-        # Population weights: each commune carries its département's rate.
-        w = com[["departement", "target", "population"]].dropna(subset=["population"])
-        w = w.groupby(["target", "departement"], as_index=False)["population"].sum()
-        m = w.merge(dep, on="departement")
-        m["wv"] = m["value"] * m["population"]
-        g = m.groupby(["target", "period"])
-        out = pd.DataFrame({"value": g["wv"].sum() / g["population"].sum()}).reset_index()
-        out = out.rename(columns={"target": "territory_code"})
-    else:
-        logger.info("unemployment_rate: no département or %s rates; NaN", level)
-        return empty
-    out = out.rename(columns={"value": "unemployment_rate"})
-    if freq == "month":
-        q = pd.DataFrame({"period": list(periods)})
-        q["quarter"] = [to_freq(p, "quarter") for p in q["period"]]
-        out = (
-            out.rename(columns={"period": "quarter"}).merge(q, on="quarter").drop(columns="quarter")
-        )
-    return out[["territory_code", "period", "unemployment_rate"]]
 
 
 def validate_panel(panel: pd.DataFrame, outcomes: Sequence[str] | None = None) -> pd.DataFrame:
