@@ -293,7 +293,7 @@ _ = save_figure(fig, out / "synthetic_control.png")
 sdid = synthetic_did(panel, outcome=outcome, unit="territory_code", time="year",
                      group="first_label_year", se_method="jackknife", seed=seed)
 print(sdid.summary())
-fig = sdid.plot()
+fig = sdid.plot(ylabel=info["outcome_label"].capitalize())
 _ = save_figure(fig, out / "synthetic_did.png")
 
 # %% [markdown]

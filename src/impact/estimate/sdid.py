@@ -253,7 +253,8 @@ class SDIDResult:
         )
         return head + "\n" + self.table.to_string(index=False, float_format=lambda v: f"{v:.4f}")
 
-    def plot(self, group: float | None = None, *, ax=None, title: str | None = None):
+    def plot(self, group: float | None = None, *, ax=None, title: str | None = None,
+             ylabel: str | None = None):
         """Treated mean against its synthetic control, with the time weights (French labels).
 
         ``group`` selects a cohort (default: the largest). The synthetic
@@ -287,7 +288,8 @@ class SDIDResult:
         ax.set_title(title or f"Différence de différences synthétique — cohorte {group:g} : "
                      f"effet estimé {row['att']:.3g}")
         ax.set_xlabel("Période")
-        ax.set_ylabel(self.options["outcome"])
+        # A report passes the indicator's French label; the column name is the fallback.
+        ax.set_ylabel(ylabel or self.options["outcome"])
         ax.legend(loc="best", fontsize=8, frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout()
