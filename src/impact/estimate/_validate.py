@@ -318,3 +318,52 @@ def prepare_panel(
         dropped_units=dropped,
         x_time_varying=varying,
     )
+
+
+def balanced_wide(
+    data: pd.DataFrame, *, outcome: str, unit: str, time: str, group: str
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Units × periods outcome matrix of a balanced panel, its periods and each unit's cohort.
+
+    For the estimators that work on the wide matrix (synthetic DiD, the Bacon
+    decomposition). One row per unit and period, a first treated period constant
+    within a unit, no missing outcome: each is refused by name otherwise. A cohort
+    after the last period is never treated within the panel (0).
+
+    Returns
+    -------
+    (wide, periods, G)
+        ``wide`` (DataFrame, units × sorted periods), ``periods`` (float array) and
+        ``G`` (float array of first treated periods aligned on ``wide.index``).
+    """
+    require_columns(data, [outcome, unit, time, group])
+    numeric_periods(data[time], time)
+    df = data[[unit, time, outcome, group]].copy()
+    df[group] = numeric_groups(df[group], group)
+    if df.duplicated([unit, time]).any():
+        dup = df.loc[df.duplicated([unit, time], keep=False), [unit, time]].iloc[0]
+        raise InputError(
+            f"several rows for unit {dup[unit]!r} and period {dup[time]!r}: one row per unit "
+            "and period expected",
+            column=unit,
+        )
+    if (df.groupby(unit, sort=False)[group].nunique(dropna=False) > 1).any():
+        bad = df.groupby(unit)[group].nunique()
+        raise InputError(
+            f"the first treated period varies within unit {bad[bad > 1].index[0]!r}: it must be "
+            "constant within a unit",
+            column=group,
+        )
+    wide = df.pivot(index=unit, columns=time, values=outcome).sort_index(axis=1)
+    if wide.isna().any().any():
+        miss = wide.isna().stack()
+        u, t = miss[miss].index[0]
+        raise InputError(
+            f"the panel must be balanced with no missing outcome: unit {u!r} has none for period "
+            f"{t!r} ({int(miss.sum())} unit-periods missing in all)",
+            column=outcome,
+        )
+    periods = wide.columns.to_numpy(dtype=float)
+    G = df.groupby(unit)[group].first().reindex(wide.index).to_numpy(dtype=float, copy=True)
+    G[G > periods[-1]] = 0.0
+    return wide, periods, G

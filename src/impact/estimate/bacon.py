@@ -30,7 +30,9 @@ import numpy as np
 import pandas as pd
 
 from impact.errors import InputError
-from impact.estimate._validate import numeric_groups, numeric_periods, require_columns
+from impact.estimate._validate import (
+    balanced_wide,
+)
 
 __all__ = ["BaconResult", "bacon_decomposition", "bacon_plot", "twfe_weights"]
 
@@ -45,27 +47,7 @@ TYPE_LABELS = {
 
 
 def _wide(data, outcome, unit, time, group):
-    require_columns(data, [outcome, unit, time, group])
-    numeric_periods(data[time], time)
-    df = data[[unit, time, outcome, group]].copy()
-    df[group] = numeric_groups(df[group], group)
-    if df.duplicated([unit, time]).any():
-        raise InputError("several rows for one unit and period: one row each expected",
-                         column=unit)
-    if (df.groupby(unit)[group].nunique(dropna=False) > 1).any():
-        raise InputError("the first treated period varies within a unit", column=group)
-    wide = df.pivot(index=unit, columns=time, values=outcome).sort_index(axis=1)
-    if wide.isna().any().any():
-        miss = wide.isna().stack()
-        u, t = miss[miss].index[0]
-        raise InputError(
-            f"the decomposition needs a balanced panel with no missing outcome: unit {u!r} has "
-            f"none for period {t!r}",
-            column=outcome,
-        )
-    periods = wide.columns.to_numpy(dtype=float)
-    G = df.groupby(unit)[group].first().reindex(wide.index).to_numpy(dtype=float, copy=True)
-    G[G > periods[-1]] = 0.0  # treated after the panel: never treated within it
+    wide, periods, G = balanced_wide(data, outcome=outcome, unit=unit, time=time, group=group)
     return wide.to_numpy(dtype=float), periods, G
 
 

@@ -47,7 +47,9 @@ import pandas as pd
 from scipy import stats
 
 from impact.errors import InputError
-from impact.estimate._validate import numeric_groups, numeric_periods, require_columns
+from impact.estimate._validate import (
+    balanced_wide,
+)
 
 __all__ = ["SDIDResult", "synthetic_did"]
 
@@ -372,36 +374,7 @@ def synthetic_did(
         not isinstance(replications, (int, np.integer)) or replications < 2
     ):
         raise InputError(f"replications must be a whole number >= 2, not {replications!r}")
-    require_columns(data, [outcome, unit, time, group])
-    numeric_periods(data[time], time)
-    df = data[[unit, time, outcome, group]].copy()
-    df[group] = numeric_groups(df[group], group)
-    if df.duplicated([unit, time]).any():
-        dup = df.loc[df.duplicated([unit, time], keep=False), [unit, time]].iloc[0]
-        raise InputError(
-            f"several rows for unit {dup[unit]!r} and period {dup[time]!r}: one row per unit "
-            "and period expected",
-            column=unit,
-        )
-    if (df.groupby(unit, sort=False)[group].nunique(dropna=False) > 1).any():
-        bad = df.groupby(unit)[group].nunique()
-        raise InputError(
-            f"the first treated period varies within unit {bad[bad > 1].index[0]!r}: it must be "
-            "constant within a unit",
-            column=group,
-        )
-    wide = df.pivot(index=unit, columns=time, values=outcome).sort_index(axis=1)
-    if wide.isna().any().any():
-        miss = wide.isna().stack()
-        u, t = miss[miss].index[0]
-        raise InputError(
-            f"the panel must be balanced with no missing outcome: unit {u!r} has none for period "
-            f"{t!r} ({int(miss.sum())} unit-periods missing in all)",
-            column=outcome,
-        )
-    periods = wide.columns.to_numpy(dtype=float)
-    G = df.groupby(unit)[group].first().reindex(wide.index).to_numpy(dtype=float, copy=True)
-    G[G > periods[-1]] = 0.0
+    wide, periods, G = balanced_wide(data, outcome=outcome, unit=unit, time=time, group=group)
     Yall = wide.to_numpy(dtype=float)
     never = np.flatnonzero(G == 0)
     if len(never) == 0:
