@@ -398,24 +398,10 @@ def read_registry(path: str | Path | None = None) -> pd.DataFrame:
     reg["label_year"] = reg["label_year"].astype("int64")
     reg["grant_eur"] = reg["grant_eur"].astype("float64")
     reg = reg.rename(columns={"_line": "line"})
-    reg = reg[
-        [
-            "ptce_id",
-            "name",
-            "precision",
-            "commune_code",
-            "commune_name",
-            "departement",
-            "region",
-            "epci",
-            "call",
-            "label_year",
-            "grant_eur",
-            "source_url",
-            "notes",
-            "line",
-        ]
-    ].reset_index(drop=True)
+    # The file's columns, with the EPCI after the région and the source line last.
+    out_cols = [*COLUMNS[: COLUMNS.index("region") + 1], "epci",
+                *COLUMNS[COLUMNS.index("region") + 1:], "line"]
+    reg = reg[out_cols].reset_index(drop=True)
     reg.attrs.update(path=str(path), encoding=raw.attrs.get("encoding"), sep=raw.attrs.get("sep"))
     counts = reg["precision"].value_counts().reindex(PRECISIONS, fill_value=0)
     logger.info(
