@@ -8,17 +8,13 @@ data, panels) under a fresh temporary folder.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-if "IMPACT_DATA_DIR" not in os.environ:
-    os.environ["IMPACT_DATA_DIR"] = tempfile.mkdtemp(prefix="impact-tests-")
-# Matplotlib must not try to open windows in CI.
-os.environ.setdefault("MPLBACKEND", "Agg")
+# IMPACT_DATA_DIR and MPLBACKEND are set by the root conftest.py (shared with the doctests).
 
 
 def shared_data_dir() -> Path:
