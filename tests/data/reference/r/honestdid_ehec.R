@@ -2,7 +2,7 @@
 ## the robust confidence intervals of honestdid_readme_ehec.csv.
 ##
 ## The committed numbers are the ones the HonestDiD README prints (3 significant
-## digits); this script is the README's code, to reproduce them. R is not
+## digits); this script follows the README's code, to reproduce them. R is not
 ## installed where the tests were written.
 ##
 ## Usage: Rscript honestdid_ehec.R   (run from tests/data/reference/r)
