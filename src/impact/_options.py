@@ -21,6 +21,17 @@ Traceback (most recent call last):
 impact.errors.InputError: kind must be 'mean' or 'median', not 'mode'
 >>> choices(smooth, "kind")
 ('mean', 'median')
+
+An alias of a ``Literal`` type is checked like the type it names:
+
+>>> Kind = Literal["mean", "median"]
+>>> @check_options
+... def smooth2(x: float, kind: Kind = "mean") -> str:
+...     return kind
+>>> smooth2(1.0, kind="mode")
+Traceback (most recent call last):
+...
+impact.errors.InputError: kind must be 'mean' or 'median', not 'mode'
 """
 
 from __future__ import annotations
@@ -95,14 +106,14 @@ def _literal_parameters(func: Callable[..., Any]) -> dict[str, tuple[Any, ...]]:
     # Annotations are strings (``from __future__ import annotations``) and may name
     # types imported only for type checking: evaluate them one by one and keep the
     # ones that are Literals; an annotation that cannot be evaluated holds none we check.
+    # Every string is evaluated (not only those spelling "Literal"): a module-level alias
+    # such as ``MapLevel = Literal[...]`` is checked like the Literal it names.
     namespace = {**getattr(func, "__globals__", {}), "Literal": Literal}
     found: dict[str, tuple[Any, ...]] = {}
     for name, annotation in inspect.get_annotations(func).items():
         if name == "return":
             continue
         if isinstance(annotation, str):
-            if "Literal" not in annotation:
-                continue
             try:
                 annotation = eval(annotation, namespace)  # noqa: S307 - the module's own annotations
             except Exception:  # noqa: BLE001
@@ -114,7 +125,22 @@ def _literal_parameters(func: Callable[..., Any]) -> dict[str, tuple[Any, ...]]:
 
 
 def check_options(func: Callable[P, R]) -> Callable[P, R]:
-    """Decorate ``func`` so that its ``Literal``-annotated arguments are checked on each call."""
+    """Decorate ``func`` so that its ``Literal``-annotated arguments are checked on each call.
+
+    ``None`` passes (for ``X | None`` annotations); other arguments are not touched.
+
+    Examples
+    --------
+    >>> @check_options
+    ... def aggregate(kind: Literal["simple", "dynamic", "group"] = "simple") -> str:
+    ...     return kind
+    >>> aggregate("dynamic")
+    'dynamic'
+    >>> aggregate(kind="calendar")
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: kind must be 'simple', 'dynamic' or 'group', not 'calendar'
+    """
     signature = inspect.signature(func)
     literals: dict[str, tuple[Any, ...]] | None = None
 
@@ -134,7 +160,23 @@ def check_options(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def choices(func: Callable[..., Any], parameter: str) -> tuple[Any, ...]:
-    """The values a ``Literal``-annotated parameter of ``func`` admits."""
+    """The values a ``Literal``-annotated parameter of ``func`` admits.
+
+    Raises
+    ------
+    KeyError
+        If ``parameter`` is not a ``Literal``-annotated parameter of ``func``.
+
+    Examples
+    --------
+    >>> def draw(level: Literal["departement", "region"] = "region", k: int = 5) -> None: ...
+    >>> choices(draw, "level")
+    ('departement', 'region')
+    >>> choices(draw, "k")
+    Traceback (most recent call last):
+    ...
+    KeyError: "'draw' has no Literal parameter 'k'"
+    """
     target = inspect.unwrap(func)
     values = _literal_parameters(target).get(parameter)
     if values is None:
