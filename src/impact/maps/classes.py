@@ -13,6 +13,7 @@ import contextlib
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
+from typing import Literal
 
 import mapclassify
 import numpy as np
@@ -20,11 +21,14 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
+from impact._options import check_option
 from impact.errors import InputError
 from impact.maps.formatting import _auto_decimals, _exact_decimals, format_fr
 
 logger = logging.getLogger(__name__)
 
+#: The classification schemes, as a type (checked by :func:`impact._options.check_option`).
+Scheme = Literal["quantiles", "natural_breaks", "equal_interval", "fisher_jenks", "user_defined"]
 #: The classification schemes accepted by :func:`choropleth` and their mapclassify class.
 SCHEMES: dict[str, str] = {
     "quantiles": "Quantiles",
@@ -86,9 +90,9 @@ def classify(
         With ``bins`` (upper bounds), ``yb`` (class of each finite value),
         ``counts`` and ``k``.
     """
+    # "Natural breaks" and "natural-breaks" are accepted too, then checked as the type says.
     key = str(scheme).lower().replace("-", "_").replace(" ", "_")
-    if key not in SCHEMES:
-        raise InputError(f"scheme={scheme!r}: expected one of {', '.join(SCHEMES)}")
+    check_option(key, Scheme, name="scheme")
     y = np.asarray(
         pd.to_numeric(pd.Series(np.asarray(values, dtype=object).ravel()), errors="coerce"),
         dtype=float,

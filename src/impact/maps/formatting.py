@@ -53,7 +53,7 @@ def format_fr(x: Any, decimals: int = 1) -> str:
     """
     if x is None or x is pd.NA:
         return "nd"
-    if not isinstance(x, numbers.Number):
+    if not isinstance(x, numbers.Real):
         raise TypeError(f"format_fr expects a number, got {type(x).__name__}")
     value = float(x)
     if math.isnan(value):

@@ -28,7 +28,7 @@ import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -36,14 +36,16 @@ import pandas as pd
 import shapely
 
 from impact._io import atomic_path
+from impact._options import check_options
 from impact.errors import InputError
 from impact.maps.classes import _class_colors, class_labels, classify
 from impact.maps.formatting import _auto_decimals, format_fr
-from impact.maps.prepare import _prepare, _ptce_located
+from impact.maps.prepare import MapLevel, _prepare, _ptce_located
 from impact.maps.style import BASEMAP_CREDIT, MISSING_FACE, _category_style, _equals
 
 if TYPE_CHECKING:  # folium is only needed for interactive maps
     import folium
+    from branca.element import Figure
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +116,7 @@ def _raw_element(text: str) -> Any:
     from folium import Element
 
     element = Element("{{ this.text }}")
-    element.text = text
+    element.text = text  # type: ignore[attr-defined]  # template variables are attributes
     return element
 
 
@@ -125,7 +127,7 @@ def _make_offline(m: folium.Map) -> None:
     m.default_js = []
     m.default_css = []
     js, css = leaflet_assets()
-    header = m.get_root().header
+    header = cast("Figure", m.get_root()).header
     header.add_child(
         _raw_element(
             f"<style>{css}\n.leaflet-container{{background:{_NO_TILES_BACKGROUND}}}"
@@ -165,8 +167,8 @@ def _bind_popup(marker: Any, content: str, max_width: int = 320) -> None:
         "{maxWidth: {{ this.max_width|int }}});"
         "{% endmacro %}"
     )
-    popup.content = content
-    popup.max_width = max_width
+    popup.content = content  # type: ignore[attr-defined]  # template variables are attributes
+    popup.max_width = max_width  # type: ignore[attr-defined]
     marker.add_child(popup)
 
 
@@ -250,12 +252,13 @@ def _ptce_groups(ptce: gpd.GeoDataFrame) -> list[tuple[gpd.GeoDataFrame, str, st
     return [g for g in groups if len(g[0])]
 
 
+@check_options
 def interactive_map(
     data: pd.DataFrame | gpd.GeoDataFrame | pd.Series | None,
     column: str | None,
     ptce: gpd.GeoDataFrame | None = None,
     *,
-    level: str = "departement",
+    level: MapLevel = "departement",
     path: str | Path | None = None,
     tooltip: Sequence[str] | bool | None = None,
     scheme: str = "quantiles",
@@ -392,11 +395,11 @@ def interactive_map(
             points.append((label, color))
     if entries or points:
         note = BASEMAP_CREDIT[0].upper() + BASEMAP_CREDIT[1:] if entries else None
-        m.get_root().html.add_child(
+        cast("Figure", m.get_root()).html.add_child(
             _raw_element(_html_legend(shown, entries, points, note)), name="impact_legend"
         )
     if title:
-        m.get_root().html.add_child(
+        cast("Figure", m.get_root()).html.add_child(
             _raw_element(
                 '<div style="position:fixed;top:10px;left:60px;z-index:1000;'
                 "background:rgba(255,255,255,.85);"

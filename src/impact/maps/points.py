@@ -207,7 +207,7 @@ def _place_labels(
         order = pts.sort_values(priority, ascending=False, na_position="last", kind="stable")
     fig = ax.figure
     try:
-        renderer = fig.canvas.get_renderer()
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg-like canvases
     except AttributeError:  # a canvas without a renderer (rare): label without checks
         renderer = None
     marker_half = math.sqrt(markersize) / 2 * fig.dpi / 72.0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -20,7 +21,6 @@ import pandas as pd
 
 from impact.errors import InputError
 from impact.territories import (
-    BOUNDARY_LEVELS,
     boundaries,
     boundary_cache_path,
     departement_of,
@@ -30,6 +30,10 @@ from impact.territories import (
 from impact.territories.boundaries import OVERSEAS_REGION_TO_DEPARTEMENT
 
 logger = logging.getLogger(__name__)
+
+#: Levels a map can draw (those of :data:`impact.territories.BOUNDARY_LEVELS`; a test
+#: checks they agree), as a type checked by :func:`impact._options.check_options`.
+MapLevel = Literal["commune", "epci", "departement", "region", "france"]
 
 
 def _key_column(df: pd.DataFrame) -> str:
@@ -60,11 +64,9 @@ def _departements_for(codes: pd.Series, level: str) -> pd.Series:
 def _prepare(
     data: pd.DataFrame | pd.Series | gpd.GeoDataFrame,
     column: str | None,
-    level: str,
+    level: MapLevel,
 ) -> gpd.GeoDataFrame:
     """The territories to draw (EPSG:4326) with ``value`` and a ``departement`` column."""
-    if level not in BOUNDARY_LEVELS:
-        raise InputError(f"level={level!r}: expected one of {', '.join(BOUNDARY_LEVELS)}")
     if isinstance(data, pd.Series):
         column = column or data.name or "value"
         data = data.rename(column).rename_axis("code").reset_index()

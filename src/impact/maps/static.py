@@ -17,7 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +26,7 @@ from matplotlib.legend import Legend
 from matplotlib.patches import Patch
 
 from impact._io import atomic_path
+from impact._options import check_options
 from impact.errors import InputError
 from impact.maps.classes import _class_colors, class_labels, classify
 from impact.maps.drawing import (
@@ -40,7 +41,7 @@ from impact.maps.drawing import (
     _style_axes,
 )
 from impact.maps.points import ptce_points
-from impact.maps.prepare import _prepare, _split_overseas
+from impact.maps.prepare import MapLevel, _prepare, _split_overseas
 from impact.maps.style import (
     BORDER_COLOR,
     MISSING_FACE,
@@ -89,11 +90,12 @@ class MapResult:
 # --------------------------------------------------------------------------- choropleth
 
 
+@check_options
 def choropleth(
     data: pd.DataFrame | gpd.GeoDataFrame | pd.Series,
-    column: str,
+    column: str | None,
     *,
-    level: str = "departement",
+    level: MapLevel = "departement",
     scheme: str = "quantiles",
     k: int = 5,
     bins: Sequence[float] | None = None,
@@ -120,7 +122,7 @@ def choropleth(
         column joined to ``boundaries(level)`` (territories absent from the data
         are drawn as missing), or a Series indexed by code.
     column
-        Numeric column to map.
+        Numeric column to map (for a Series, None takes its name).
     level
         Territory level of the codes: ``"commune"``, ``"epci"``,
         ``"departement"``, ``"region"``.
@@ -177,10 +179,10 @@ def choropleth(
     laid["color"] = [colors[c] if c >= 0 else MISSING_FACE for c in cls]
 
     own_figure = ax is None
-    if own_figure:
+    if ax is None:
         fig, ax = _new_figure(figsize)
     else:
-        fig = ax.figure
+        fig = cast("Figure", ax.figure)
     fine = level in ("commune", "epci")
     present = laid[laid["class"] >= 0]
     if len(present):
@@ -265,11 +267,12 @@ def choropleth(
 # --------------------------------------------------------------------------- PTCE map
 
 
+@check_options
 def ptce_map(
     ptce: gpd.GeoDataFrame,
     background: pd.DataFrame | gpd.GeoDataFrame | pd.Series | None = None,
     column: str | None = None,
-    level: str = "departement",
+    level: MapLevel = "departement",
     *,
     by: str | None = "call",
     labels: bool = True,
