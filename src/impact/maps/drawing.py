@@ -362,7 +362,24 @@ _POINT_LEGEND_ANCHOR = (NATIONAL_EXTENT[2], NATIONAL_EXTENT[3])
 
 
 def legends(ax: Axes) -> list[Legend]:
-    """The legends this module added to ``ax`` (classes first, then PTCE)."""
+    """The legends this module added to ``ax`` (classes first, then PTCE).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> import matplotlib.pyplot as plt
+    >>> from impact.maps import choropleth
+    >>> squares = gpd.GeoDataFrame(
+    ...     {"code": ["A", "B", "C", "D"], "taux": [1.5, 2.0, 3.5, np.nan]},
+    ...     geometry=[shapely.box(x, y, x + 1, y + 1)
+    ...               for x, y in [(0, 46), (1, 47), (2, 46), (1, 45)]],
+    ...     crs="EPSG:4326")
+    >>> res = choropleth(squares, "taux", k=2, insets=False, borders=False,
+    ...                  legend_title="Pour 100 entreprises")
+    >>> [legend.get_title().get_text() for legend in legends(res.ax)]
+    ['Pour 100 entreprises']
+    >>> plt.close(res.fig)
+    """
     return [a for a in ax.get_children() if isinstance(a, Legend)]
 
 

@@ -88,6 +88,12 @@ def leaflet_assets() -> tuple[str, str]:
     -------
     tuple of str
         ``(javascript, css)``.
+
+    Examples
+    --------
+    >>> js, css = leaflet_assets()
+    >>> "url(images/" in css, css.count("data:image/png;base64")  # the three marker images
+    (False, 3)
     """
     js = (_VENDOR / "leaflet.js").read_text(encoding="utf-8")
     css = (_VENDOR / "leaflet.css").read_text(encoding="utf-8")
@@ -306,6 +312,24 @@ def interactive_map(
         Rendered with :meth:`folium.Map.save` or ``get_root().render()``; the
         territories are SVG paths of class ``impact-territory``, the PTCE of
         class ``impact-ptce``.
+
+    Examples
+    --------
+    Four squares in place of territories and two poles:
+
+    >>> import re
+    >>> import geopandas as gpd, shapely
+    >>> squares = gpd.GeoDataFrame(
+    ...     {"code": ["A", "B", "C", "D"], "taux": [1.5, 2.0, 3.5, np.nan]},
+    ...     geometry=[shapely.box(x, y, x + 1, y + 1)
+    ...               for x, y in [(0, 46), (1, 47), (2, 46), (1, 45)]],
+    ...     crs="EPSG:4326")
+    >>> poles = gpd.GeoDataFrame(
+    ...     {"name": ["Pôle A", "Pôle B"], "call": [2013, 2015], "departement": ["29", "35"]},
+    ...     geometry=[shapely.Point(0.5, 46.5), shapely.Point(2.5, 46.5)], crs="EPSG:4326")
+    >>> page = interactive_map(squares, "taux", poles, k=2).get_root().render()
+    >>> page.count("impact-ptce"), re.findall(r'<script src="([^"]+)"', page)  # no CDN
+    (2, [])
     """
     import folium
 

@@ -28,6 +28,10 @@ from impact.territories import (
     normalize_code,
 )
 from impact.territories.boundaries import OVERSEAS_REGION_TO_DEPARTEMENT
+from impact.territories.geography import LAMBERT93
+
+#: Départements drawn in insets (those of :data:`OVERSEAS_REGION_TO_DEPARTEMENT`).
+OVERSEAS_DEPARTEMENTS = tuple(OVERSEAS_REGION_TO_DEPARTEMENT.values())
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +159,13 @@ def _prepare(
 
 def _split_overseas(gdf: gpd.GeoDataFrame, insets: bool) -> gpd.GeoDataFrame:
     """Map coordinates: insets for the DROM, or metropolitan France only."""
+    overseas = gdf["departement"].astype("string").isin(OVERSEAS_DEPARTEMENTS).fillna(False)
+    if not overseas.any():
+        # Nothing to move: inset_layout would still build the national boundaries to size
+        # the insets (seconds on a cold cache), only to project to Lambert-93 like this.
+        laid = gdf.to_crs(LAMBERT93)
+        laid["inset"] = False
+        return laid
     laid = inset_layout(gdf, departement_col="departement")
     if not insets:
         n = int(laid["inset"].sum())

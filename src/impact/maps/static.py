@@ -73,8 +73,23 @@ class MapResult:
         Legend labels of the classes (the missing entry excluded).
     colors
         Colour of each class.
+
     legend
         The matplotlib legend of the classes.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> import matplotlib.pyplot as plt
+    >>> squares = gpd.GeoDataFrame(
+    ...     {"code": ["A", "B", "C", "D"], "taux": [1.5, 2.0, 3.5, np.nan]},
+    ...     geometry=[shapely.box(x, y, x + 1, y + 1)
+    ...               for x, y in [(0, 46), (1, 47), (2, 46), (1, 45)]],
+    ...     crs="EPSG:4326")
+    >>> res = choropleth(squares, "taux", k=2, insets=False, borders=False)
+    >>> res.fig is res.ax.figure, len(res.colors) == len(res.labels) == res.classifier.k
+    (True, True)
+    >>> plt.close(res.fig)
     """
 
     fig: Figure
@@ -160,9 +175,27 @@ def choropleth(
 
     Examples
     --------
-    >>> res = choropleth(df, "tpe_per_10k", title="Créations de TPE pour 10 000 habitants",
-    ...                  legend_title="Pour 10 000 hab.", source="Insee, Sirene")  # doctest: +SKIP
-    >>> res.classifier.bins                                                        # doctest: +SKIP
+    Four squares in place of territories (a GeoDataFrame with its geometries), one
+    without a value:
+
+    >>> import geopandas as gpd, shapely
+    >>> import matplotlib.pyplot as plt
+    >>> squares = gpd.GeoDataFrame(
+    ...     {"code": ["A", "B", "C", "D"], "taux": [1.5, 2.0, 3.5, np.nan]},
+    ...     geometry=[shapely.box(x, y, x + 1, y + 1)
+    ...               for x, y in [(0, 46), (1, 47), (2, 46), (1, 45)]],
+    ...     crs="EPSG:4326")
+    >>> res = choropleth(squares, "taux", k=2, insets=False, borders=False,
+    ...                  title="Taux de création", legend_title="Pour 100 entreprises")
+    >>> res.labels, res.classifier.counts.tolist()
+    (['1,5 – 2,0', '2,0 – 3,5'], [2, 1])
+    >>> res.data["class"].tolist()  # D has no value: drawn as missing
+    [0, 0, 1, -1]
+    >>> plt.close(res.fig)
+
+    With real territories, ``data`` is a table or Series of codes at ``level``
+    (e.g. ``choropleth(panel_2020, "creations_tpe_per10k")``): the boundaries
+    come from :func:`impact.territories.boundaries`.
     """
     gdf = _prepare(data, column, level)
     laid = _split_overseas(gdf, insets)
@@ -308,6 +341,27 @@ def ptce_map(
     matplotlib.figure.Figure
         With ``fig.map_result`` (:class:`MapResult`, classifier included) when a
         background was drawn.
+
+    Examples
+    --------
+    Two poles over four squares (``impact.ptce.load()`` gives the real ones):
+
+    >>> import geopandas as gpd, shapely
+    >>> import matplotlib.pyplot as plt
+    >>> squares = gpd.GeoDataFrame(
+    ...     {"code": ["A", "B", "C", "D"], "taux": [1.5, 2.0, 3.5, np.nan]},
+    ...     geometry=[shapely.box(x, y, x + 1, y + 1)
+    ...               for x, y in [(0, 46), (1, 47), (2, 46), (1, 45)]],
+    ...     crs="EPSG:4326")
+    >>> poles = gpd.GeoDataFrame(
+    ...     {"name": ["Pôle A", "Pôle B"], "call": [2013, 2015], "departement": ["29", "35"]},
+    ...     geometry=[shapely.Point(0.5, 46.5), shapely.Point(2.5, 46.5)], crs="EPSG:4326")
+    >>> fig = ptce_map(poles, squares, "taux", k=2, labels=False, insets=False, borders=False)
+    >>> fig.map_result.labels
+    ['1,5 – 2,0', '2,0 – 3,5']
+    >>> sorted(c.get_gid() for c in fig.map_result.ax.collections if "ptce" in str(c.get_gid()))
+    ['ptce-2013', 'ptce-2015']
+    >>> plt.close(fig)
     """
     if title is None:
         title = "Pôles territoriaux de coopération économique (PTCE)"
@@ -354,6 +408,18 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 150, **savefig_kwargs:
     -------
     pathlib.Path
         The written file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import matplotlib.pyplot as plt
+    >>> from matplotlib.image import imread
+    >>> fig = plt.figure(figsize=(4, 3))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = save_figure(fig, Path(folder) / "carte", dpi=50)
+    ...     print(path.name, imread(path).shape[:2])  # 4 × 3 inches at 50 dpi
+    carte.png (150, 200)
+    >>> plt.close(fig)
     """
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"
