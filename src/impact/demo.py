@@ -68,11 +68,13 @@ What is injected (:data:`DEMO_EFFECT`)
     +15 % from the third year on. The effect applies to every commune of a
     treated département (the unit of treatment is the département), and to
     TPE creations only (non-TPE creations are untouched). The expected
-    estimate is given by :func:`expected_att`. Treated départements are those
-    of the real PTCE registry (:func:`impact.ptce.load`) when it is available;
-    otherwise a seeded draw, weighted by population, of 23 communes labelled
-    in 2014 and 14 in 2016 (the sizes of the 2013 and 2015 calls) — the
-    manifest's ``treated_from`` says which.
+    estimate on a département panel is given by :func:`expected_att` (not on
+    a région panel: only the PTCE départements of a région are treated).
+    Treated départements are those of the real PTCE registry
+    (:func:`impact.ptce.load`) when it is available; otherwise a seeded draw,
+    weighted by population, of 23 communes labelled in 2014 and 14 in 2016
+    (the sizes of the 2013 and 2015 calls) — the manifest's ``treated_from``
+    says which.
 
 Scale
     ``scale=1.0`` (default) draws the full national volumes (~6.9 million
