@@ -470,3 +470,27 @@ def test_map_levels_and_schemes_types_match_their_tables():
         maps.choropleth(pd.Series({"29": 1.0}), None, level="canton")
     # Spelling variants of a scheme are accepted, then checked against the type.
     assert maps.classify([1.0, 2.0, 3.0, 4.0], "Equal-Interval", k=2).k == 2
+
+
+def test_metropolitan_only_data_take_the_short_path_to_map_coordinates():
+    from impact.maps.prepare import _split_overseas
+    from impact.territories import inset_layout
+
+    gdf = gpd.GeoDataFrame(
+        {"departement": ["29", "35"], "value": [1.0, 2.0]},
+        geometry=[shapely.box(-4.5, 48.0, -4.0, 48.5), shapely.Point(-1.7, 48.1)],
+        crs="EPSG:4326",
+    )
+    fast = _split_overseas(gdf, insets=True)
+    full = inset_layout(gdf, departement_col="departement")
+    assert fast.crs == full.crs
+    assert fast.geometry.geom_equals_exact(full.geometry, tolerance=1e-6).all()
+    assert not fast["inset"].any() and list(fast.columns) == list(full.columns)
+    # With an overseas row the insets are laid out as before.
+    reunion = pd.concat(
+        [gdf, gpd.GeoDataFrame({"departement": ["974"], "value": [3.0]},
+                               geometry=[shapely.Point(55.5, -21.1)], crs="EPSG:4326")],
+        ignore_index=True,
+    )
+    laid = _split_overseas(reunion, insets=True)
+    assert laid["inset"].tolist() == [False, False, True]
