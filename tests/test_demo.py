@@ -258,3 +258,14 @@ def test_expected_att_is_the_injected_effect_and_warns_off_its_level():
         demo.expected_att(panel.assign(level="region"), "creations_tpe")
     with pytest.raises(InputError, match="no row is treated"):
         demo.expected_att(panel.assign(first_label_year=0), "creations_tpe")
+
+
+def test_names_of_the_former_single_module_are_still_importable():
+    former = {
+        "ASSOCIATION_NAF", "AUTO_ENTREPRENEUR_SHARE", "DEMO_EFFECT", "DEMO_LABEL", "ESS_FORMS",
+        "GENERATOR_VERSION", "LARGER_BANDS", "MONTH_WEIGHTS", "NAF_CODES", "NATIONAL_CREATIONS",
+        "OTHER_LEGAL_FORMS", "SOURCE_PREFIX", "TPE_BANDS", "TPE_SHARE", "DemoFiles",
+        "default_folder", "effect", "effect_multiplier", "expected_att", "generate",
+    }
+    assert former <= set(demo.__all__)
+    assert all(hasattr(demo, n) for n in [*former, "SOURCE_TAG"])
