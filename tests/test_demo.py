@@ -217,7 +217,7 @@ def test_failed_generation_leaves_no_folder(no_registry, tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(demo, "_write_unemployment", boom)
+    monkeypatch.setattr(demo.writers, "write_unemployment", boom)
     with pytest.raises(OSError, match="disk full"):
         demo.generate(tmp_path / "half", seed=1, scale=0.002)
     assert not (tmp_path / "half").exists()
@@ -237,3 +237,35 @@ def test_side_files_read_by_the_real_readers(files):
     assert rates["period"].nunique() == 44 and (rates["status"] == "observed").all()
     assert rates.loc[rates["level"] == "region", "territory_code"].nunique() == 18
     assert rates["value"].between(2, 40).all()
+
+
+def test_expected_att_is_the_injected_effect_and_warns_off_its_level():
+    """On a département panel, the effect in level of each treated row, averaged."""
+    y0 = np.array([20.0, 30.0, 40.0, 50.0])  # counterfactual of the treated rows
+    years = np.array([2014, 2015, 2016, 2019])  # e = 0, 1, 2, 5 after a 2014 label
+    y = y0 * (1 + np.array([0.08, 0.105, 0.13, 0.15]))
+    panel = pd.DataFrame(
+        {
+            "level": "departement",
+            "year": np.r_[2013, years, years],
+            "first_label_year": [2014] * 5 + [0] * 4,
+            "creations_tpe": np.r_[18.0, y, y0],
+        }
+    )
+    truth = np.mean(y - y0)
+    assert demo.expected_att(panel, "creations_tpe") == pytest.approx(truth)
+    with pytest.warns(UserWarning, match="only on a département panel"):
+        demo.expected_att(panel.assign(level="region"), "creations_tpe")
+    with pytest.raises(InputError, match="no row is treated"):
+        demo.expected_att(panel.assign(first_label_year=0), "creations_tpe")
+
+
+def test_names_of_the_former_single_module_are_still_importable():
+    former = {
+        "ASSOCIATION_NAF", "AUTO_ENTREPRENEUR_SHARE", "DEMO_EFFECT", "DEMO_LABEL", "ESS_FORMS",
+        "GENERATOR_VERSION", "LARGER_BANDS", "MONTH_WEIGHTS", "NAF_CODES", "NATIONAL_CREATIONS",
+        "OTHER_LEGAL_FORMS", "SOURCE_PREFIX", "TPE_BANDS", "TPE_SHARE", "DemoFiles",
+        "default_folder", "effect", "effect_multiplier", "expected_att", "generate",
+    }
+    assert former <= set(demo.__all__)
+    assert all(hasattr(demo, n) for n in [*former, "SOURCE_TAG"])

@@ -139,3 +139,15 @@ def test_data_dictionary_is_generated_and_committed_file_is_current():
         "docs/data_dictionary.md is out of date: run "
         'python -c "import impact.schema as s; s.write_data_dictionary()"'
     )
+
+
+def test_names_of_the_former_single_module_are_still_importable():
+    # The module was split by concept (checks, validation, data dictionary); callers and
+    # `python -c "import impact.schema as s; s.write_data_dictionary()"` keep working.
+    former = {
+        "CODE_FORMATS", "FREQS", "PANEL_LEVELS", "RATE_INDICATORS", "SPENDING_LEVELS",
+        "data_dictionary", "long_schema", "panel_schema", "spending_schema", "validate",
+        "validate_long", "validate_panel", "validate_spending", "write_data_dictionary",
+    }
+    assert former <= set(schema.__all__)
+    assert all(callable(getattr(schema, n)) or n.isupper() for n in former)

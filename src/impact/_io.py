@@ -50,7 +50,14 @@ _INPUTS: dict[str, None] = {}
 
 
 def current_umask() -> int:
-    """The process umask (read without changing it for more than an instant)."""
+    """The process umask (read without changing it for more than an instant).
+
+    Examples
+    --------
+    >>> mask = current_umask()
+    >>> 0 <= mask <= 0o777 and current_umask() == mask  # reading it leaves it as it was
+    True
+    """
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -76,6 +83,14 @@ def check_writable(folder: str | Path, *, what: str = "output folder") -> Path:
     ------
     OutputError
         Naming the folder, what is wrong and how to fix it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     folder = check_writable(Path(tmp) / "reports" / "2024")
+    ...     print(folder.relative_to(tmp).as_posix(), folder.exists(), os.listdir(tmp))
+    reports/2024 False []
     """
     folder = Path(folder)
     existing = folder
@@ -104,8 +119,23 @@ def atomic_path(target: str | Path, *, suffix: str | None = None) -> Iterator[Pa
 
     Examples
     --------
-    >>> with atomic_path("out.parquet") as tmp:          # doctest: +SKIP
-    ...     df.to_parquet(tmp)
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     target = Path(folder) / "panel.csv"
+    ...     with atomic_path(target) as tmp:
+    ...         _ = tmp.write_text("territory_code,year\\n29,2015\\n")
+    ...         print(target.exists())  # not in place until the block ends
+    ...     print(target.read_text().splitlines()[1])
+    ...     try:
+    ...         with atomic_path(target) as tmp:
+    ...             _ = tmp.write_text("half a file")
+    ...             raise OSError("disk full")
+    ...     except OSError:
+    ...         pass
+    ...     print(target.read_text().splitlines()[1], os.listdir(folder))  # untouched
+    False
+    29,2015
+    29,2015 ['panel.csv']
     """
     with atomic_files([target], suffixes=[suffix]) as (tmp,):
         yield tmp
@@ -122,12 +152,23 @@ def atomic_files(targets: Sequence[str | Path], *, suffixes: Sequence[str | None
     another program), the files already renamed are removed and the former
     targets restored, so the folder holds either all the new files or all the
     old ones. On error inside the block nothing is renamed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     targets = [Path(folder) / "long.csv", Path(folder) / "panel.csv"]
+    ...     with atomic_files(targets) as (long_tmp, panel_tmp):
+    ...         _ = long_tmp.write_text("long")
+    ...         _ = panel_tmp.write_text("panel")
+    ...     print(sorted(os.listdir(folder)), targets[1].read_text())
+    ['long.csv', 'panel.csv'] panel
     """
-    targets = [Path(t) for t in targets]
-    suffixes = list(suffixes or [None] * len(targets))
+    paths = [Path(t) for t in targets]
+    suffixes = list(suffixes or [None] * len(paths))
     tmps: list[Path] = []
     try:
-        for t, suf in zip(targets, suffixes, strict=True):
+        for t, suf in zip(paths, suffixes, strict=True):
             t.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(prefix=_partial_name(t.name), suffix=suf or ".tmp",
                                         dir=t.parent)
@@ -137,7 +178,7 @@ def atomic_files(targets: Sequence[str | Path], *, suffixes: Sequence[str | None
         mode = 0o666 & ~current_umask()  # mkstemp creates 0600 files
         for tmp in tmps:
             os.chmod(tmp, mode)
-        _commit(list(zip(tmps, targets, strict=True)))
+        _commit(list(zip(tmps, paths, strict=True)))
     except BaseException:
         for tmp in tmps:
             with contextlib.suppress(FileNotFoundError):
@@ -176,6 +217,14 @@ def partial_dir(target: str | Path) -> Path:
 
     Commit it with :func:`commit_dir`; if the process dies first,
     :func:`clean_partials` removes it later.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     tmp = partial_dir(Path(folder) / "run-1")
+    ...     print(tmp.name.startswith(".run-1.partial-"), tmp.is_dir(), list(tmp.iterdir()))
+    True True []
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -190,6 +239,18 @@ def commit_dir(tmp: Path, target: str | Path, *, retries: int = 5) -> Path:
 
     When another process commits the same target at the same moment, the last
     complete folder wins and no "Directory not empty" error escapes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     target = Path(folder) / "run-1"
+    ...     for version in ("first", "second"):
+    ...         tmp = partial_dir(target)
+    ...         _ = (tmp / "report.html").write_text(version)
+    ...         _ = commit_dir(tmp, target)
+    ...     print((target / "report.html").read_text(), os.listdir(folder))
+    second ['run-1']
     """
     target = Path(target)
     for attempt in range(retries):
@@ -227,6 +288,15 @@ def atomic_dir(target: str | Path) -> Iterator[Path]:
     An existing ``target`` is replaced only once the new folder is complete
     (see :func:`partial_dir` and :func:`commit_dir`); on error it is left
     untouched and the temporary folder removed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     with atomic_dir(Path(folder) / "demo") as tmp:
+    ...         _ = (tmp / "manifest.json").write_text("{}")
+    ...     print(os.listdir(Path(folder) / "demo"))
+    ['manifest.json']
     """
     tmp = partial_dir(target)
     try:
@@ -254,6 +324,18 @@ def clean_partials(folder: str | Path, *, max_age: float = 24 * 3600) -> list[Pa
     the name) no longer runs on this machine, or when it is older than
     ``max_age`` seconds (a process id may have been reused). Returns what was
     removed (each logged).
+
+    Examples
+    --------
+    A partial file of this (running) process is kept unless it is too old:
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     tmp = partial_dir(Path(folder) / "run-1")
+    ...     kept = clean_partials(folder)
+    ...     removed = clean_partials(folder, max_age=-1)
+    ...     print(kept, removed == [tmp], tmp.exists())
+    [] True False
     """
     folder = Path(folder)
     removed: list[Path] = []
@@ -282,7 +364,17 @@ def clean_partials(folder: str | Path, *, max_age: float = 24 * 3600) -> list[Pa
 
 
 def sha256(path: str | Path, chunk_size: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in chunks (files may be several GB)."""
+    """Hex SHA-256 of a file, read in chunks (files may be several GB).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "empty.txt"
+    ...     path.touch()
+    ...     print(sha256(path))
+    e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(chunk_size):
@@ -291,7 +383,14 @@ def sha256(path: str | Path, chunk_size: int = 1 << 20) -> str:
 
 
 def record_input(path: str | Path) -> None:
-    """Note that the library read ``path`` (see "Inputs read" in the module docstring)."""
+    """Note that the library read ``path`` (see "Inputs read" in the module docstring).
+
+    Examples
+    --------
+    >>> record_input("data/raw/ptce.csv")
+    >>> str(Path("data/raw/ptce.csv").resolve()) in inputs_read()
+    True
+    """
     p = str(Path(path).resolve())
     if p in _INPUTS:
         return
@@ -305,12 +404,33 @@ def record_input(path: str | Path) -> None:
 
 
 def inputs_read() -> list[str]:
-    """Files read by the library in this process, in the order first read."""
+    """Files read by the library in this process, in the order first read.
+
+    Examples
+    --------
+    >>> from impact.sources import side
+    >>> _ = side.read()
+    >>> any("side" in Path(p).as_posix() for p in inputs_read())  # the shipped INSEE files
+    True
+    """
     return list(_INPUTS)
 
 
 def read_inputs_log(path: str | Path) -> list[str]:
-    """Paths listed in an inputs log written by :func:`record_input` (order kept, no repeats)."""
+    """Paths listed in an inputs log written by :func:`record_input` (order kept, no repeats).
+
+    Lines that are not such records are skipped; a missing log lists nothing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     log = Path(folder) / ".impact-inputs.jsonl"
+    ...     lines = ['{"path": "/a.csv"}', '{"path": "/b.csv"}', "not json", '{"path": "/a.csv"}']
+    ...     _ = log.write_text("\\n".join(lines))
+    ...     print(read_inputs_log(log), read_inputs_log(Path(folder) / "none.jsonl"))
+    ['/a.csv', '/b.csv'] []
+    """
     out: dict[str, None] = {}
     path = Path(path)
     if not path.exists():

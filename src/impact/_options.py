@@ -21,6 +21,17 @@ Traceback (most recent call last):
 impact.errors.InputError: kind must be 'mean' or 'median', not 'mode'
 >>> choices(smooth, "kind")
 ('mean', 'median')
+
+An alias of a ``Literal`` type is checked like the type it names:
+
+>>> Kind = Literal["mean", "median"]
+>>> @check_options
+... def smooth2(x: float, kind: Kind = "mean") -> str:
+...     return kind
+>>> smooth2(1.0, kind="mode")
+Traceback (most recent call last):
+...
+impact.errors.InputError: kind must be 'mean' or 'median', not 'mode'
 """
 
 from __future__ import annotations
@@ -95,26 +106,58 @@ def _literal_parameters(func: Callable[..., Any]) -> dict[str, tuple[Any, ...]]:
     # Annotations are strings (``from __future__ import annotations``) and may name
     # types imported only for type checking: evaluate them one by one and keep the
     # ones that are Literals; an annotation that cannot be evaluated holds none we check.
+    # Every string is evaluated (not only those spelling "Literal"): a module-level alias
+    # such as ``MapLevel = Literal[...]`` is checked like the Literal it names. Only
+    # annotations made of Literals (and None) are checked: in ``int | Literal["any"]``
+    # a year is valid although it is none of the Literal's values.
     namespace = {**getattr(func, "__globals__", {}), "Literal": Literal}
     found: dict[str, tuple[Any, ...]] = {}
     for name, annotation in inspect.get_annotations(func).items():
         if name == "return":
             continue
         if isinstance(annotation, str):
-            if "Literal" not in annotation:
-                continue
             try:
                 annotation = eval(annotation, namespace)  # noqa: S307 - the module's own annotations
             except Exception:  # noqa: BLE001
                 continue
         values = literal_values(annotation)
-        if values:
+        if values and _only_literals(annotation):
             found[name] = values
     return found
 
 
+def _only_literals(annotation: Any) -> bool:
+    """Whether every member of the annotation is a ``Literal`` or ``None``."""
+    if annotation is None or annotation is type(None) or typing.get_origin(annotation) is Literal:
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return all(_only_literals(arg) for arg in typing.get_args(annotation))
+    return False
+
+
 def check_options(func: Callable[P, R]) -> Callable[P, R]:
-    """Decorate ``func`` so that its ``Literal``-annotated arguments are checked on each call."""
+    """Decorate ``func`` so that its ``Literal``-annotated arguments are checked on each call.
+
+    ``None`` passes (for ``X | None`` annotations); other arguments are not touched,
+    nor are annotations that admit other types (``int | Literal["any"]``).
+
+    Examples
+    --------
+    >>> @check_options
+    ... def aggregate(kind: Literal["simple", "dynamic", "group"] = "simple") -> str:
+    ...     return kind
+    >>> aggregate("dynamic")
+    'dynamic'
+    >>> aggregate(kind="calendar")
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: kind must be 'simple', 'dynamic' or 'group', not 'calendar'
+    >>> @check_options
+    ... def codes(vintage: int | Literal["any"] | None = None) -> object:
+    ...     return vintage
+    >>> codes(2014), codes("any")  # a year is valid: this annotation is left to the function
+    (2014, 'any')
+    """
     signature = inspect.signature(func)
     literals: dict[str, tuple[Any, ...]] | None = None
 
@@ -134,7 +177,23 @@ def check_options(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def choices(func: Callable[..., Any], parameter: str) -> tuple[Any, ...]:
-    """The values a ``Literal``-annotated parameter of ``func`` admits."""
+    """The values a ``Literal``-annotated parameter of ``func`` admits.
+
+    Raises
+    ------
+    KeyError
+        If ``parameter`` is not a ``Literal``-annotated parameter of ``func``.
+
+    Examples
+    --------
+    >>> def draw(level: Literal["departement", "region"] = "region", k: int = 5) -> None: ...
+    >>> choices(draw, "level")
+    ('departement', 'region')
+    >>> choices(draw, "k")
+    Traceback (most recent call last):
+    ...
+    KeyError: "'draw' has no Literal parameter 'k'"
+    """
     target = inspect.unwrap(func)
     values = _literal_parameters(target).get(parameter)
     if values is None:

@@ -68,11 +68,13 @@ What is injected (:data:`DEMO_EFFECT`)
     +15 % from the third year on. The effect applies to every commune of a
     treated département (the unit of treatment is the département), and to
     TPE creations only (non-TPE creations are untouched). The expected
-    estimate is given by :func:`expected_att`. Treated départements are those
-    of the real PTCE registry (:func:`impact.ptce.load`) when it is available;
-    otherwise a seeded draw, weighted by population, of 23 communes labelled
-    in 2014 and 14 in 2016 (the sizes of the 2013 and 2015 calls) — the
-    manifest's ``treated_from`` says which.
+    estimate on a département panel is given by :func:`expected_att` (not on
+    a région panel: only the PTCE départements of a région are treated).
+    Treated départements are those of the real PTCE registry
+    (:func:`impact.ptce.load`) when it is available; otherwise a seeded draw,
+    weighted by population, of 23 communes labelled in 2014 and 14 in 2016
+    (the sizes of the 2013 and 2015 calls) — the manifest's ``treated_from``
+    says which.
 
 Scale
     ``scale=1.0`` (default) draws the full national volumes (~6.9 million
@@ -85,27 +87,61 @@ Scale
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
-import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from impact import _demo_writers as writers
+from impact._demo_calibration import (
+    ASSOCIATION_NAF,
+    AUTO_ENTREPRENEUR_SHARE,
+    ESS_FORMS,
+    LARGER_BANDS,
+    MONTH_WEIGHTS,
+    NAF_CODES,
+    NATIONAL_CREATIONS,
+    OTHER_LEGAL_FORMS,
+    TPE_BANDS,
+    TPE_SHARE,
+)
+from impact._demo_effect import DEMO_EFFECT, effect, effect_multiplier, expected_att
+from impact._demo_writers import DEMO_LABEL
 from impact._io import atomic_dir
 from impact.config import processed_dir, raw_dir
 from impact.errors import InputError
 
+__all__ = [
+    "ASSOCIATION_NAF",
+    "AUTO_ENTREPRENEUR_SHARE",
+    "DEMO_EFFECT",
+    "DEMO_LABEL",
+    "ESS_FORMS",
+    "GENERATOR_VERSION",
+    "LARGER_BANDS",
+    "MONTH_WEIGHTS",
+    "NAF_CODES",
+    "NATIONAL_CREATIONS",
+    "OTHER_LEGAL_FORMS",
+    "SOURCE_PREFIX",
+    "TPE_BANDS",
+    "TPE_SHARE",
+    "DemoFiles",
+    "default_folder",
+    "effect",
+    "effect_multiplier",
+    "expected_att",
+    "generate",
+]
+
 logger = logging.getLogger(__name__)
 
-#: Label for every title, legend and source line made from the demonstration data.
-DEMO_LABEL = "Données de démonstration"
 #: Prefix of the ``source`` column of long rows read from the demonstration files.
 SOURCE_PREFIX = "demo-"
 SOURCE_TAG = "demo"  # kept for older callers
@@ -113,137 +149,21 @@ SOURCE_TAG = "demo"  # kept for older callers
 #: Generator version: part of the reuse key, bumped whenever the output changes.
 GENERATOR_VERSION = 2
 
-#: The injected effect of PTCE labelling (read by tests and notebooks).
-#: ``by_event_time[e]`` is the relative increase of TPE creations per inhabitant
-#: ``e`` years after the first label of the département; ``long_run`` applies
-#: from the last listed event time on.
-DEMO_EFFECT: dict = {
-    "indicator": "creations_tpe",
-    "unit": "departement",
-    "by_event_time": {0: 0.08, 1: 0.105, 2: 0.13, 3: 0.15},
-    "long_run": 0.15,
-    # Same schedule in closed form: min(first_year + per_year * e, max).
-    "first_year": 0.08,
-    "per_year": 0.025,
-    "max": 0.15,
-    "description": (
-        "TPE creations per inhabitant +8 % in the département's first PTCE label "
-        "year, +10.5 %, +13 %, then +15 % from the third year after it"
-    ),
-}
-
-#: National creations (all legal forms) by year at scale 1.
-NATIONAL_CREATIONS: dict[int, int] = {
-    2010: 624_778,  # 549,805 / 0.88: 2011 was -12 % on 2010 (APCE 2011)
-    2011: 549_805,  # published (APCE / INSEE)
-    2012: 545_000,  # not in FACTS.md: "about 550,000 a year 2011-2014"
-    2013: 539_934,  # 550,733 / 1.02: 2014 was +2 % on 2013
-    2014: 550_733,  # published (INSEE)
-    2015: 525_091,  # published (APCE / INSEE)
-    2016: 554_000,  # not in FACTS.md: smooth rise from 2015 to 2019 (order of magnitude)
-    2017: 591_000,  # idem
-    2018: 691_000,  # idem
-    2019: 815_542,  # 848,164 / 1.04: 2020 was +4.0 % on 2019
-    2020: 848_164,  # published (INSEE)
-}
-#: Auto-entrepreneur share of creations (published: 2010, 2014, 2015; others interpolated).
-AUTO_ENTREPRENEUR_SHARE: dict[int, float] = {
-    2010: 0.58,
-    2011: 0.56,
-    2012: 0.55,
-    2013: 0.53,
-    2014: 0.51,
-    2015: 0.43,
-    2016: 0.40,
-    2017: 0.43,
-    2018: 0.45,
-    2019: 0.47,
-    2020: 0.50,
-}
-
-#: Share of creations that are TPE (size band NN or 00-03).
-TPE_SHARE = 0.985
-#: Relative creation volume by calendar month (January peak, August dip).
-MONTH_WEIGHTS = np.array([1.25, 1.0, 1.05, 1.0, 0.95, 0.95, 0.9, 0.65, 1.0, 1.1, 1.05, 1.1])
-#: Size bands among TPE creations (about 3.5 % employ staff) and among the others.
-TPE_BANDS: dict[str, float] = {"NN": 0.88, "00": 0.085, "01": 0.022, "02": 0.008, "03": 0.005}
-LARGER_BANDS: dict[str, float] = {"11": 0.6, "12": 0.3, "21": 0.1}
-#: Legal forms other than individual firms (shares of the non-individual part).
-OTHER_LEGAL_FORMS: dict[str, float] = {
-    "5710": 0.44,  # SAS (incl. SASU)
-    "5499": 0.30,  # SARL (incl. EURL)
-    "6540": 0.08,  # société civile immobilière
-    "9220": 0.12,  # association déclarée (ESS)
-    "5458": 0.015,  # SCOP SARL (ESS)
-    "5560": 0.005,  # SA coopérative (ESS)
-    "7490": 0.02,  # other private-law legal person
-    "5599": 0.02,  # SA à conseil d'administration
-}
-ESS_FORMS = ("9220", "5458", "5560")
-#: NAF rév. 2 activity codes (at least one per section) and their weights.
-NAF_CODES: dict[str, float] = {
-    "01.11Z": 0.02,
-    "01.41Z": 0.01,
-    "08.12Z": 0.001,
-    "10.71C": 0.015,
-    "25.62B": 0.01,
-    "32.12Z": 0.005,
-    "35.11Z": 0.005,
-    "38.11Z": 0.002,
-    "41.20A": 0.04,
-    "43.22A": 0.06,
-    "43.31Z": 0.03,
-    "45.20A": 0.03,
-    "47.11F": 0.05,
-    "47.91B": 0.06,
-    "46.90Z": 0.03,
-    "49.32Z": 0.05,
-    "53.20Z": 0.03,
-    "55.10Z": 0.01,
-    "56.10A": 0.05,
-    "56.10C": 0.03,
-    "58.11Z": 0.005,
-    "62.01Z": 0.05,
-    "62.02A": 0.03,
-    "64.20Z": 0.02,
-    "66.19B": 0.02,
-    "68.20A": 0.04,
-    "68.31Z": 0.02,
-    "70.22Z": 0.08,
-    "71.12B": 0.02,
-    "73.11Z": 0.02,
-    "74.10Z": 0.04,
-    "74.90B": 0.03,
-    "81.21Z": 0.03,
-    "82.99Z": 0.02,
-    "84.11Z": 0.001,
-    "85.59A": 0.04,
-    "86.90D": 0.04,
-    "88.10A": 0.01,
-    "88.99B": 0.01,
-    "90.01Z": 0.03,
-    "93.12Z": 0.01,
-    "94.99Z": 0.02,
-    "96.02A": 0.04,
-    "96.09Z": 0.02,
-    "97.00Z": 0.001,
-    "99.00Z": 0.0005,
-}
-#: Activities of associations (a subset: sport, culture, social work, "other").
-ASSOCIATION_NAF: dict[str, float] = {
-    "94.99Z": 0.5,
-    "93.12Z": 0.2,
-    "90.01Z": 0.1,
-    "88.99B": 0.1,
-    "85.59A": 0.1,
-}
-_OVERSEAS = ("971", "972", "973", "974", "976")
-_FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # timestamp of every xlsx member (reproducible files)
-
 
 @dataclass(frozen=True)
 class DemoFiles:
-    """Paths of the generated demonstration files."""
+    """Paths of the demonstration files in one folder (see :func:`generate`).
+
+    Iterating gives the file paths (not the folder), in a fixed order.
+
+    Examples
+    --------
+    >>> files = DemoFiles.in_folder("demo/seed1-scale0.01")
+    >>> files.unites_legales.name
+    'StockUniteLegale_demo.parquet'
+    >>> [p.name for p in files][-2:]
+    ['ptce_treatment.csv', 'manifest.json']
+    """
 
     folder: Path
     unites_legales: Path
@@ -255,6 +175,13 @@ class DemoFiles:
 
     @classmethod
     def in_folder(cls, folder: str | Path) -> DemoFiles:
+        """The paths the demonstration files have in ``folder`` (which may not exist yet).
+
+        Examples
+        --------
+        >>> DemoFiles.in_folder("d").manifest.as_posix()
+        'd/manifest.json'
+        """
         folder = Path(folder)
         return cls(
             folder,
@@ -267,7 +194,13 @@ class DemoFiles:
         )
 
     def source_paths(self) -> dict[str, Path]:
-        """The files as :func:`impact.panel.build_long` takes them (``sources=``)."""
+        """The files as :func:`impact.panel.build_long` takes them (``sources=``).
+
+        Examples
+        --------
+        >>> sorted(DemoFiles.in_folder("d").source_paths())
+        ['sirene_et', 'sirene_ul', 'unemployment', 'urssaf']
+        """
         return {
             "sirene_ul": self.unites_legales,
             "sirene_et": self.etablissements,
@@ -275,67 +208,50 @@ class DemoFiles:
             "unemployment": self.unemployment,
         }
 
-    def read_manifest(self) -> dict:
-        return json.loads(self.manifest.read_text(encoding="utf-8"))
+    def read_manifest(self) -> dict[str, Any]:
+        """The manifest: parameters, injected effect, treated départements, checksums.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     files = generate(tmp + "/d", seed=1, start=2015, end=2015, scale=0.0005)
+        ...     manifest = files.read_manifest()
+        >>> manifest["label"], manifest["parameters"]["scale"]
+        ('Données de démonstration', 0.0005)
+        """
+        manifest: dict[str, Any] = json.loads(self.manifest.read_text(encoding="utf-8"))
+        return manifest
 
     def checksums(self) -> dict[str, str]:
-        """SHA-256 of every data file (the manifest's record of them)."""
-        return self.read_manifest()["sha256"]
+        """SHA-256 of every data file (the manifest's record of them).
 
-    def __iter__(self):  # paths, for "for p in files"
+        Examples
+        --------
+        >>> import hashlib, tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     files = generate(tmp + "/d", seed=1, start=2015, end=2015, scale=0.0005)
+        ...     recorded = files.checksums()[files.urssaf.name]
+        ...     actual = hashlib.sha256(files.urssaf.read_bytes()).hexdigest()
+        >>> recorded == actual
+        True
+        """
+        sha: dict[str, str] = self.read_manifest()["sha256"]
+        return sha
+
+    def __iter__(self) -> Iterator[Path]:  # paths, for "for p in files"
         return (getattr(self, f.name) for f in fields(self) if f.name != "folder")
 
 
 def default_folder(seed: int = 2014, scale: float = 1.0) -> Path:
-    """Where :func:`generate` writes by default: ``data/processed/demo/seed<seed>-scale<scale>``."""
-    return processed_dir() / "demo" / f"seed{seed}-scale{scale:g}"
+    """Where :func:`generate` writes by default: ``data/processed/demo/seed<seed>-scale<scale>``.
 
-
-def effect(event_time) -> np.ndarray:
-    """The injected relative effect at ``event_time`` years since the label (0 before / NaN)."""
-    e = np.asarray(event_time, dtype=float)
-    sched = DEMO_EFFECT["by_event_time"]
-    last = max(sched)
-    out = np.zeros(e.shape, dtype=float)
-    ok = np.isfinite(e) & (e >= 0)
-    for k, v in sched.items():
-        out[ok & (e == k)] = v
-    out[ok & (e > last)] = DEMO_EFFECT["long_run"]
-    return out
-
-
-def effect_multiplier(event_time) -> np.ndarray:
-    """``1 + effect(event_time)`` (1 for never-treated or pre-label years)."""
-    return 1.0 + effect(event_time)
-
-
-def expected_att(
-    panel: pd.DataFrame,
-    outcome: str = "creations_tpe_per10k",
-    *,
-    time: str = "year",
-    group: str = "first_label_year",
-) -> float:
-    """The ATT the estimators should recover on a demonstration panel (simple aggregation).
-
-    For every treated territory-year after the label, the injected effect in
-    level is ``y × (1 − 1 / (1 + effect(e)))`` (the observed outcome minus
-    its counterfactual); the simple aggregation of Callaway & Sant'Anna
-    weights each group-time cell by group size, i.e. each treated
-    post-label row equally, so the expected ATT is the mean of that over those
-    rows. It holds for TPE outcomes (counts or per-inhabitant rates at
-    département or coarser level); for ``creations_total`` it is slightly
-    larger than the truth (non-TPE creations are not affected).
+    Examples
+    --------
+    >>> default_folder(seed=7, scale=0.01).relative_to(impact.config.processed_dir()).as_posix()
+    'demo/seed7-scale0.01'
     """
-    g = panel[group].to_numpy(dtype=float)
-    t = panel[time].to_numpy(dtype=float)
-    post = (g > 0) & (t >= g)
-    if not post.any():
-        raise InputError("expected_att: the panel has no treated row after a label year")
-    e = t[post] - g[post]
-    y = panel.loc[post, outcome].to_numpy(dtype=float)
-    m = effect_multiplier(e)
-    return float(np.mean(y * (1 - 1 / m)))
+    return processed_dir() / "demo" / f"seed{seed}-scale{scale:g}"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -398,22 +314,6 @@ def _draw(rng: np.random.Generator, table: dict[str, float], n: int) -> np.ndarr
     return rng.choice(len(p), size=n, p=p / p.sum())
 
 
-def _dict_array(keys: list[str], idx: np.ndarray) -> pa.DictionaryArray:
-    """A dictionary-encoded Arrow array from indices (no Python string per row)."""
-    return pa.DictionaryArray.from_arrays(pa.array(idx.astype(np.int32)), pa.array(keys))
-
-
-def _luhn_siren(base: np.ndarray) -> np.ndarray:
-    """9-digit SIREN numbers (as int64) whose Luhn key is valid, from 8-digit bases."""
-    digits = (base[:, None] // 10 ** np.arange(7, -1, -1)) % 10  # most significant first
-    # With the key appended, the digits in even positions from the left (2nd, 4th, …, 8th)
-    # are doubled; doubled digits above 9 lose 9.
-    dbl = digits[:, 1::2] * 2
-    dbl = np.where(dbl > 9, dbl - 9, dbl)
-    s = digits[:, 0::2].sum(axis=1) + dbl.sum(axis=1)
-    key = (10 - s % 10) % 10
-    return base * 10 + key
-
 
 def _dates(year: int, month: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Random days of the given months of ``year`` as ``datetime64[D]``."""
@@ -461,6 +361,29 @@ def generate(
     DemoFiles
         Paths of the files; ``files.read_manifest()`` has the parameters, the
         injected effect, the treated départements and the checksums.
+
+    Raises
+    ------
+    InputError
+        If ``scale`` is not in (0, 5], ``start`` is after ``end``, or
+        ``out_dir`` holds files that are not demonstration data.
+
+    Examples
+    --------
+    One year at a two-thousandth of the national volume (2015: 525,091
+    creations, so about 260 legal units):
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     files = generate(tmp + "/d", seed=1, start=2015, end=2015, scale=0.0005)
+    ...     ul = pd.read_parquet(files.unites_legales)
+    ...     manifest = files.read_manifest()
+    >>> len(ul) == manifest["legal_units"], 200 < len(ul) < 330
+    (True, True)
+    >>> bool(ul["siren"].str.fullmatch("[0-9]{9}").all())
+    True
+    >>> manifest["effect"]["by_event_time"]
+    {'0': 0.08, '1': 0.105, '2': 0.13, '3': 0.15}
     """
     if not (0 < scale <= 5):
         raise InputError(f"scale must be in (0, 5], not {scale!r}")
@@ -525,11 +448,11 @@ def generate(
     assoc_naf_pos = np.array([naf_keys.index(k) for k in assoc_keys])
     legal_keys = ["1000", *OTHER_LEGAL_FORMS]
     band_keys = [*TPE_BANDS, *LARGER_BANDS]
-    employer = np.array([b not in ("NN", "00") for b in band_keys])
     n_siren = 0
     folder.parent.mkdir(parents=True, exist_ok=True)
     with atomic_dir(folder) as tmp:
-        ul_writer = et_writer = None
+        ul_writer: pq.ParquetWriter | None = None
+        et_writer: pq.ParquetWriter | None = None
         try:
             for year in range(start, end + 1):
                 total = NATIONAL_CREATIONS.get(year, 550_000) * scale
@@ -575,60 +498,21 @@ def generate(
                 ceased = rng.random(n) < 0.04 * (end + 1 - year)
                 base = 30_000_000 + n_siren + np.arange(n, dtype=np.int64)
                 n_siren += n
-                siren = pc.utf8_lpad(pa.array(_luhn_siren(base)).cast(pa.string()), 9, "0")
-                nic = pa.array(np.full(n, "00015"))
-                date_arr = pa.array(dates, type=pa.date32())
-                yes_no = ["N", "O"]
-                ul = pa.table(
-                    {
-                        "siren": siren,
-                        "statutDiffusionUniteLegale": _dict_array(["O"], np.zeros(n, int)),
-                        "unitePurgeeUniteLegale": pa.nulls(n, pa.string()),
-                        "dateCreationUniteLegale": date_arr,
-                        "trancheEffectifsUniteLegale": _dict_array(band_keys, band),
-                        # The headcount year is only filled for employers (as in the stock).
-                        "anneeEffectifsUniteLegale": pa.array(
-                            np.where(employer[band], "2022", None), type=pa.string()
-                        ),
-                        "categorieEntreprise": _dict_array(["PME"], np.zeros(n, int)),
-                        "dateDebut": date_arr,
-                        "etatAdministratifUniteLegale": _dict_array(["A", "C"], ceased.astype(int)),
-                        "categorieJuridiqueUniteLegale": _dict_array(legal_keys, legal),
-                        "activitePrincipaleUniteLegale": _dict_array(naf_keys, naf),
-                        "nomenclatureActivitePrincipaleUniteLegale": _dict_array(
-                            ["NAFRev2"], np.zeros(n, int)
-                        ),
-                        "nicSiegeUniteLegale": nic,
-                        "economieSocialeSolidaireUniteLegale": _dict_array(yes_no, ess.astype(int)),
-                        "caractereEmployeurUniteLegale": _dict_array(
-                            yes_no, employer[band].astype(int)
-                        ),
-                    }
+                ul, et = writers.sirene_tables(
+                    base,
+                    dates,
+                    commune_idx=commune_idx,
+                    communes=codes,
+                    band=band,
+                    bands=band_keys,
+                    legal=legal,
+                    legal_forms=legal_keys,
+                    naf=naf,
+                    naf_codes=naf_keys,
+                    ess=ess,
+                    ceased=ceased,
                 )
-                et = pa.table(
-                    {
-                        "siren": siren,
-                        "nic": nic,
-                        "siret": pc.binary_join_element_wise(siren, nic, ""),
-                        "statutDiffusionEtablissement": _dict_array(["O"], np.zeros(n, int)),
-                        "dateCreationEtablissement": date_arr,
-                        "trancheEffectifsEtablissement": _dict_array(band_keys, band),
-                        "etablissementSiege": pa.array(np.ones(n, bool)),
-                        "codeCommuneEtablissement": _dict_array(codes, commune_idx),
-                        "dateDebut": date_arr,
-                        "etatAdministratifEtablissement": _dict_array(
-                            ["A", "F"], ceased.astype(int)
-                        ),
-                        "activitePrincipaleEtablissement": _dict_array(naf_keys, naf),
-                        "nomenclatureActivitePrincipaleEtablissement": _dict_array(
-                            ["NAFRev2"], np.zeros(n, int)
-                        ),
-                        "caractereEmployeurEtablissement": _dict_array(
-                            yes_no, employer[band].astype(int)
-                        ),
-                    }
-                )
-                if ul_writer is None:
+                if ul_writer is None or et_writer is None:
                     ul_writer = pq.ParquetWriter(tmp / files.unites_legales.name, ul.schema)
                     et_writer = pq.ParquetWriter(tmp / files.etablissements.name, et.schema)
                 ul_writer.write_table(ul, row_group_size=1 << 20)
@@ -643,7 +527,7 @@ def generate(
         dep_names, reg_names = names("departement"), names("region")
         dep_region = com.drop_duplicates("departement").set_index("departement")["region"]
         dep_pop = com.groupby("departement")["population"].sum().reindex(deps).to_numpy()
-        _write_urssaf(
+        writers.write_urssaf(
             tmp / files.urssaf.name,
             deps,
             dep_region,
@@ -654,7 +538,7 @@ def generate(
             years,
             rng,
         )
-        _write_unemployment(
+        writers.write_unemployment(
             tmp / files.unemployment.name,
             deps,
             dep_region,
@@ -682,122 +566,3 @@ def generate(
     logger.info("Demonstration files written to %s (%s legal units)", folder, f"{n_siren:,}")
     return files
 
-
-def _write_urssaf(
-    path: Path,
-    deps,
-    dep_region,
-    dep_names,
-    reg_names,
-    dep_pop,
-    dep_level,
-    years: list[int],
-    rng: np.random.Generator,
-) -> None:
-    """Salaried jobs by département in the open.urssaf.fr wide layout (Mayotte not covered)."""
-    keep = deps != "976"
-    d = deps[keep]
-    growth = np.exp(np.cumsum(0.008 + rng.normal(0, 0.01, (len(years), keep.sum())), axis=0))
-    jobs = np.round(dep_pop[keep] * 0.29 * dep_level[keep] ** 0.2 * growth).astype(int)
-    estabs = np.round(jobs / 9.5).astype(int)
-    df = pd.DataFrame(
-        {
-            "Région": [reg_names.get(dep_region[x], "") for x in d],
-            "Département": [dep_names.get(x, "") for x in d],
-            "Code région": dep_region[d].to_numpy(),
-            "Code département": d,
-            **{f"Nombre d'établissements {y}": estabs[i] for i, y in enumerate(years)},
-            **{f"Effectifs salariés {y}": jobs[i] for i, y in enumerate(years)},
-        }
-    )
-    df.to_csv(path, sep=";", index=False, encoding="latin-1", lineterminator="\n")
-
-
-def _write_unemployment(
-    path: Path,
-    deps,
-    dep_region,
-    dep_names,
-    reg_names,
-    dep_pop,
-    years: list[int],
-    rng: np.random.Generator,
-) -> None:
-    """Quarterly localised unemployment rates in INSEE's workbook layout.
-
-    Région rates are population-weighted means of their départements' rates
-    (INSEE weights by the labour force; population is the stand-in here).
-    """
-    import openpyxl
-
-    quarters = [f"T{q}_{y}" for y in years for q in range(1, 5)]
-    base = np.clip(rng.normal(8.5, 1.8, len(deps)), 5, 14)
-    base[np.isin(deps, _OVERSEAS)] += 12
-    i = np.arange(len(quarters))
-    cycle = 0.6 * np.sin(i / 7) - 0.05 * i + 0.8  # common national cycle (a slow decline)
-    rates = base[:, None] + cycle[None, :] + rng.normal(0, 0.12, (len(deps), len(quarters)))
-    rates = np.round(np.clip(rates, 2, 40), 1)
-    regions = sorted(set(dep_region[deps]))
-    reg_rates = []
-    for r in regions:
-        sel = dep_region[deps].to_numpy() == r
-        reg_rates.append(np.round(np.average(rates[sel], axis=0, weights=dep_pop[sel]), 1))
-
-    wb = openpyxl.Workbook()
-    ws0 = wb.active
-    ws0.title = "Présentation"
-    ws0["A1"] = f"Taux de chômage localisés — {DEMO_LABEL}"
-    ws0["A3"] = "Fichier généré par impact.demo : ce ne sont pas des données réelles."
-    for title, sheet_name, rows in (
-        (
-            "département",
-            "Département",
-            [(d, dep_names.get(d, d), r) for d, r in zip(deps, rates, strict=True)],
-        ),
-        (
-            "région",
-            "Région",
-            [(r, reg_names.get(r, r), v) for r, v in zip(regions, reg_rates, strict=True)],
-        ),
-    ):
-        ws = wb.create_sheet(sheet_name)
-        ws["A1"] = f"Taux de chômage localisés par {title} — {DEMO_LABEL}"
-        ws["A2"] = "Moyennes trimestrielles, données CVS, en %"
-        ws.append([])
-        ws.append([])
-        ws.append(["Code", "Libellé", *quarters])
-        for code, label, values in rows:
-            ws.append([code, label, *values.tolist()])
-        ws.append([])
-        ws.append([f"Source : {DEMO_LABEL} (impact.demo)"])
-    import datetime as _dt
-
-    fixed = _dt.datetime(*_FIXED_TIME)
-    wb.properties.created = wb.properties.modified = fixed
-    buf = io.BytesIO()
-    wb.save(buf)
-    _reproducible_zip(buf.getvalue(), path, fixed)
-
-
-def _reproducible_zip(data: bytes, path: Path, fixed) -> None:
-    """Rewrite an xlsx with fixed member timestamps and document dates (same seed, same bytes)."""
-    import re
-
-    stamp = fixed.strftime("%Y-%m-%dT%H:%M:%SZ")
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as src,
-        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst,
-    ):
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(
-                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
-                    rb"\g<1>" + stamp.encode() + rb"\g<2>",
-                    content,
-                )
-            dst.writestr(
-                zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME),
-                content,
-                compress_type=zipfile.ZIP_DEFLATED,
-            )

@@ -17,12 +17,28 @@ def configure(verbosity: int = 0) -> None:
     verbosity
         0 for warnings and progress messages (INFO), 1 or more for DEBUG,
         -1 for warnings only.
+
+    Examples
+    --------
+    Calling it again changes the level without adding a second handler:
+
+    >>> import logging
+    >>> logger = logging.getLogger("impact")
+    >>> saved = logger.level, list(logger.handlers)
+    >>> configure(1)
+    >>> configure(-1)
+    >>> ours = [h for h in logger.handlers if getattr(h, "_impact", False)]
+    >>> logging.getLevelName(logger.level), len(ours)
+    ('WARNING', 1)
+    >>> logger.setLevel(saved[0]); logger.handlers[:] = saved[1]  # as it was
     """
     level = logging.INFO if verbosity == 0 else logging.DEBUG if verbosity > 0 else logging.WARNING
     logger = logging.getLogger("impact")
     logger.setLevel(level)
     if not any(getattr(h, "_impact", False) for h in logger.handlers):
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+        )
         handler._impact = True  # type: ignore[attr-defined]
         logger.addHandler(handler)

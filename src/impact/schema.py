@@ -20,20 +20,42 @@ national long table takes about a second.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
-try:  # pandera >= 0.24 moved the pandas API to pandera.pandas
-    import pandera.pandas as pa
-except ImportError:  # pragma: no cover - older pandera
-    import pandera as pa
+from impact._data_dictionary import data_dictionary, write_data_dictionary
+from impact._schema_checks import (
+    _NON_EMPTY,
+    _PERIOD_RE,
+    _STRING,
+    CODE_FORMATS,
+    _code_format_check,
+    _in,
+    _matches,
+    _on_unique,
+    pa,
+)
+from impact._schema_validation import validate
+from impact.sources._common import LEVELS, LONG_KEYS, STATUS_VALUES
 
-from impact.errors import InputError
-from impact.sources._common import LEVELS, LONG_COLUMNS, LONG_KEYS, STATUS_VALUES
+__all__ = [
+    "CODE_FORMATS",
+    "FREQS",
+    "PANEL_LEVELS",
+    "RATE_INDICATORS",
+    "SPENDING_LEVELS",
+    "data_dictionary",
+    "long_schema",
+    "panel_schema",
+    "spending_schema",
+    "validate",
+    "validate_long",
+    "validate_panel",
+    "validate_spending",
+    "write_data_dictionary",
+]
 
 #: Levels of the estimation panel.
 PANEL_LEVELS: tuple[str, ...] = ("commune", "epci", "departement", "region")
@@ -43,94 +65,9 @@ FREQS: dict[str, str] = {
     "quarter": r"^\d{4}Q[1-4]$",
     "month": r"^\d{4}-(0[1-9]|1[0-2])$",
 }
-#: Official code syntax per level (from the territory layer, plus France).
-CODE_FORMATS: dict[str, str] = {
-    "commune": r"^(?:\d{5}|2[AB]\d{3})$",
-    "epci": r"^\d{9}$",
-    "departement": r"^(?:0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-6])$",
-    "region": r"^\d{2}$",
-    "zone_emploi": r"^\d{4}$",
-    "france": r"^FR$",
-}
-_PERIOD_RE = r"^\d{4}(?:Q[1-4]|-(?:0[1-9]|1[0-2]))?$"
 #: Indicators of the long table that are rates or shares (may be any sign-free number);
 #: every other indicator is a count or a level and must be >= 0.
 RATE_INDICATORS: tuple[str, ...] = ("unemployment_rate",)
-
-
-# --------------------------------------------------------------------------- checks
-
-
-def _on_unique(series: pd.Series, fn) -> pd.Series:
-    """Evaluate ``fn`` (value -> bool) once per distinct value and map back."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        cats = series.cat.categories
-        ok = np.array([bool(fn(v)) for v in cats], dtype=bool)
-        codes = series.cat.codes.to_numpy()
-        out = np.where(codes >= 0, ok[np.clip(codes, 0, None)] if len(ok) else False, False)
-        return pd.Series(out, index=series.index)
-    uniq = pd.unique(series)
-    lookup = {v: bool(fn(v)) for v in uniq if not (isinstance(v, float) and np.isnan(v))}
-    return series.map(lookup).fillna(False).astype(bool)
-
-
-def _string_like(series: pd.Series) -> bool:
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.categories.empty or pd.api.types.is_string_dtype(series.cat.categories)
-    return pd.api.types.is_string_dtype(series) or series.dtype == object
-
-
-def _matches(pattern: str, description: str) -> pa.Check:
-    rx = re.compile(pattern)
-    return pa.Check(
-        lambda s: _on_unique(s, lambda v: isinstance(v, str) and rx.match(v) is not None),
-        name=f"matches {description}",
-        error=f"does not match {pattern}",
-    )
-
-
-def _in(values: Sequence[str]) -> pa.Check:
-    allowed = frozenset(values)
-    return pa.Check(
-        lambda s: _on_unique(s, lambda v: v in allowed),
-        name=f"in {list(values)}",
-        error=f"not one of {list(values)}",
-    )
-
-
-_STRING = pa.Check(
-    _string_like, name="text column", error="must hold text (str, string or category)"
-)
-_NON_EMPTY = pa.Check(
-    lambda s: _on_unique(s, lambda v: isinstance(v, str) and v.strip() != ""),
-    name="non-empty text",
-    error="empty or missing text",
-)
-
-
-def _code_format_check(code_col: str = "territory_code", level_col: str = "level") -> pa.Check:
-    """Dataframe check: each code has the syntax of its row's level."""
-    compiled = {lvl: re.compile(p) for lvl, p in CODE_FORMATS.items()}
-
-    def check(df: pd.DataFrame) -> pd.Series:
-        ok = pd.Series(False, index=df.index)
-        lv = df[level_col].astype("string")
-        for lvl, rx in compiled.items():
-            sel = (lv == lvl).fillna(False).to_numpy()
-            if sel.any():
-                ok[sel] = _on_unique(
-                    df.loc[sel, code_col],
-                    lambda v, rx=rx: isinstance(v, str) and rx.match(v) is not None,
-                ).to_numpy()
-        return ok
-
-    return pa.Check(
-        check,
-        name="territory_code matches its level",
-        error="territory_code is not a valid code for the row's level "
-        "(commune 5 characters, EPCI 9 digits, département 01-95/2A/2B/971-976, "
-        "région 2 digits)",
-    )
 
 
 def _counts_non_negative(df: pd.DataFrame) -> pd.Series:
@@ -149,7 +86,16 @@ def _observed_has_value(df: pd.DataFrame) -> pd.Series:
 
 
 def long_schema() -> pa.DataFrameSchema:
-    """Schema of the canonical long table (:data:`impact.sources._common.LONG_COLUMNS`)."""
+    """Schema of the canonical long table (:data:`impact.sources._common.LONG_COLUMNS`).
+
+    Examples
+    --------
+    >>> schema = long_schema()
+    >>> list(schema.columns)
+    ['territory_code', 'level', 'cog_year', 'period', 'indicator', 'value', 'status', 'source']
+    >>> schema.unique
+    ['territory_code', 'level', 'period', 'indicator', 'source']
+    """
     return pa.DataFrameSchema(
         {
             "territory_code": pa.Column(
@@ -313,10 +259,10 @@ _PANEL_COLUMNS: list[tuple] = [
         False,
         [pa.Check.gt(0)],
         "Population of the same year when the source publishes it: INSEE's estimate on 1 January "
-        "of each year for the `insee` source (départements, summed to régions), so rates per 10,000 "
-        "inhabitants use the year's population. Otherwise (SIRENE, the demonstration) the population "
-        "municipale of COG 2025 (the 2022 census) summed over the territory's communes, the same in "
-        "every year. Territories without population (Mayotte) are not in the panel.",
+        "of each year for the `insee` source (départements, summed to régions), so rates per "
+        "10,000 inhabitants use the year's population. Otherwise (SIRENE, the demonstration) the "
+        "population municipale of COG 2025 (the 2022 census) summed over the territory's communes, "
+        "the same in every year. Territories without population (Mayotte) are not in the panel.",
         "> 0",
     ),
     (
@@ -347,10 +293,10 @@ _PANEL_COLUMNS: list[tuple] = [
         "float64",
         True,
         [pa.Check.ge(0)],
-        "Baseline covariate, the same in every period: establishments with 0 to 9 salaried employees "
-        "(TPE) in 2014 (INSEE, establishments by commune and size band, 2014 geography harmonised "
-        "to COG 2025) per 10,000 inhabitants of 2014 (the panel's population of 2014 when it covers "
-        "that year, else the COG 2025 population).",
+        "Baseline covariate, the same in every period: establishments with 0 to 9 salaried "
+        "employees (TPE) in 2014 (INSEE, establishments by commune and size band, 2014 geography "
+        "harmonised to COG 2025) per 10,000 inhabitants of 2014 (the panel's population of 2014 "
+        "when it covers that year, else the COG 2025 population).",
         ">= 0 or NaN",
     ),
     (
@@ -426,6 +372,14 @@ def panel_schema(outcomes: Iterable[str] | None = None) -> pa.DataFrameSchema:
     outcomes
         Count outcomes of the panel (default: any column named ``creations_*``);
         each has a ``<outcome>_per10k`` rate column.
+
+    Examples
+    --------
+    >>> schema = panel_schema(["creations_tpe"])
+    >>> [c for c in schema.columns if c.startswith("creations")]
+    ['creations_tpe', 'creations_tpe_per10k']
+    >>> [check.name for check in schema.checks]
+    ['territory_code matches its level', 'balanced', 'treated = year >= first_label_year > 0']
     """
     cols: dict[str, pa.Column] = {}
     for name, dtype, nullable, checks, desc, allowed in _PANEL_COLUMNS:
@@ -500,35 +454,67 @@ SPENDING_LEVELS: tuple[str, ...] = ("commune", "epci", "departement", "region", 
 
 def spending_schema() -> pa.DataFrameSchema:
     """Schema of the spending table (``data/raw/spending.csv`` as read by
-    :func:`impact.sources.spending.read`)."""
+    :func:`impact.sources.spending.read`).
+
+    Examples
+    --------
+    >>> list(spending_schema().columns)
+    ['territory_code', 'level', 'year', 'programme', 'euros', 'source', 'status', 'notes']
+    """
     cols = {
         "territory_code": pa.Column(
-            None, [_STRING, _NON_EMPTY], description="Official code at `level` (`FR` for France), "
-            "zero-padded; former communes re-coded to their current commune (COG 2025).",
-            metadata={"allowed": "code of the level"}),
+            None,
+            [_STRING, _NON_EMPTY],
+            description="Official code at `level` (`FR` for France), zero-padded; former "
+            "communes re-coded to their current commune (COG 2025).",
+            metadata={"allowed": "code of the level"},
+        ),
         "level": pa.Column(
-            None, [_STRING, _in(SPENDING_LEVELS)], description="Level of the code. Rows finer than the "
-            "panel are summed up to it; `france` rows are national envelopes, reported but "
-            "never spread over territories.", metadata={"allowed": ", ".join(SPENDING_LEVELS)}),
+            None,
+            [_STRING, _in(SPENDING_LEVELS)],
+            description="Level of the code. Rows finer than the panel are summed up to it; "
+            "`france` rows are national envelopes, reported but never spread over territories.",
+            metadata={"allowed": ", ".join(SPENDING_LEVELS)},
+        ),
         "year": pa.Column(
-            "int64", pa.Check.in_range(1990, 2100), description="Calendar year the money "
-            "is attributed to.", metadata={"allowed": "1990–2100"}),
+            "int64",
+            pa.Check.in_range(1990, 2100),
+            description="Calendar year the money is attributed to.",
+            metadata={"allowed": "1990–2100"},
+        ),
         "programme": pa.Column(
-            None, [_STRING, _NON_EMPTY], description="Programme of the convention, free text: the shipped "
-            "table uses `ptce_call_2013`, `ptce_call_2015`, `convention_total`; e.g. `dla`, "
+            None,
+            [_STRING, _NON_EMPTY],
+            description="Programme of the convention, free text: the shipped table uses "
+            "`ptce_call_2013`, `ptce_call_2015`, `convention_total`; e.g. `dla`, "
             "`innovation_sociale`, `cooperatives` for your own rows.",
-            metadata={"allowed": "non-empty text"}),
+            metadata={"allowed": "non-empty text"},
+        ),
         "euros": pa.Column(
-            "float64", pa.Check.ge(0), nullable=True, description="Amount in euros (NaN when "
-            "suppressed or not published: see `status`).", metadata={"allowed": ">= 0"}),
+            "float64",
+            pa.Check.ge(0),
+            nullable=True,
+            description="Amount in euros (NaN when suppressed or not published: see `status`).",
+            metadata={"allowed": ">= 0"},
+        ),
         "source": pa.Column(
-            None, [_STRING, _NON_EMPTY], description="Where the figure was published (URL or reference).",
-            metadata={"allowed": "non-empty text"}),
+            None,
+            [_STRING, _NON_EMPTY],
+            description="Where the figure was published (URL or reference).",
+            metadata={"allowed": "non-empty text"},
+        ),
         "status": pa.Column(
-            None, [_STRING, _in(STATUS_VALUES)], description="`observed`, or `secret`/`missing` when the "
-            "file says `s`/`nd`/blank.", metadata={"allowed": ", ".join(STATUS_VALUES)}),
-        "notes": pa.Column(None, _STRING, description="Anything a reader should know (optional in the "
-                           "file).", metadata={"allowed": "text"}),
+            None,
+            [_STRING, _in(STATUS_VALUES)],
+            description="`observed`, or `secret`/`missing` when the file says `s`/`nd`/blank.",
+            metadata={"allowed": ", ".join(STATUS_VALUES)},
+        ),
+        "notes": pa.Column(
+            None,
+            _STRING,
+            description="Anything a reader should know (optional in the file).",
+            metadata={"allowed": "text"},
+        ),
     }
     return pa.DataFrameSchema(
         cols, checks=[_code_format_check()], strict=True, ordered=True, name="spending table",
@@ -537,172 +523,72 @@ def spending_schema() -> pa.DataFrameSchema:
         "`build_panel(spending_path=...)`.")
 
 
-# --------------------------------------------------------------------------- validation
-
-
-def validate(
-    df: pd.DataFrame, schema: pa.DataFrameSchema, *, name: str | None = None
-) -> pd.DataFrame:
-    """Validate ``df`` against ``schema``; raise :class:`InputError` naming columns and rows.
-
-    Every failed check is reported (pandera's lazy mode), each with the column,
-    the check and up to five offending rows (index and value).
-    """
-    label = name or schema.name or "table"
-    try:
-        return schema.validate(df, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        raise InputError(_describe(exc, df, label)) from exc
-    except pa.errors.SchemaError as exc:  # pragma: no cover - lazy mode raises SchemaErrors
-        raise InputError(f"{label}: {exc}") from exc
-
-
-def _rows_text(df: pd.DataFrame, idx: list, col: str | None) -> str:
-    keys = [
-        c for c in ("territory_code", "level", "period", "indicator", "source") if c in df.columns
-    ]
-    if col and col in df.columns and col not in keys:
-        keys.append(col)
-    try:
-        shown = df.loc[idx[:5], keys].astype(object).to_dict("records")
-    except (KeyError, TypeError):
-        return f"; rows {idx[:5]}"
-    return f"; {len(idx)} row(s), e.g. {shown}"
-
-
-def _describe(exc, df: pd.DataFrame, label: str) -> str:
-    """One line per failed check: which column (or the whole table), which rule, which rows."""
-    fc = exc.failure_cases
-    lines = []
-    for (context, col, check), part in fc.groupby(
-        ["schema_context", "column", "check"], dropna=False, sort=False
-    ):
-        if (
-            context == "DataFrameSchema"
-            and col in df.columns
-            and check not in ("column_in_dataframe", "column_in_schema")
-        ):
-            continue  # table-level checks are reported once below, not once per column
-        idx = [i for i in pd.unique(part["index"]) if i is not None and not pd.isna(i)]
-        col_txt = f"column {col!r}" if isinstance(col, str) and col != label else "the table"
-        if idx:
-            lines.append(f"{col_txt} fails '{check}'" + _rows_text(df, idx, col))
-        else:
-            vals = [v for v in part["failure_case"].head(5).tolist() if v is not None]
-            lines.append(f"{col_txt} fails '{check}'" + (f"; found {vals}" if vals else ""))
-    table = fc[
-        (fc["schema_context"] == "DataFrameSchema")
-        & fc["column"].isin(list(df.columns))
-        & ~fc["check"].isin(["column_in_dataframe", "column_in_schema"])
-    ]
-    for check, part in table.groupby("check", sort=False):
-        idx = [i for i in pd.unique(part["index"]) if i is not None and not pd.isna(i)]
-        lines.append(f"the table fails '{check}'" + _rows_text(df, idx, None))
-    return f"{label} is invalid:\n  - " + "\n  - ".join(lines)
-
-
 def validate_long(df: pd.DataFrame) -> pd.DataFrame:
-    """Validate a long table (see :func:`long_schema`)."""
+    """Validate a long table (see :func:`long_schema`).
+
+    Examples
+    --------
+    The long table of the shipped INSEE files is valid; a count below zero is not:
+
+    >>> from impact.sources import side
+    >>> long = side.read()
+    >>> validate_long(long).shape
+    (11520, 8)
+    >>> validate_long(long.assign(value=-long["value"]))  # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: long table is invalid:
+      - the table fails 'negative value for a count indicator'; ... row(s),
+      e.g. [{'territory_code': '01', 'level': 'departement', 'period': '2012', ...}, ...]
+    """
     return validate(df, long_schema())
 
 
 def validate_panel(df: pd.DataFrame, outcomes: Iterable[str] | None = None) -> pd.DataFrame:
-    """Validate an estimation panel (see :func:`panel_schema`)."""
+    """Validate an estimation panel (see :func:`panel_schema`).
+
+    Examples
+    --------
+    >>> years = [2013, 2014]
+    >>> panel = pd.DataFrame({
+    ...     "territory_code": ["29", "29", "35", "35"], "name": "", "level": "departement",
+    ...     "region": "53", "departement": ["29", "29", "35", "35"], "period": ["2013", "2014"] * 2,
+    ...     "year": years * 2, "time": years * 2, "population": 1e6, "salaried_jobs": 3e5,
+    ...     "unemployment_rate": 7.5, "tpe_stock_2014_per10k": 550.0,
+    ...     "first_label_year": [2014, 2014, 0, 0], "ptce_count": [1, 1, 0, 0],
+    ...     "treated": [0, 1, 0, 0], "spending_eur": 0.0, "spending_per_inhabitant": 0.0,
+    ...     "creations_tpe": [500.0, 560.0, 600.0, 610.0]})
+    >>> panel["creations_tpe_per10k"] = 1e4 * panel["creations_tpe"] / panel["population"]
+    >>> validate_panel(panel, ["creations_tpe"]).shape
+    (4, 19)
+    >>> validate_panel(panel.assign(treated=1), ["creations_tpe"])
+    ... # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: estimation panel is invalid:
+      - the table fails 'treated does not follow first_label_year'; 3 row(s),
+      e.g. [{'territory_code': '29', 'level': 'departement', 'period': '2013'}, ...]
+    """
     return validate(df, panel_schema(outcomes))
 
 
 def validate_spending(df: pd.DataFrame) -> pd.DataFrame:
-    """Validate a spending table (see :func:`spending_schema`)."""
+    """Validate a spending table (see :func:`spending_schema`).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({
+    ...     "territory_code": ["FR", "29"], "level": ["france", "departement"],
+    ...     "year": [2014, 2014], "programme": "ptce_call_2013", "euros": [3e6, -1.0],
+    ...     "source": "convention", "status": "observed", "notes": ""})
+    >>> validate_spending(table)  # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: spending table is invalid:
+      - column 'euros' fails 'greater_than_or_equal_to(0)'; 1 row(s),
+      e.g. [{'territory_code': '29', ...}]
+    >>> len(validate_spending(table.assign(euros=[3e6, 1e5])))
+    2
+    """
     return validate(df, spending_schema())
 
-
-# --------------------------------------------------------------------------- data dictionary
-
-
-def _dtype_text(col: pa.Column) -> str:
-    if col.dtype is None:
-        return "text"
-    s = str(col.dtype)
-    return {"int64": "integer (int64)", "float64": "number (float64)"}.get(s, s)
-
-
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _table(schema: pa.DataFrameSchema) -> str:
-    out = ["| Column | Type | Nullable | Description | Allowed values |", "|---|---|---|---|---|"]
-    for key, col in schema.columns.items():
-        shown = (col.metadata or {}).get("display", key)
-        out.append(
-            f"| `{shown}` | {_dtype_text(col)} | {'yes' if col.nullable else 'no'} | "
-            f"{_cell(col.description or '')} | {_cell((col.metadata or {}).get('allowed', ''))} |"
-        )
-    return "\n".join(out)
-
-
-def data_dictionary() -> str:
-    """The data dictionary of the long table, the panel and the spending table, as Markdown."""
-    long, panel, spending = long_schema(), panel_schema(), spending_schema()
-    table_checks = lambda s: "\n".join(f"- {c.name}" for c in s.checks)  # noqa: E731
-    return "\n".join(
-        [
-            "# Data dictionary",
-            "",
-            "<!-- Generated by impact.schema.data_dictionary(); do not edit by hand. Regenerate with:",
-            '     python -c "import impact.schema as s; s.write_data_dictionary()" -->',
-            "",
-            "Two tables are built by `impact build` (or `impact.panel`) and written to `data/processed/`.",
-            "Demonstration data (`impact demo`) have the same columns; their sources are named",
-            "`demo-<source>` and every output made from them is labelled « Données de démonstration ».",
-            "The third table, spending, is an input: the shipped `data/raw/spending.csv` or your own.",
-            "",
-            "## Long table (`long.parquet`)",
-            "",
-            long.description,
-            "",
-            _table(long),
-            "",
-            f"Keys (unique together): {', '.join(f'`{k}`' for k in LONG_KEYS)}. Columns in exactly this order: "
-            + ", ".join(f"`{c}`" for c in LONG_COLUMNS)
-            + ". Text columns may be stored as categoricals.",
-            "",
-            "Table-level checks:",
-            "",
-            table_checks(long),
-            "",
-            "## Estimation panel (`panel_<level>_<freq>.parquet`)",
-            "",
-            panel.description,
-            "",
-            _table(panel),
-            "",
-            "Keys (unique together): `territory_code`, `period`. Only the outcomes asked for are present "
-            "(default: `creations_total`, `creations_tpe`, `creations_ess`).",
-            "",
-            "Table-level checks:",
-            "",
-            table_checks(panel),
-            "",
-            "## Spending table (`data/raw/spending.csv`)",
-            "",
-            spending.description,
-            "",
-            _table(spending),
-            "",
-            "Table-level checks:",
-            "",
-            table_checks(spending),
-            "",
-        ]
-    )
-
-
-def write_data_dictionary(path: str | Path | None = None) -> Path:
-    """Write :func:`data_dictionary` to ``docs/data_dictionary.md`` (or ``path``)."""
-    from impact.config import project_root
-
-    target = Path(path) if path else project_root() / "docs" / "data_dictionary.md"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(data_dictionary(), encoding="utf-8")
-    return target

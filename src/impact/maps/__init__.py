@@ -45,10 +45,27 @@ This package only re-exports their public names.
 
 Examples
 --------
->>> from impact import maps                                         # doctest: +SKIP
->>> res = maps.choropleth(rates, "tpe_per_10k", title="Créations de TPE")  # doctest: +SKIP
->>> fig = maps.ptce_map(ptce, background=rates, column="tpe_per_10k")      # doctest: +SKIP
->>> maps.save_figure(fig, "reports/figures/ptce.png")                      # doctest: +SKIP
+With real data, ``rates`` a table of département codes and values and
+``ptce = impact.ptce.load()``: ``maps.choropleth(rates, "tpe_per_10k")``,
+``maps.ptce_map(ptce, background=rates, column="tpe_per_10k")``. Here four
+squares stand for the territories:
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> import geopandas as gpd, shapely
+>>> import matplotlib.pyplot as plt
+>>> from impact import maps
+>>> squares = gpd.GeoDataFrame(
+...     {"code": ["A", "B", "C", "D"], "taux": [1.5, 2.0, 3.5, 0.5]},
+...     geometry=[shapely.box(x, y, x + 1, y + 1)
+...               for x, y in [(0, 46), (1, 47), (2, 46), (1, 45)]],
+...     crs="EPSG:4326")
+>>> res = maps.choropleth(squares, "taux", k=2, insets=False, borders=False,
+...                       title="Créations pour 100 entreprises")
+>>> with tempfile.TemporaryDirectory() as folder:
+...     print(maps.save_figure(res.fig, Path(folder) / "carte").name)
+carte.png
+>>> plt.close(res.fig)
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
+from typing import Literal
 
 import mapclassify
 import numpy as np
@@ -20,11 +21,14 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
+from impact._options import check_option
 from impact.errors import InputError
 from impact.maps.formatting import _auto_decimals, _exact_decimals, format_fr
 
 logger = logging.getLogger(__name__)
 
+#: The classification schemes, as a type (checked by :func:`impact._options.check_option`).
+Scheme = Literal["quantiles", "natural_breaks", "equal_interval", "fisher_jenks", "user_defined"]
 #: The classification schemes accepted by :func:`choropleth` and their mapclassify class.
 SCHEMES: dict[str, str] = {
     "quantiles": "Quantiles",
@@ -85,10 +89,28 @@ def classify(
     mapclassify.classifiers.MapClassifier
         With ``bins`` (upper bounds), ``yb`` (class of each finite value),
         ``counts`` and ``k``.
+
+    Raises
+    ------
+    InputError
+        An unknown scheme, no finite value, ``user_defined`` without bins, ``k < 1``.
+
+    Examples
+    --------
+    >>> classify([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, np.nan], "quantiles", k=2).bins.tolist()
+    [5.5, 10.0]
+    >>> c = classify([0.5, 1, 2, 3, 4, 8], "user_defined", bins=[1, 3])
+    >>> c.bins.tolist(), c.counts.tolist()  # the maximum is added as a last class
+    ([1.0, 3.0, 8.0], [2, 2, 2])
+    >>> classify([1, 2], "jenks")  # doctest: +NORMALIZE_WHITESPACE
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: scheme must be 'quantiles', 'natural_breaks', 'equal_interval',
+    'fisher_jenks' or 'user_defined', not 'jenks'
     """
+    # "Natural breaks" and "natural-breaks" are accepted too, then checked as the type says.
     key = str(scheme).lower().replace("-", "_").replace(" ", "_")
-    if key not in SCHEMES:
-        raise InputError(f"scheme={scheme!r}: expected one of {', '.join(SCHEMES)}")
+    check_option(key, Scheme, name="scheme")
     y = np.asarray(
         pd.to_numeric(pd.Series(np.asarray(values, dtype=object).ravel()), errors="coerce"),
         dtype=float,
@@ -134,6 +156,13 @@ def class_labels(
 
     The lower bound of the first class is the smallest value; each later class
     starts at the previous upper bound (mapclassify classes are ``(lower, upper]``).
+
+    Examples
+    --------
+    >>> class_labels(classify([0.5, 1, 2, 3, 4, 8], "user_defined", bins=[1, 3]))
+    ['0,5 – 1,0', '1,0 – 3,0', '3,0 – 8,0']
+    >>> class_labels(classify([12.5, 14, 20, 31.25, 40], "quantiles", k=2), decimals=0)
+    ['12 – 20', '20 – 40']
     """
     upper = [float(b) for b in np.asarray(classifier.bins, dtype=float)]
     lower = [float(np.min(classifier.y)), *upper[:-1]]

@@ -13,7 +13,7 @@ May import: :mod:`impact.maps.style`, :mod:`impact.maps.prepare`,
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -157,7 +157,7 @@ def _style_axes(
     ax.set_aspect("equal", adjustable="box")
     if not own_figure:
         return
-    fig = ax.figure
+    fig = cast("Figure", ax.figure)
     fw, fh = fig.get_size_inches()
     top = _TOP_MARGIN + (_TITLE_H if title else 0.0) + (_SUBTITLE_H if subtitle else 0.0)
     bottom = _SOURCE_H
@@ -167,7 +167,7 @@ def _style_axes(
         (avail_w, avail_w / aspect) if avail_w / avail_h < aspect else (avail_h * aspect, avail_h)
     )
     y0 = (fh - (top + h + bottom)) / 2 + bottom
-    ax.set_position([(fw - w) / 2 / fw, y0 / fh, w / fw, h / fh])
+    ax.set_position(((fw - w) / 2 / fw, y0 / fh, w / fw, h / fh))
 
 
 def _draw_insets(ax: Axes) -> None:
@@ -336,7 +336,7 @@ def _legend(
         handles,
         labels,
         title=title,
-        loc=loc,
+        loc=cast(Any, loc),  # one of matplotlib's location strings, checked by Legend
         bbox_to_anchor=anchor,
         bbox_transform=ax.transData,
         frameon=False,
@@ -362,7 +362,24 @@ _POINT_LEGEND_ANCHOR = (NATIONAL_EXTENT[2], NATIONAL_EXTENT[3])
 
 
 def legends(ax: Axes) -> list[Legend]:
-    """The legends this module added to ``ax`` (classes first, then PTCE)."""
+    """The legends this module added to ``ax`` (classes first, then PTCE).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> import matplotlib.pyplot as plt
+    >>> from impact.maps import choropleth
+    >>> squares = gpd.GeoDataFrame(
+    ...     {"code": ["A", "B", "C", "D"], "taux": [1.5, 2.0, 3.5, np.nan]},
+    ...     geometry=[shapely.box(x, y, x + 1, y + 1)
+    ...               for x, y in [(0, 46), (1, 47), (2, 46), (1, 45)]],
+    ...     crs="EPSG:4326")
+    >>> res = choropleth(squares, "taux", k=2, insets=False, borders=False,
+    ...                  legend_title="Pour 100 entreprises")
+    >>> [legend.get_title().get_text() for legend in legends(res.ax)]
+    ['Pour 100 entreprises']
+    >>> plt.close(res.fig)
+    """
     return [a for a in ax.get_children() if isinstance(a, Legend)]
 
 

@@ -53,7 +53,7 @@ def format_fr(x: Any, decimals: int = 1) -> str:
     """
     if x is None or x is pd.NA:
         return "nd"
-    if not isinstance(x, numbers.Number):
+    if not isinstance(x, numbers.Real):
         raise TypeError(f"format_fr expects a number, got {type(x).__name__}")
     value = float(x)
     if math.isnan(value):
@@ -70,7 +70,16 @@ def format_fr(x: Any, decimals: int = 1) -> str:
 
 
 def fr_formatter(decimals: int = 1) -> FuncFormatter:
-    """A matplotlib tick formatter using :func:`format_fr` (for charts in the notebooks)."""
+    """A matplotlib tick formatter using :func:`format_fr` (for charts in the notebooks).
+
+    Examples
+    --------
+    >>> fmt = fr_formatter(2)
+    >>> fmt(0.5, None), fmt(1234.5, None) == format_fr(1234.5, 2)
+    ('0,50', True)
+
+    On a chart: ``ax.yaxis.set_major_formatter(fr_formatter(0))``.
+    """
     return FuncFormatter(lambda v, _pos: format_fr(v, decimals))
 
 

@@ -28,7 +28,7 @@ import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -36,14 +36,16 @@ import pandas as pd
 import shapely
 
 from impact._io import atomic_path
+from impact._options import check_options
 from impact.errors import InputError
 from impact.maps.classes import _class_colors, class_labels, classify
 from impact.maps.formatting import _auto_decimals, format_fr
-from impact.maps.prepare import _prepare, _ptce_located
+from impact.maps.prepare import MapLevel, _prepare, _ptce_located
 from impact.maps.style import BASEMAP_CREDIT, MISSING_FACE, _category_style, _equals
 
 if TYPE_CHECKING:  # folium is only needed for interactive maps
     import folium
+    from branca.element import Figure
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +88,12 @@ def leaflet_assets() -> tuple[str, str]:
     -------
     tuple of str
         ``(javascript, css)``.
+
+    Examples
+    --------
+    >>> js, css = leaflet_assets()
+    >>> "url(images/" in css, css.count("data:image/png;base64")  # the three marker images
+    (False, 3)
     """
     js = (_VENDOR / "leaflet.js").read_text(encoding="utf-8")
     css = (_VENDOR / "leaflet.css").read_text(encoding="utf-8")
@@ -114,7 +122,7 @@ def _raw_element(text: str) -> Any:
     from folium import Element
 
     element = Element("{{ this.text }}")
-    element.text = text
+    element.text = text  # type: ignore[attr-defined]  # template variables are attributes
     return element
 
 
@@ -125,7 +133,7 @@ def _make_offline(m: folium.Map) -> None:
     m.default_js = []
     m.default_css = []
     js, css = leaflet_assets()
-    header = m.get_root().header
+    header = cast("Figure", m.get_root()).header
     header.add_child(
         _raw_element(
             f"<style>{css}\n.leaflet-container{{background:{_NO_TILES_BACKGROUND}}}"
@@ -165,8 +173,8 @@ def _bind_popup(marker: Any, content: str, max_width: int = 320) -> None:
         "{maxWidth: {{ this.max_width|int }}});"
         "{% endmacro %}"
     )
-    popup.content = content
-    popup.max_width = max_width
+    popup.content = content  # type: ignore[attr-defined]  # template variables are attributes
+    popup.max_width = max_width  # type: ignore[attr-defined]
     marker.add_child(popup)
 
 
@@ -250,12 +258,13 @@ def _ptce_groups(ptce: gpd.GeoDataFrame) -> list[tuple[gpd.GeoDataFrame, str, st
     return [g for g in groups if len(g[0])]
 
 
+@check_options
 def interactive_map(
     data: pd.DataFrame | gpd.GeoDataFrame | pd.Series | None,
     column: str | None,
     ptce: gpd.GeoDataFrame | None = None,
     *,
-    level: str = "departement",
+    level: MapLevel = "departement",
     path: str | Path | None = None,
     tooltip: Sequence[str] | bool | None = None,
     scheme: str = "quantiles",
@@ -303,6 +312,24 @@ def interactive_map(
         Rendered with :meth:`folium.Map.save` or ``get_root().render()``; the
         territories are SVG paths of class ``impact-territory``, the PTCE of
         class ``impact-ptce``.
+
+    Examples
+    --------
+    Four squares in place of territories and two poles:
+
+    >>> import re
+    >>> import geopandas as gpd, shapely
+    >>> squares = gpd.GeoDataFrame(
+    ...     {"code": ["A", "B", "C", "D"], "taux": [1.5, 2.0, 3.5, np.nan]},
+    ...     geometry=[shapely.box(x, y, x + 1, y + 1)
+    ...               for x, y in [(0, 46), (1, 47), (2, 46), (1, 45)]],
+    ...     crs="EPSG:4326")
+    >>> poles = gpd.GeoDataFrame(
+    ...     {"name": ["Pôle A", "Pôle B"], "call": [2013, 2015], "departement": ["29", "35"]},
+    ...     geometry=[shapely.Point(0.5, 46.5), shapely.Point(2.5, 46.5)], crs="EPSG:4326")
+    >>> page = interactive_map(squares, "taux", poles, k=2).get_root().render()
+    >>> page.count("impact-ptce"), re.findall(r'<script src="([^"]+)"', page)  # no CDN
+    (2, [])
     """
     import folium
 
@@ -392,11 +419,11 @@ def interactive_map(
             points.append((label, color))
     if entries or points:
         note = BASEMAP_CREDIT[0].upper() + BASEMAP_CREDIT[1:] if entries else None
-        m.get_root().html.add_child(
+        cast("Figure", m.get_root()).html.add_child(
             _raw_element(_html_legend(shown, entries, points, note)), name="impact_legend"
         )
     if title:
-        m.get_root().html.add_child(
+        cast("Figure", m.get_root()).html.add_child(
             _raw_element(
                 '<div style="position:fixed;top:10px;left:60px;z-index:1000;'
                 "background:rgba(255,255,255,.85);"

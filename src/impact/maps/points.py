@@ -106,6 +106,29 @@ def ptce_points(
     matplotlib.axes.Axes
         The axes; the points are collections with ``gid`` ``"ptce-<category>"``
         and the labels texts with ``gid`` ``"ptce-label"``.
+
+    Examples
+    --------
+    Over a map of four squares (``impact.ptce.load()`` gives the real poles):
+
+    >>> import geopandas as gpd, shapely
+    >>> import matplotlib.pyplot as plt
+    >>> from impact.maps import choropleth
+    >>> squares = gpd.GeoDataFrame(
+    ...     {"code": ["A", "B", "C", "D"], "taux": [1.5, 2.0, 3.5, np.nan]},
+    ...     geometry=[shapely.box(x, y, x + 1, y + 1)
+    ...               for x, y in [(0, 46), (1, 47), (2, 46), (1, 45)]],
+    ...     crs="EPSG:4326")
+    >>> poles = gpd.GeoDataFrame(
+    ...     {"name": ["Pôle A", "Pôle B"], "call": [2013, 2015], "departement": ["29", "35"]},
+    ...     geometry=[shapely.Point(0.5, 46.5), shapely.Point(2.5, 46.5)], crs="EPSG:4326")
+    >>> res = choropleth(squares, "taux", k=2, insets=False, borders=False)
+    >>> ax = ptce_points(poles, ax=res.ax, insets=False)
+    >>> sorted(c.get_gid() for c in ax.collections if "ptce" in str(c.get_gid()))
+    ['ptce-2013', 'ptce-2015']
+    >>> sorted(t.get_text() for t in ax.texts if t.get_gid() == "ptce-label")
+    ['Pôle A', 'Pôle B']
+    >>> plt.close(res.fig)
     """
     pts = _ptce_layout(ptce, insets)
     if ax is None:
@@ -207,7 +230,7 @@ def _place_labels(
         order = pts.sort_values(priority, ascending=False, na_position="last", kind="stable")
     fig = ax.figure
     try:
-        renderer = fig.canvas.get_renderer()
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg-like canvases
     except AttributeError:  # a canvas without a renderer (rare): label without checks
         renderer = None
     marker_half = math.sqrt(markersize) / 2 * fig.dpi / 72.0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -20,7 +21,6 @@ import pandas as pd
 
 from impact.errors import InputError
 from impact.territories import (
-    BOUNDARY_LEVELS,
     boundaries,
     boundary_cache_path,
     departement_of,
@@ -28,8 +28,16 @@ from impact.territories import (
     normalize_code,
 )
 from impact.territories.boundaries import OVERSEAS_REGION_TO_DEPARTEMENT
+from impact.territories.geography import LAMBERT93
+
+#: Départements drawn in insets (those of :data:`OVERSEAS_REGION_TO_DEPARTEMENT`).
+OVERSEAS_DEPARTEMENTS = tuple(OVERSEAS_REGION_TO_DEPARTEMENT.values())
 
 logger = logging.getLogger(__name__)
+
+#: Levels a map can draw (those of :data:`impact.territories.BOUNDARY_LEVELS`; a test
+#: checks they agree), as a type checked by :func:`impact._options.check_options`.
+MapLevel = Literal["commune", "epci", "departement", "region", "france"]
 
 
 def _key_column(df: pd.DataFrame) -> str:
@@ -60,11 +68,9 @@ def _departements_for(codes: pd.Series, level: str) -> pd.Series:
 def _prepare(
     data: pd.DataFrame | pd.Series | gpd.GeoDataFrame,
     column: str | None,
-    level: str,
+    level: MapLevel,
 ) -> gpd.GeoDataFrame:
     """The territories to draw (EPSG:4326) with ``value`` and a ``departement`` column."""
-    if level not in BOUNDARY_LEVELS:
-        raise InputError(f"level={level!r}: expected one of {', '.join(BOUNDARY_LEVELS)}")
     if isinstance(data, pd.Series):
         column = column or data.name or "value"
         data = data.rename(column).rename_axis("code").reset_index()
@@ -153,6 +159,13 @@ def _prepare(
 
 def _split_overseas(gdf: gpd.GeoDataFrame, insets: bool) -> gpd.GeoDataFrame:
     """Map coordinates: insets for the DROM, or metropolitan France only."""
+    overseas = gdf["departement"].astype("string").isin(OVERSEAS_DEPARTEMENTS).fillna(False)
+    if not overseas.any():
+        # Nothing to move: inset_layout would still build the national boundaries to size
+        # the insets (seconds on a cold cache), only to project to Lambert-93 like this.
+        laid = gdf.to_crs(LAMBERT93)
+        laid["inset"] = False
+        return laid
     laid = inset_layout(gdf, departement_col="departement")
     if not insets:
         n = int(laid["inset"].sum())

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +26,7 @@ from matplotlib.legend import Legend
 from matplotlib.patches import Patch
 
 from impact._io import atomic_path
+from impact._options import check_options
 from impact.errors import InputError
 from impact.maps.classes import _class_colors, class_labels, classify
 from impact.maps.drawing import (
@@ -40,7 +41,7 @@ from impact.maps.drawing import (
     _style_axes,
 )
 from impact.maps.points import ptce_points
-from impact.maps.prepare import _prepare, _split_overseas
+from impact.maps.prepare import MapLevel, _prepare, _split_overseas
 from impact.maps.style import (
     BORDER_COLOR,
     MISSING_FACE,
@@ -72,8 +73,23 @@ class MapResult:
         Legend labels of the classes (the missing entry excluded).
     colors
         Colour of each class.
+
     legend
         The matplotlib legend of the classes.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> import matplotlib.pyplot as plt
+    >>> squares = gpd.GeoDataFrame(
+    ...     {"code": ["A", "B", "C", "D"], "taux": [1.5, 2.0, 3.5, np.nan]},
+    ...     geometry=[shapely.box(x, y, x + 1, y + 1)
+    ...               for x, y in [(0, 46), (1, 47), (2, 46), (1, 45)]],
+    ...     crs="EPSG:4326")
+    >>> res = choropleth(squares, "taux", k=2, insets=False, borders=False)
+    >>> res.fig is res.ax.figure, len(res.colors) == len(res.labels) == res.classifier.k
+    (True, True)
+    >>> plt.close(res.fig)
     """
 
     fig: Figure
@@ -89,11 +105,12 @@ class MapResult:
 # --------------------------------------------------------------------------- choropleth
 
 
+@check_options
 def choropleth(
     data: pd.DataFrame | gpd.GeoDataFrame | pd.Series,
-    column: str,
+    column: str | None,
     *,
-    level: str = "departement",
+    level: MapLevel = "departement",
     scheme: str = "quantiles",
     k: int = 5,
     bins: Sequence[float] | None = None,
@@ -120,7 +137,7 @@ def choropleth(
         column joined to ``boundaries(level)`` (territories absent from the data
         are drawn as missing), or a Series indexed by code.
     column
-        Numeric column to map.
+        Numeric column to map (for a Series, None takes its name).
     level
         Territory level of the codes: ``"commune"``, ``"epci"``,
         ``"departement"``, ``"region"``.
@@ -158,9 +175,27 @@ def choropleth(
 
     Examples
     --------
-    >>> res = choropleth(df, "tpe_per_10k", title="Créations de TPE pour 10 000 habitants",
-    ...                  legend_title="Pour 10 000 hab.", source="Insee, Sirene")  # doctest: +SKIP
-    >>> res.classifier.bins                                                        # doctest: +SKIP
+    Four squares in place of territories (a GeoDataFrame with its geometries), one
+    without a value:
+
+    >>> import geopandas as gpd, shapely
+    >>> import matplotlib.pyplot as plt
+    >>> squares = gpd.GeoDataFrame(
+    ...     {"code": ["A", "B", "C", "D"], "taux": [1.5, 2.0, 3.5, np.nan]},
+    ...     geometry=[shapely.box(x, y, x + 1, y + 1)
+    ...               for x, y in [(0, 46), (1, 47), (2, 46), (1, 45)]],
+    ...     crs="EPSG:4326")
+    >>> res = choropleth(squares, "taux", k=2, insets=False, borders=False,
+    ...                  title="Taux de création", legend_title="Pour 100 entreprises")
+    >>> res.labels, res.classifier.counts.tolist()
+    (['1,5 – 2,0', '2,0 – 3,5'], [2, 1])
+    >>> res.data["class"].tolist()  # D has no value: drawn as missing
+    [0, 0, 1, -1]
+    >>> plt.close(res.fig)
+
+    With real territories, ``data`` is a table or Series of codes at ``level``
+    (e.g. ``choropleth(panel_2020, "creations_tpe_per10k")``): the boundaries
+    come from :func:`impact.territories.boundaries`.
     """
     gdf = _prepare(data, column, level)
     laid = _split_overseas(gdf, insets)
@@ -177,10 +212,10 @@ def choropleth(
     laid["color"] = [colors[c] if c >= 0 else MISSING_FACE for c in cls]
 
     own_figure = ax is None
-    if own_figure:
+    if ax is None:
         fig, ax = _new_figure(figsize)
     else:
-        fig = ax.figure
+        fig = cast("Figure", ax.figure)
     fine = level in ("commune", "epci")
     present = laid[laid["class"] >= 0]
     if len(present):
@@ -265,11 +300,12 @@ def choropleth(
 # --------------------------------------------------------------------------- PTCE map
 
 
+@check_options
 def ptce_map(
     ptce: gpd.GeoDataFrame,
     background: pd.DataFrame | gpd.GeoDataFrame | pd.Series | None = None,
     column: str | None = None,
-    level: str = "departement",
+    level: MapLevel = "departement",
     *,
     by: str | None = "call",
     labels: bool = True,
@@ -305,6 +341,27 @@ def ptce_map(
     matplotlib.figure.Figure
         With ``fig.map_result`` (:class:`MapResult`, classifier included) when a
         background was drawn.
+
+    Examples
+    --------
+    Two poles over four squares (``impact.ptce.load()`` gives the real ones):
+
+    >>> import geopandas as gpd, shapely
+    >>> import matplotlib.pyplot as plt
+    >>> squares = gpd.GeoDataFrame(
+    ...     {"code": ["A", "B", "C", "D"], "taux": [1.5, 2.0, 3.5, np.nan]},
+    ...     geometry=[shapely.box(x, y, x + 1, y + 1)
+    ...               for x, y in [(0, 46), (1, 47), (2, 46), (1, 45)]],
+    ...     crs="EPSG:4326")
+    >>> poles = gpd.GeoDataFrame(
+    ...     {"name": ["Pôle A", "Pôle B"], "call": [2013, 2015], "departement": ["29", "35"]},
+    ...     geometry=[shapely.Point(0.5, 46.5), shapely.Point(2.5, 46.5)], crs="EPSG:4326")
+    >>> fig = ptce_map(poles, squares, "taux", k=2, labels=False, insets=False, borders=False)
+    >>> fig.map_result.labels
+    ['1,5 – 2,0', '2,0 – 3,5']
+    >>> sorted(c.get_gid() for c in fig.map_result.ax.collections if "ptce" in str(c.get_gid()))
+    ['ptce-2013', 'ptce-2015']
+    >>> plt.close(fig)
     """
     if title is None:
         title = "Pôles territoriaux de coopération économique (PTCE)"
@@ -351,6 +408,18 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 150, **savefig_kwargs:
     -------
     pathlib.Path
         The written file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import matplotlib.pyplot as plt
+    >>> from matplotlib.image import imread
+    >>> fig = plt.figure(figsize=(4, 3))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = save_figure(fig, Path(folder) / "carte", dpi=50)
+    ...     print(path.name, imread(path).shape[:2])  # 4 × 3 inches at 50 dpi
+    carte.png (150, 200)
+    >>> plt.close(fig)
     """
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"

@@ -48,8 +48,8 @@ NATIONAL_EXTENT = (-170_000.0, 6_020_000.0, 1_300_000.0, 7_125_000.0)
 
 def _as_int(v: Any) -> Any:
     """2013, 2013.0 and "2013" all mean the call of 2013; other values are kept."""
-    if isinstance(v, numbers.Number) and float(v).is_integer():
-        return int(v)
+    if isinstance(v, numbers.Real) and float(v).is_integer():
+        return int(float(v))
     if isinstance(v, str) and v.strip().isdigit():
         return int(v.strip())
     return v

