@@ -81,7 +81,7 @@ class AggregateResult(_AggregateResultBase):
         e = self.table["event_time"].to_numpy()
         keep = e != -1
         b = self.table["att"].to_numpy(float)[keep]
-        V = self.vcov()[np.ix_(keep, keep)]
+        V = self._vcov_array()[np.ix_(keep, keep)]
         ek = e[keep]
         n_pre, n_post = int((ek < 0).sum()), int((ek >= 0).sum())
         if n_pre == 0:

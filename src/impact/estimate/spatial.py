@@ -36,8 +36,10 @@ import pandas as pd
 from scipy import sparse, stats
 from scipy.spatial import cKDTree
 
+from impact._options import check_options
 from impact.errors import InputError
 from impact.estimate._validate import numeric_groups, numeric_periods, require_columns
+from impact.estimate.protocol import ResultBase, tidy_frame
 
 __all__ = [
     "ConleyResult",
@@ -258,15 +260,52 @@ def spillover_att_gt(
 
 
 # --------------------------------------------------------------------------- Conley
-@dataclass
-class ConleyResult:
-    """TWFE coefficients with Conley spatial standard errors."""
+@dataclass(repr=False)
+class ConleyResult(ResultBase):
+    """TWFE coefficients with Conley spatial standard errors.
+
+    Attributes
+    ----------
+    table
+        ``term, estimate, se, t, p_value, ci_low, ci_high`` (regression naming;
+        :meth:`tidy` gives the uniform columns, normal p-values and CIs).
+    cov_matrix
+        Conley covariance of the coefficients (array; :meth:`vcov` labels it).
+    options
+        Columns and options used (cutoff, kernel, units, periods…).
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> df = example_panel()
+    >>> df["treated"] = ((df["first_treated"] > 0) & (df["year"] >= df["first_treated"])).astype(int)
+    >>> codes = sorted(df["territory_code"].unique())
+    >>> coords = pd.DataFrame({"lon": np.linspace(0, 4, 40), "lat": 45.0}, index=codes)
+    >>> res = conley_twfe(df, outcome="outcome", unit="territory_code", time="year",
+    ...                   treatment="treated", coords=coords, cutoff_km=50)
+    >>> res.tidy().round(3)
+          term  estimate     se  ci_low  ci_high  pvalue
+    0  treated     1.866  0.103   1.665    2.067     0.0
+    """
 
     table: pd.DataFrame
-    vcov: np.ndarray
+    cov_matrix: np.ndarray
     options: dict[str, Any] = field(repr=False)
 
+    def tidy(self) -> pd.DataFrame:
+        """One row per coefficient, normal p-values and CIs."""
+        t = self.table
+        return tidy_frame(t["term"].tolist(), t["estimate"], t["se"], t["ci_low"], t["ci_high"],
+                          t["p_value"])
+
+    def _vcov_matrix(self) -> np.ndarray:
+        return self.cov_matrix
+
+    def _n(self) -> int:
+        return int(self.options["n_units"]) * int(self.options["n_periods"])
+
     def summary(self) -> str:
+        """Plain-text report: kernel, cutoff and the coefficient table."""
         o = self.options
         return (f"TWFE with Conley SEs (cutoff {o['cutoff_km']} km, {o['kernel']} kernel, "
                 f"serial={o['serial']!r})\n" + self.table.to_string(index=False))
@@ -276,6 +315,7 @@ def _double_demean(m: np.ndarray) -> np.ndarray:
     return m - m.mean(axis=1, keepdims=True) - m.mean(axis=0, keepdims=True) + m.mean()
 
 
+@check_options
 def conley_twfe(
     data: pd.DataFrame,
     *,
@@ -325,14 +365,25 @@ def conley_twfe(
     the sum of unit i's scores) or unit-period scores. No small-sample
     correction is applied (as Conley 1999; Stata ``acreg`` and
     ``ols_spatial_HAC``).
+
+    Examples
+    --------
+    Territories of the example panel placed on a line of latitude 45°, 4
+    degrees of longitude long (about 8 km apart):
+
+    >>> from impact.datasets import example_panel
+    >>> df = example_panel()
+    >>> df["treated"] = ((df["first_treated"] > 0) & (df["year"] >= df["first_treated"])).astype(int)
+    >>> codes = sorted(df["territory_code"].unique())
+    >>> coords = pd.DataFrame({"lon": np.linspace(0, 4, 40), "lat": 45.0}, index=codes)
+    >>> res = conley_twfe(df, outcome="outcome", unit="territory_code", time="year",
+    ...                   treatment="treated", coords=coords, cutoff_km=50)
+    >>> res.options["n_pairs_within_cutoff"], round(float(res.table["se"].iloc[0]), 3)
+    (219, 0.103)
     """
     treatment = [treatment] if isinstance(treatment, str) else list(treatment)
     require_columns(data, [outcome, unit, time, *treatment])
     numeric_periods(data[time], time)
-    if kernel not in ("bartlett", "uniform"):
-        raise InputError(f"kernel must be 'bartlett' or 'uniform', not {kernel!r}")
-    if serial not in ("unit", "none"):
-        raise InputError(f"serial must be 'unit' or 'none', not {serial!r}")
     if not cutoff_km >= 0:
         raise InputError(f"cutoff_km must be >= 0, not {cutoff_km!r}")
     df = data.assign(**{unit: data[unit].astype(str)})
@@ -386,7 +437,7 @@ def conley_twfe(
     table["p_value"] = 2 * stats.norm.sf(np.abs(table["t"]))
     table["ci_low"] = table["estimate"] - z * table["se"]
     table["ci_high"] = table["estimate"] + z * table["se"]
-    return ConleyResult(table=table, vcov=V, options=dict(
+    return ConleyResult(table=table, cov_matrix=V, options=dict(
         outcome=outcome, unit=unit, time=time, treatment=treatment, cutoff_km=cutoff_km,
         kernel=kernel, serial=serial, alpha=alpha, n_units=n, n_periods=T,
         n_pairs_within_cutoff=int(len(d))))
