@@ -24,9 +24,12 @@ described by the :class:`EstimationResult` protocol and implemented once in
 ``plot(ax=None, **kwargs)``
     A report-ready figure (French labels) drawn on ``ax`` (created when
     omitted); returns the :class:`matplotlib.axes.Axes`.
+``nobs``
+    Units (territories) behind the estimates: the same count for every
+    estimator, so that :func:`~impact.estimate.compare` lines them up.
 ``repr()`` / ``_repr_html_()``
-    One line (class, main estimate, standard error, number of units or
-    observations) and an HTML rendering for Jupyter.
+    One line (class, main estimate, standard error, number of units) and an
+    HTML rendering for Jupyter.
 
 Examples
 --------
@@ -40,7 +43,7 @@ True
 >>> list(res.tidy().columns)
 ['term', 'estimate', 'se', 'ci_low', 'ci_high', 'pvalue']
 >>> res  # doctest: +ELLIPSIS
-TWFEResult(treated: estimate 1.8..., se 0.1..., n 320)
+TWFEResult(treated: estimate 1.8..., se 0.1..., n 40)
 """
 
 from __future__ import annotations
@@ -80,6 +83,11 @@ class EstimationResult(Protocol):
     >>> isinstance(pd.DataFrame(), EstimationResult)
     False
     """
+
+    @property
+    def nobs(self) -> int | None:
+        """Units (territories) behind the estimates; None when not known."""
+        ...
 
     def tidy(self) -> pd.DataFrame:
         """One row per estimate, columns :data:`TIDY_COLUMNS`."""
@@ -179,8 +187,17 @@ class ResultBase:
         return None
 
     def _n(self) -> int | None:
-        """Number of units (or observations) behind the estimates, for ``repr``."""
+        """Number of units behind the estimates; see :attr:`nobs`."""
         return None
+
+    @property
+    def nobs(self) -> int | None:
+        """Units (territories) behind the estimates, whatever the estimator.
+
+        Shown by ``repr`` and in the last row of :func:`~impact.estimate.compare`;
+        None when the result does not know it.
+        """
+        return self._n()
 
     def vcov(self) -> pd.DataFrame:
         """Covariance of the estimates of :meth:`tidy`, labelled by term on both axes.
@@ -205,7 +222,7 @@ class ResultBase:
     def __repr__(self) -> str:
         tab = self.tidy()
         name = type(self).__name__
-        n = self._n()
+        n = self.nobs
         tail = f", n {n}" if n is not None else ""
         if tab.empty:
             return f"{name}(no estimate{tail})"

@@ -302,7 +302,7 @@ class ConleyResult(ResultBase):
         return self.cov_matrix
 
     def _n(self) -> int:
-        return int(self.options["n_units"]) * int(self.options["n_periods"])
+        return int(self.options["n_units"])
 
     def summary(self) -> str:
         """Plain-text report: kernel, cutoff and the coefficient table."""

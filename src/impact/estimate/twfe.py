@@ -101,7 +101,7 @@ class TWFEResult(ResultBase):
         return self.cov_matrix
 
     def _n(self) -> int:
-        return self.n_obs
+        return self.n_units
 
     def summary(self, digits: int = 4) -> str:
         """Plain-text report with the coefficient table and the staggered-adoption warning."""

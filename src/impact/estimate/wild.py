@@ -129,9 +129,6 @@ class WildBootstrapResult(ResultBase):
         return tidy_frame(self.term, self.estimate, self.se, self.ci_low, self.ci_high,
                           self.pvalue)
 
-    def _n(self) -> int:
-        return self.n_clusters
-
     def summary(self, digits: int = 4) -> str:
         """Plain-text report of the test and its interval."""
         return (
