@@ -60,8 +60,8 @@ from impact.estimate.plots import (
     leave_one_out_plot,
     sensitivity_plot,
 )
-from impact.estimate.protocol import TIDY_COLUMNS, EstimationResult, ResultBase
 from impact.estimate.power import PlaceboPowerResult, minimum_detectable_effect, placebo_power
+from impact.estimate.protocol import TIDY_COLUMNS, EstimationResult, ResultBase
 from impact.estimate.randomization import RandomizationResult, randomization_inference
 from impact.estimate.robustness import LeaveOneOutResult, leave_one_out
 from impact.estimate.sdid import SDIDResult, synthetic_did

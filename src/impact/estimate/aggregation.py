@@ -87,20 +87,23 @@ class AggregateResult(_AggregateResultBase):
         if n_pre == 0:
             raise InputError("honest_did() needs at least one pre-treatment event time before -1")
         post_e = ek[ek >= 0]
+        weights: np.ndarray
         if isinstance(l_vec, str):
             if l_vec != "average":
                 raise InputError(f"l_vec must be weights or 'average', not {l_vec!r}")
-            l_vec = np.full(n_post, 1 / n_post)
+            weights = np.full(n_post, 1 / n_post)
         elif l_vec is None:
             if event_time not in set(post_e.tolist()):
                 raise InputError(
                     f"event_time={event_time!r} is not a post-treatment event time "
                     f"({', '.join(str(int(v)) for v in post_e)})"
                 )
-            l_vec = (post_e == event_time).astype(float)
+            weights = (post_e == event_time).astype(float)
+        else:
+            weights = np.asarray(l_vec, dtype=float)
         return honest_did(
             b, V, num_pre_periods=n_pre, num_post_periods=n_post, method=method, M=M,
-            l_vec=l_vec, alpha=self.options["alpha"] if alpha is None else alpha, **kwargs,
+            l_vec=weights, alpha=self.options["alpha"] if alpha is None else alpha, **kwargs,
         )
 
 __all__ = ["AggregateResult", "aggregate"]

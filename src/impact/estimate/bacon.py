@@ -30,10 +30,10 @@ import numpy as np
 import pandas as pd
 
 from impact.errors import InputError
-from impact.estimate.protocol import ResultBase, tidy_frame
 from impact.estimate._validate import (
     balanced_wide,
 )
+from impact.estimate.protocol import ResultBase, tidy_frame
 
 __all__ = ["BaconResult", "bacon_decomposition", "bacon_plot", "twfe_weights"]
 

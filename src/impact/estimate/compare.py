@@ -83,7 +83,7 @@ class ComparisonTable:
     n_label: str = "N"
 
     def to_frame(self) -> pd.DataFrame:
-        """The numbers (a copy of :attr:`data`): rows ``(term, statistic)``, one column per result."""
+        """The numbers (a copy of :attr:`data`): rows ``(term, statistic)``, a column per result."""
         return self.data.copy()
 
     def formatted(self) -> pd.DataFrame:
@@ -135,7 +135,7 @@ class ComparisonTable:
         return f"<div>{table}<p><small>{html.escape(self._note())}</small></p></div>"
 
     def to_latex(self, caption: str | None = None, label: str | None = None) -> str:
-        """A LaTeX ``tabular`` (booktabs rules) through :meth:`pandas.io.formats.style.Styler.to_latex`.
+        """A LaTeX ``tabular`` with booktabs rules (through pandas' ``Styler.to_latex``).
 
         Cells and labels are escaped for LaTeX; the note goes below the table.
         """
@@ -201,7 +201,8 @@ def compare(
     >>> from impact.datasets import example_panel
     >>> from impact.estimate import att_gt, twfe
     >>> df = example_panel()
-    >>> df["treated"] = ((df["first_treated"] > 0) & (df["year"] >= df["first_treated"])).astype(int)
+    >>> df["treated"] = ((df["first_treated"] > 0)
+    ...                  & (df["year"] >= df["first_treated"])).astype(int)
     >>> base = twfe(df, outcome="outcome", unit="territory_code", time="year", treatment="treated")
     >>> cs = att_gt(df, outcome="outcome", unit="territory_code", time="year",
     ...             group="first_treated").aggregate("simple")
@@ -259,10 +260,10 @@ def compare(
     index = pd.MultiIndex.from_tuples([(t, s) for t in order for s in stats_] + [("N", "")],
                                       names=["term", "statistic"])
     data = pd.DataFrame(np.nan, index=index, columns=pd.Index(names), dtype=float)
-    for name, frame, n in zip(names, frames, ns, strict=True):
+    for name, frame, n_col in zip(names, frames, ns, strict=True):
         for t in order:
             if t in frame.index:
                 for s in stats_:
                     data.loc[(t, s), name] = float(frame.loc[t, s])
-        data.loc[("N", ""), name] = n
+        data.loc[("N", ""), name] = n_col
     return ComparisonTable(data=data, digits=digits, stars=stars, ci=ci, n_label=n_label)

@@ -140,28 +140,36 @@ class ContinuousResult(ResultBase):
             + self.overall.to_string(index=False, float_format=lambda v: f"{v:.4f}")
         )
 
-    def plot(self, ax: Axes | None = None, *, which: Literal["att", "acrt"] = "att",
-             title: str | None = None, xlabel: str = "Dose (dépense par habitant)") -> Axes:
-        """Curve with pointwise intervals and the uniform band (French labels); returns the Axes."""
-        from impact.estimate.plots import _axes
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Curve with pointwise intervals and the uniform band (French labels); returns the Axes.
 
-        fig, ax = _axes(ax, (8, 4.5))
-        c = self.curve
-        ax.fill_between(c["dose"], c[f"{which}_low_uniform"], c[f"{which}_high_uniform"],
-                        color="#1f4e79", alpha=0.12, label="Bande de confiance simultanée (95 %)")
-        ax.fill_between(c["dose"], c[f"{which}_low"], c[f"{which}_high"], color="#1f4e79",
-                        alpha=0.25, label="IC 95 % ponctuel")
-        ax.plot(c["dose"], c[which], color="#1f4e79", lw=2)
-        ax.axhline(0, color="black", lw=0.8)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("Effet moyen ATT(d)" if which == "att"
-                      else "Effet marginal ACRT(d)")
-        ax.set_title(title or ("Effet selon la dose" if which == "att"
-                               else "Effet d'une unité de dose supplémentaire"))
-        ax.legend(loc="best", fontsize=8, frameon=False)
-        ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
-        return ax
+        Keywords: ``which`` (``"att"`` or ``"acrt"``), ``title``, ``xlabel``.
+        """
+        return _curve_plot(self, ax=ax, **kwargs)
+
+
+def _curve_plot(res: ContinuousResult, *, ax: Axes | None = None,
+                which: Literal["att", "acrt"] = "att", title: str | None = None,
+                xlabel: str = "Dose (dépense par habitant)") -> Axes:
+    from impact.estimate.plots import _axes
+
+    fig, ax = _axes(ax, (8, 4.5))
+    c = res.curve
+    ax.fill_between(c["dose"], c[f"{which}_low_uniform"], c[f"{which}_high_uniform"],
+                    color="#1f4e79", alpha=0.12, label="Bande de confiance simultanée (95 %)")
+    ax.fill_between(c["dose"], c[f"{which}_low"], c[f"{which}_high"], color="#1f4e79",
+                    alpha=0.25, label="IC 95 % ponctuel")
+    ax.plot(c["dose"], c[which], color="#1f4e79", lw=2)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Effet moyen ATT(d)" if which == "att"
+                  else "Effet marginal ACRT(d)")
+    ax.set_title(title or ("Effet selon la dose" if which == "att"
+                           else "Effet d'une unité de dose supplémentaire"))
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return ax
 
 
 @check_options
@@ -280,8 +288,9 @@ def continuous_did(
     interior = np.quantile(treated_d, np.linspace(0, 1, num_knots + 2)[1:-1])
     basis = _basis(lo, hi, interior, degree)
     dbasis = basis.derivative()
-    if np.isscalar(grid):
-        grid = np.linspace(*np.quantile(treated_d, [0.05, 0.95]), int(grid))
+    if isinstance(grid, int | np.integer):
+        q05, q95 = np.quantile(treated_d, [0.05, 0.95])
+        grid = np.linspace(float(q05), float(q95), int(grid))
     grid = np.asarray(grid, dtype=float)
     Bg, dBg = basis(grid), dbasis(grid)
     nb = Bg.shape[1]

@@ -208,7 +208,7 @@ def dose_response(
         q = pd.qcut(ld.loc[treated == 1, "dose"], bins, duplicates="drop")
         x = pd.get_dummies(q, prefix="bin", dtype=float).reindex(ld.index, fill_value=0.0)
         x.insert(0, "const", 1.0)
-    kw = {"cov_type": "HC1"}
+    kw: dict[str, Any] = {"cov_type": "HC1"}
     if cluster is not None:
         groups = data.drop_duplicates(unit).set_index(unit).loc[ld.index, cluster]
         kw = {"cov_type": "cluster", "cov_kwds": {"groups": pd.factorize(groups)[0]}}
@@ -217,7 +217,8 @@ def dose_response(
 
     crit = stats.norm.ppf(1 - alpha / 2)
     if spec == "linear":
-        grid = np.linspace(ld.loc[treated == 1, "dose"].min(), ld["dose"].max(), 11) if grid is None else grid
+        if grid is None:
+            grid = np.linspace(ld.loc[treated == 1, "dose"].min(), ld["dose"].max(), 11)
         lmat = np.column_stack([np.zeros_like(grid), np.ones_like(grid), grid])
         est = lmat @ model.params.to_numpy()
         se = np.sqrt(np.einsum("ij,jk,ik->i", lmat, model.cov_params().to_numpy(), lmat))

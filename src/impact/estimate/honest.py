@@ -45,18 +45,6 @@ from scipy import stats
 
 from impact._options import check_options
 from impact.errors import InputError
-from impact.estimate.protocol import ResultBase, normal_pvalue, tidy_frame
-
-if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.axes import Axes
-
-__all__ = ["HonestResult", "honest_did"]
-
-logger = logging.getLogger(__name__)
-
-METHODS = ("relative_magnitude", "smoothness")
-_TOL_LAMBDA = 1e-6
-
 
 # The building blocks live in _honest_sd and _honest_rm; re-exported for tests and users.
 from impact.estimate._honest_rm import _dual_vertices as _dual_vertices
@@ -68,6 +56,16 @@ from impact.estimate._honest_sd import _flci as _flci
 from impact.estimate._honest_sd import folded_normal_quantile as folded_normal_quantile
 from impact.estimate._honest_sd import sd_upper_bound_M as sd_upper_bound_M
 from impact.estimate._honest_sd import sd_worst_case_bias as sd_worst_case_bias
+from impact.estimate.protocol import ResultBase, normal_pvalue, tidy_frame
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+__all__ = ["HonestResult", "honest_did"]
+
+logger = logging.getLogger(__name__)
+
+
 
 # --------------------------------------------------------------------------- public API
 

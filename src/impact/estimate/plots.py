@@ -76,8 +76,9 @@ def coef_plot(result: EstimationResult, *, ax: Axes | None = None, title: str | 
     hi = tab["ci_high"].to_numpy(float)
     has_ci = np.isfinite(lo) & np.isfinite(hi)
     if has_ci.any():
-        ax.errorbar(est[has_ci], y[has_ci], xerr=[est[has_ci] - lo[has_ci], hi[has_ci] - est[has_ci]],
-                    fmt="o", color=POST_COLOUR, capsize=3, ms=4, label="Estimation (IC 95 %)")
+        e, lo_c, hi_c = est[has_ci], lo[has_ci], hi[has_ci]
+        ax.errorbar(e, y[has_ci], xerr=[e - lo_c, hi_c - e], fmt="o", color=POST_COLOUR,
+                    capsize=3, ms=4, label="Estimation (IC 95 %)")
     if (~has_ci).any():
         ax.plot(est[~has_ci], y[~has_ci], "o", color=PRE_COLOUR, ms=4,
                 label="Estimation (sans intervalle)")

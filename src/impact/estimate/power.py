@@ -132,24 +132,12 @@ class PlaceboPowerResult(ResultBase):
     def _n(self) -> int | None:
         return self.n_units
 
-    def plot(self, ax: Axes | None = None, *, title: str | None = None) -> Axes:
-        """Detection rate against the added effect (power curve, French labels)."""
-        from impact.estimate.plots import POST_COLOUR, _axes
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Detection rate against the added effect (power curve, French labels).
 
-        fig, ax = _axes(ax, (7, 4))
-        t = self.table
-        ax.plot(t["effect"], t["detected"], "o-", color=POST_COLOUR)
-        ax.axhline(self.alpha, color="black", lw=0.8, ls=":", label=f"Seuil ({self.alpha:g})")
-        ax.axhline(0.8, color="black", lw=0.8, ls="--", label="Puissance de 80 %")
-        ax.set_ylim(0, 1)
-        ax.set_xlabel("Effet ajouté aux territoires placebo")
-        ax.set_ylabel("Part des tirages où l'effet est détecté")
-        if title:
-            ax.set_title(title)
-        ax.legend(loc="best", fontsize=8, frameon=False)
-        ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
-        return ax
+        Keyword: ``title``. Returns the Axes.
+        """
+        return _power_plot(self, ax=ax, **kwargs)
 
     def summary(self, digits: int = 4) -> str:
         """Plain-text report: the placebo design and the detection rates."""
@@ -158,6 +146,26 @@ class PlaceboPowerResult(ResultBase):
             f"cohorts {self.cohorts}; level {self.alpha:g})",
             self.table.to_string(index=False, float_format=lambda v: f"{v:.{digits}f}"),
         ])
+
+
+def _power_plot(res: PlaceboPowerResult, *, ax: Axes | None = None,
+                title: str | None = None) -> Axes:
+    from impact.estimate.plots import POST_COLOUR, _axes
+
+    fig, ax = _axes(ax, (7, 4))
+    t = res.table
+    ax.plot(t["effect"], t["detected"], "o-", color=POST_COLOUR)
+    ax.axhline(res.alpha, color="black", lw=0.8, ls=":", label=f"Seuil ({res.alpha:g})")
+    ax.axhline(0.8, color="black", lw=0.8, ls="--", label="Puissance de 80 %")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("Effet ajouté aux territoires placebo")
+    ax.set_ylabel("Part des tirages où l'effet est détecté")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return ax
 
 
 @check_options

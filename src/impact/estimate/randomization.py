@@ -93,24 +93,31 @@ class RandomizationResult(ResultBase):
                 f"Observed overall ATT = {self.statistic:.4f}; two-sided p = {self.pvalue:.4f}; "
                 f"p(greater) = {self.pvalue_greater:.4f}; p(less) = {self.pvalue_less:.4f}")
 
-    def plot(self, ax: Axes | None = None, *, title: str | None = None,
-             xlabel: str = "Effet estimé sous permutation des dates") -> Axes:
-        """Histogram of the permuted statistics with the observed one (French labels)."""
-        from impact.estimate.plots import POST_COLOUR, PRE_COLOUR, _axes
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Histogram of the permuted statistics with the observed one (French labels).
 
-        fig, ax = _axes(ax, (7, 4))
-        ax.hist(self.permuted, bins=min(30, max(5, len(self.permuted) // 5)), color=PRE_COLOUR,
-                alpha=0.6, label="Permutations")
-        ax.axvline(self.statistic, color=POST_COLOUR, lw=2,
-                   label=f"Observé (p = {self.pvalue:.3f})")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("Nombre de permutations")
-        if title:
-            ax.set_title(title)
-        ax.legend(loc="best", fontsize=8, frameon=False)
-        ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
-        return ax
+        Keywords: ``title``, ``xlabel``. Returns the Axes.
+        """
+        return _permutation_plot(self, ax=ax, **kwargs)
+
+
+def _permutation_plot(res: RandomizationResult, *, ax: Axes | None = None,
+                      title: str | None = None,
+                      xlabel: str = "Effet estimé sous permutation des dates") -> Axes:
+    from impact.estimate.plots import POST_COLOUR, PRE_COLOUR, _axes
+
+    fig, ax = _axes(ax, (7, 4))
+    ax.hist(res.permuted, bins=min(30, max(5, len(res.permuted) // 5)), color=PRE_COLOUR,
+            alpha=0.6, label="Permutations")
+    ax.axvline(res.statistic, color=POST_COLOUR, lw=2, label=f"Observé (p = {res.pvalue:.3f})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Nombre de permutations")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return ax
 
 
 def _default_estimator(outcome, unit, time, group, **kwargs) -> Callable[[pd.DataFrame], float]:
@@ -208,7 +215,8 @@ effect as large as the observed one (p = 1/20):
     per_unit = data.drop_duplicates(unit).set_index(unit)
     g = pd.to_numeric(per_unit.loc[units, group], errors="coerce").fillna(0).to_numpy()
     t_obs = float(est(data))
-    n_distinct = math.factorial(len(g)) // math.prod(math.factorial(c) for c in np.unique(g, return_counts=True)[1])
+    counts = np.unique(g, return_counts=True)[1]
+    n_distinct = math.factorial(len(g)) // math.prod(math.factorial(int(c)) for c in counts)
     if exact is None:
         exact = strata is None and n_distinct <= n_permutations
     if exact and strata is not None:
@@ -227,7 +235,8 @@ effect as large as the observed one (p = 1/20):
         pg = float(np.mean(perms >= t_obs - tol))
         pl = float(np.mean(perms <= t_obs + tol))
     else:
-        strata_codes = (pd.factorize(per_unit.loc[units, strata])[0] if strata else np.zeros(len(g), int))
+        strata_codes = (pd.factorize(per_unit.loc[units, strata])[0] if strata
+                        else np.zeros(len(g), int))
         perms = np.empty(n_permutations)
         for b in range(n_permutations):
             new = g.copy()
@@ -238,7 +247,8 @@ effect as large as the observed one (p = 1/20):
         p2 = (1 + np.sum(np.abs(perms) >= abs(t_obs))) / (1 + n_permutations)
         pg = (1 + np.sum(perms >= t_obs)) / (1 + n_permutations)
         pl = (1 + np.sum(perms <= t_obs)) / (1 + n_permutations)
-    return RandomizationResult(statistic=t_obs, permuted=perms, pvalue=float(p2), pvalue_greater=float(pg),
+    return RandomizationResult(statistic=t_obs, permuted=perms, pvalue=float(p2),
+                               pvalue_greater=float(pg),
                                pvalue_less=float(pl),
                                options=dict(outcome=outcome, unit=unit, time=time, group=group,
                                             n_permutations=len(perms), seed=seed, strata=strata,

@@ -293,44 +293,48 @@ class SDIDResult(ResultBase):
         )
         return head + "\n" + self.table.to_string(index=False, float_format=lambda v: f"{v:.4f}")
 
-    def plot(self, ax: Axes | None = None, *, group: float | None = None,
-             title: str | None = None, ylabel: str | None = None) -> Axes:
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
         """Treated mean against its synthetic control, with the time weights (French labels).
 
-        ``group`` selects a cohort (default: the largest). The synthetic
-        control is the omega-weighted mean of the controls shifted by the
-        weighted pre-treatment gap, so that the two lines coincide on average
-        (time-weighted) before treatment, as R ``synthdid_plot``. Returns the
-        Axes.
+        Keywords: ``group`` selects a cohort (default: the largest), ``title``,
+        ``ylabel``. The synthetic control is the omega-weighted mean of the
+        controls shifted by the weighted pre-treatment gap, so that the two
+        lines coincide on average (time-weighted) before treatment, as R
+        ``synthdid_plot``. Returns the Axes.
         """
-        from impact.estimate.plots import _axes
+        return _sdid_plot(self, ax=ax, **kwargs)
 
-        if group is None:
-            group = float(self.table.sort_values("n_treated").iloc[-1]["group"])
-        if group not in self.trajectories:
-            raise InputError(f"no cohort {group!r}; cohorts are {sorted(self.trajectories)}")
-        tr = self.trajectories[group]
-        fig, ax = _axes(ax, (8, 4.5))
-        ax.plot(tr["time"], tr["treated"], color="#1f4e79", lw=2, label="Unités traitées")
-        ax.plot(tr["time"], tr["synthetic"], color="#7f7f7f", lw=2, ls="--",
-                label="Contrôle synthétique (décalé)")
-        ax.axvline(group - 0.5, color="black", lw=0.8, ls=":")
-        lam = tr["lambda"].to_numpy()
-        if lam.max() > 0:
-            lo, hi = ax.get_ylim()
-            ax.bar(tr["time"], lam / lam.max() * 0.15 * (hi - lo), bottom=lo, width=0.8,
-                   color="#c55a11", alpha=0.5, label="Poids temporels (échelle relative)")
-            ax.set_ylim(lo, hi)
-        row = self.table.loc[self.table["group"] == group].iloc[0]
-        ax.set_title(title or f"Différence de différences synthétique — cohorte {group:g} : "
-                     f"effet estimé {row['att']:.3g}")
-        ax.set_xlabel("Période")
-        # A report passes the indicator's French label; the column name is the fallback.
-        ax.set_ylabel(ylabel or self.options["outcome"])
-        ax.legend(loc="best", fontsize=8, frameon=False)
-        ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
-        return ax
+
+def _sdid_plot(res: SDIDResult, *, ax: Axes | None = None, group: float | None = None,
+               title: str | None = None, ylabel: str | None = None) -> Axes:
+    from impact.estimate.plots import _axes
+
+    if group is None:
+        group = float(res.table.sort_values("n_treated").iloc[-1]["group"])
+    if group not in res.trajectories:
+        raise InputError(f"no cohort {group!r}; cohorts are {sorted(res.trajectories)}")
+    tr = res.trajectories[group]
+    fig, ax = _axes(ax, (8, 4.5))
+    ax.plot(tr["time"], tr["treated"], color="#1f4e79", lw=2, label="Unités traitées")
+    ax.plot(tr["time"], tr["synthetic"], color="#7f7f7f", lw=2, ls="--",
+            label="Contrôle synthétique (décalé)")
+    ax.axvline(group - 0.5, color="black", lw=0.8, ls=":")
+    lam = tr["lambda"].to_numpy()
+    if lam.max() > 0:
+        lo, hi = ax.get_ylim()
+        ax.bar(tr["time"], lam / lam.max() * 0.15 * (hi - lo), bottom=lo, width=0.8,
+               color="#c55a11", alpha=0.5, label="Poids temporels (échelle relative)")
+        ax.set_ylim(lo, hi)
+    row = res.table.loc[res.table["group"] == group].iloc[0]
+    ax.set_title(title or f"Différence de différences synthétique — cohorte {group:g} : "
+                 f"effet estimé {row['att']:.3g}")
+    ax.set_xlabel("Période")
+    # A report passes the indicator's French label; the column name is the fallback.
+    ax.set_ylabel(ylabel or res.options["outcome"])
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return ax
 
 
 # --------------------------------------------------------------------------- estimator
@@ -476,7 +480,8 @@ def synthetic_did(
         out = []
         for _ in range(replications):
             perm = rng.permutation(len(never))
-            taus, start = {}, len(never) - n_treated
+            taus: dict[float, float] = {}
+            start = len(never) - n_treated
             ctrl = perm[:start]
             for g, T0 in usable:
                 k = len(members[g])
@@ -505,7 +510,8 @@ def synthetic_did(
             ctrl = draw[ctrl_pos]
             # Warm start: the original unit weights of the sampled controls.
             pos_in_never = np.searchsorted(never, ctrl)
-            taus, bsizes = {}, {}
+            taus = {}
+            bsizes: dict[float, float] = {}
             for g, T0 in usable:
                 tr = draw[G[draw] == g]
                 if len(tr) == 0:
@@ -582,8 +588,8 @@ def _jackknife(Yall, G, never, members, usable, fits, sizes, periods):
     n = len(u)
     se = float(np.sqrt((n - 1) / n * np.sum((u - u.mean()) ** 2)))
     cse = {}
-    for g, v in per_cohort.items():
-        v = np.array(v)
+    for g, vals in per_cohort.items():
+        v = np.array(vals)
         m = len(v)
         cse[g] = float(np.sqrt((m - 1) / m * np.sum((v - v.mean()) ** 2)))
     return se, cse, u

@@ -278,7 +278,8 @@ class ConleyResult(ResultBase):
     --------
     >>> from impact.datasets import example_panel
     >>> df = example_panel()
-    >>> df["treated"] = ((df["first_treated"] > 0) & (df["year"] >= df["first_treated"])).astype(int)
+    >>> df["treated"] = ((df["first_treated"] > 0)
+    ...                  & (df["year"] >= df["first_treated"])).astype(int)
     >>> codes = sorted(df["territory_code"].unique())
     >>> coords = pd.DataFrame({"lon": np.linspace(0, 4, 40), "lat": 45.0}, index=codes)
     >>> res = conley_twfe(df, outcome="outcome", unit="territory_code", time="year",
@@ -373,7 +374,8 @@ def conley_twfe(
 
     >>> from impact.datasets import example_panel
     >>> df = example_panel()
-    >>> df["treated"] = ((df["first_treated"] > 0) & (df["year"] >= df["first_treated"])).astype(int)
+    >>> df["treated"] = ((df["first_treated"] > 0)
+    ...                  & (df["year"] >= df["first_treated"])).astype(int)
     >>> codes = sorted(df["territory_code"].unique())
     >>> coords = pd.DataFrame({"lon": np.linspace(0, 4, 40), "lat": 45.0}, index=codes)
     >>> res = conley_twfe(df, outcome="outcome", unit="territory_code", time="year",

@@ -120,7 +120,7 @@ class SynthResult(ResultBase):
 
     @property
     def placebo_pvalue(self) -> float:
-        """Share of units (treated included) whose post/pre RMSPE ratio is at least the treated's."""
+        """Share of units (treated included) with a post/pre RMSPE ratio >= the treated's."""
         if self.placebos is None:
             return np.nan
         ratios = self.placebos["ratio"].to_numpy()
@@ -198,12 +198,14 @@ def _wide(data, outcome, unit, time):
 def _fit(wide: pd.DataFrame, treated, start, donors, pred: pd.DataFrame | None):
     pre = wide.index < start
     if pre.sum() < 2:
-        raise InputError(f"synthetic control needs at least two pre-treatment periods before {start}")
+        raise InputError(
+            f"synthetic control needs at least two pre-treatment periods before {start}")
     cols = [treated, *donors]
     sub = wide[cols]
     if sub.isna().any().any():
         bad = sub.columns[sub.isna().any()].tolist()
-        raise InputError(f"units {bad[:5]} have missing outcomes; synthetic control needs a balanced panel")
+        raise InputError(
+            f"units {bad[:5]} have missing outcomes; synthetic control needs a balanced panel")
     x = sub[pre].to_numpy()
     if pred is not None:
         x = np.vstack([x, pred.loc[cols].to_numpy().T])
@@ -272,8 +274,8 @@ def synthetic_control(
     w, tr, sy, pre_r, post_r = _fit(wide, treated_unit, treatment_start, donors, pred)
     res = SynthResult(treated_unit=treated_unit, treatment_start=treatment_start, weights=w,
                       treated=tr, synthetic=sy, pre_rmspe=pre_r, post_rmspe=post_r,
-                      options=dict(outcome=outcome, unit=unit, time=time, predictors=list(predictors or []),
-                                   donors=list(donors)))
+                      options=dict(outcome=outcome, unit=unit, time=time,
+                                   predictors=list(predictors or []), donors=list(donors)))
     if placebo:
         rows, gaps = [], {}
         for d in donors:
@@ -375,7 +377,8 @@ def synthetic_control_staggered(
     treated = g[g > 0]
     never = [u for u in g[g == 0].index if u in wide.columns]
     if len(treated) == 0 or len(never) < 3:
-        raise InputError("staggered synthetic control needs treated units and at least three never-treated donors")
+        raise InputError("staggered synthetic control needs treated units and at least three "
+                         "never-treated donors")
     fits = {}
     gaps = []
     for u, start in treated.items():
@@ -384,12 +387,14 @@ def synthetic_control_staggered(
         w, tr, sy, pre_r, post_r = _fit(wide, u, start, never, None)
         fits[u] = SynthResult(u, start, w, tr, sy, pre_r, post_r)
         gap = (tr - sy)
-        gaps.append(pd.DataFrame({"event_time": gap.index - start, "gap": gap.to_numpy(), "unit": u}))
+        gaps.append(pd.DataFrame({"event_time": gap.index - start, "gap": gap.to_numpy(),
+                                  "unit": u}))
     if not fits:
         raise InputError("no treated unit has two pre-treatment periods")
     allg = pd.concat(gaps)
     table = (allg.groupby("event_time")["gap"].agg(att="mean", n_units="size").reset_index())
-    table["event_time"] = table["event_time"].astype(int) if np.all(np.mod(table["event_time"], 1) == 0) else table["event_time"]
+    if np.all(np.mod(table["event_time"], 1) == 0):
+        table["event_time"] = table["event_time"].astype(int)
     stat = float(np.mean([f.ratio for f in fits.values()]))
     rng = np.random.default_rng(seed)
     cache: dict[tuple, float] = {}

@@ -61,7 +61,8 @@ class TWFEResult(ResultBase):
     --------
     >>> from impact.datasets import example_panel
     >>> df = example_panel()
-    >>> df["treated"] = ((df["first_treated"] > 0) & (df["year"] >= df["first_treated"])).astype(int)
+    >>> df["treated"] = ((df["first_treated"] > 0)
+    ...                  & (df["year"] >= df["first_treated"])).astype(int)
     >>> res = twfe(df, outcome="outcome", unit="territory_code", time="year", treatment="treated",
     ...            cluster="territory_code")
     >>> res.tidy().round(3)
@@ -92,7 +93,7 @@ class TWFEResult(ResultBase):
         return self.table.set_index("term")["se"]
 
     def tidy(self) -> pd.DataFrame:
-        """One row per coefficient; p-value and CI from Student's t with G - 1 degrees of freedom."""
+        """One row per coefficient; p-value and CI from Student's t with G - 1 d.f."""
         t = self.table
         return tidy_frame(t["term"].tolist(), t["estimate"], t["se"], t["ci_low"], t["ci_high"],
                           t["p_value"])
@@ -109,7 +110,8 @@ class TWFEResult(ResultBase):
         lines = [
             "Two-way fixed effects (within transformation)",
             f"Outcome: {o['outcome']}   Observations: {self.n_obs}   Units: {self.n_units}   "
-            f"Clusters ({o['cluster']}): {self.n_clusters}   SE: CR1 (fixest small-sample correction)",
+            f"Clusters ({o['cluster']}): {self.n_clusters}   "
+            "SE: CR1 (fixest small-sample correction)",
             "",
             self.table.to_string(index=False, float_format=lambda v: f"{v:.{digits}f}"),
             "",
@@ -223,7 +225,8 @@ def twfe(
 
     >>> from impact.datasets import example_panel
     >>> df = example_panel()
-    >>> df["treated"] = ((df["first_treated"] > 0) & (df["year"] >= df["first_treated"])).astype(int)
+    >>> df["treated"] = ((df["first_treated"] > 0)
+    ...                  & (df["year"] >= df["first_treated"])).astype(int)
     >>> res = twfe(df, outcome="outcome", unit="territory_code", time="year", treatment="treated")
     >>> round(float(res.coef["treated"]), 2), res.n_obs, res.n_clusters
     (1.87, 320, 40)
@@ -268,10 +271,11 @@ def twfe(
     p = 2 * stats.t.sf(np.abs(tstat), G - 1)
     crit = stats.t.ppf(1 - alpha / 2, G - 1)
     table = pd.DataFrame({"term": treatments, "estimate": beta, "se": se, "t": tstat, "p_value": p,
-                          "ci_low": beta - crit * se, "ci_high": beta + crit * se, "n_units": n_units})
-    return TWFEResult(table=table, options=dict(outcome=outcome, unit=unit, time=time,
-                                                treatment=treatments, cluster=cluster, weights=weights,
-                                                alpha=alpha),
+                          "ci_low": beta - crit * se, "ci_high": beta + crit * se,
+                          "n_units": n_units})
+    options = dict(outcome=outcome, unit=unit, time=time, treatment=treatments, cluster=cluster,
+                   weights=weights, alpha=alpha)
+    return TWFEResult(table=table, options=options,
                       cov_matrix=vcov, n_obs=n, n_units=int(n_units), n_clusters=G, data=data)
 
 

@@ -91,7 +91,8 @@ class WildBootstrapResult(ResultBase):
     --------
     >>> from impact.datasets import example_panel
     >>> df = example_panel()
-    >>> df["treated"] = ((df["first_treated"] > 0) & (df["year"] >= df["first_treated"])).astype(int)
+    >>> df["treated"] = ((df["first_treated"] > 0)
+    ...                  & (df["year"] >= df["first_treated"])).astype(int)
     >>> wb = wild_cluster_bootstrap(df, outcome="outcome", unit="territory_code", time="year",
     ...                             treatment="treated", cluster="region", B=999)
     >>> wb.tidy().round(3)
@@ -262,7 +263,8 @@ def wild_cluster_bootstrap(
 
     >>> from impact.datasets import example_panel
     >>> df = example_panel()
-    >>> df["treated"] = ((df["first_treated"] > 0) & (df["year"] >= df["first_treated"])).astype(int)
+    >>> df["treated"] = ((df["first_treated"] > 0)
+    ...                  & (df["year"] >= df["first_treated"])).astype(int)
     >>> wb = wild_cluster_bootstrap(df, outcome="outcome", unit="territory_code", time="year",
     ...                             treatment="treated", cluster="region", B=999)
     >>> wb.n_clusters, wb.draws, round(wb.pvalue, 3)
