@@ -29,7 +29,7 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,11 @@ from impact._options import check_options
 from impact.errors import InputError
 from impact.estimate._validate import numeric_groups, numeric_periods, require_columns
 from impact.estimate.protocol import ResultBase, tidy_frame
+
+if TYPE_CHECKING:  # pragma: no cover
+    from geopandas import GeoDataFrame
+
+    from impact.estimate.results import ATTgtResult
 
 __all__ = [
     "ConleyResult",
@@ -56,7 +61,7 @@ logger = logging.getLogger(__name__)
 EARTH_RADIUS_KM = 6371.0088
 
 
-def _geoframe(where):
+def _geoframe(where: str | GeoDataFrame) -> GeoDataFrame:
     """A GeoDataFrame with ``code`` and geometry, from a level name or a GeoDataFrame."""
     if isinstance(where, str):
         from impact.territories import boundaries
@@ -67,12 +72,23 @@ def _geoframe(where):
     return where
 
 
-def unit_coordinates(where) -> pd.DataFrame:
+def unit_coordinates(where: str | GeoDataFrame) -> pd.DataFrame:
     """Longitude and latitude (degrees) of a representative point of each territory.
 
     ``where`` is a level name (``"departement"``, ``"commune"``, …) or a
     GeoDataFrame with ``code`` and polygons. Returns a frame indexed by code
     with ``lon, lat`` (points inside the polygons, unlike centroids).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> grid = gpd.GeoDataFrame(  # 40 squares of 0.1° on a 8 × 5 grid, T001 at the corner
+    ...     {"code": [f"T{i + 1:03d}" for i in range(40)]},
+    ...     geometry=[box(2 + 0.1 * (i % 8), 46 + 0.1 * (i // 8), 2.1 + 0.1 * (i % 8),
+    ...                   46.1 + 0.1 * (i // 8)) for i in range(40)], crs=4326)
+    >>> unit_coordinates(grid).loc["T001"].round(2).tolist()
+    [2.05, 46.05]
     """
     gdf = _geoframe(where)
     if gdf.crs is not None and not gdf.crs.is_geographic:
@@ -106,8 +122,9 @@ def _pairs_within(coords: pd.DataFrame, max_km: float) -> tuple[np.ndarray, np.n
     return i, j, d
 
 
+@check_options
 def neighbours(
-    where,
+    where: str | GeoDataFrame,
     *,
     method: Literal["queen", "distance"] = "queen",
     band_km: tuple[float, float] = (0.0, 50.0),
@@ -139,11 +156,23 @@ def neighbours(
         ``code, neighbour, distance_km`` (distance between representative
         points), one row per ordered pair; ``attrs["n_isolated"]`` counts
         territories without any neighbour (islands, overseas départements).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> grid = gpd.GeoDataFrame(  # 40 squares of 0.1° on a 8 × 5 grid, T001 at the corner
+    ...     {"code": [f"T{i + 1:03d}" for i in range(40)]},
+    ...     geometry=[box(2 + 0.1 * (i % 8), 46 + 0.1 * (i // 8), 2.1 + 0.1 * (i % 8),
+    ...                   46.1 + 0.1 * (i // 8)) for i in range(40)], crs=4326)
+    >>> nb = neighbours(grid)
+    >>> nb.loc[nb["code"] == "T001", "neighbour"].tolist()  # a corner square has 3
+    ['T002', 'T009', 'T010']
+    >>> nb.attrs["n_isolated"]
+    0
     """
     import shapely
 
-    if method not in ("queen", "distance"):
-        raise InputError(f"method must be 'queen' or 'distance', not {method!r}")
     lo_km, hi_km = band_km
     if method == "distance" and not 0 <= lo_km < hi_km:
         raise InputError(f"band_km must be (low, high) with 0 <= low < high, not {band_km!r}")
@@ -202,6 +231,24 @@ def donut(data: pd.DataFrame, *, unit: str, group: str, neighbours: pd.DataFrame
     :func:`neighbours` (codes compared as strings with the ``unit`` column).
     The number and codes of dropped units are logged and stored in
     ``attrs["donut_dropped"]``.
+
+    Examples
+    --------
+    The treated territories of the example panel are T001–T020 (the first
+    two and a half rows of the grid): the never-treated squares touching
+    them leave the comparison group.
+
+    >>> from impact.datasets import example_panel
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> grid = gpd.GeoDataFrame(  # 40 squares of 0.1° on a 8 × 5 grid, T001 at the corner
+    ...     {"code": [f"T{i + 1:03d}" for i in range(40)]},
+    ...     geometry=[box(2 + 0.1 * (i % 8), 46 + 0.1 * (i // 8), 2.1 + 0.1 * (i % 8),
+    ...                   46.1 + 0.1 * (i // 8)) for i in range(40)], crs=4326)
+    >>> kept = donut(example_panel(), unit="territory_code", group="first_treated",
+    ...              neighbours=neighbours(grid))
+    >>> kept.attrs["donut_dropped"]
+    ['T021', 'T022', 'T023', 'T024', 'T025', 'T026', 'T027', 'T028', 'T029']
     """
     G = _unit_groups(data, unit, group)
     expo = _exposure(G, neighbours)
@@ -225,6 +272,20 @@ def spillover_design(
     neighbour (the controls). Feeding it to ``att_gt(group=exposed_group)``
     estimates the effect on neighbours (under parallel trends between
     exposed and unexposed untreated units).
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> grid = gpd.GeoDataFrame(  # 40 squares of 0.1° on a 8 × 5 grid, T001 at the corner
+    ...     {"code": [f"T{i + 1:03d}" for i in range(40)]},
+    ...     geometry=[box(2 + 0.1 * (i % 8), 46 + 0.1 * (i // 8), 2.1 + 0.1 * (i % 8),
+    ...                   46.1 + 0.1 * (i // 8)) for i in range(40)], crs=4326)
+    >>> design = spillover_design(example_panel(), unit="territory_code",
+    ...                           group="first_treated", neighbours=neighbours(grid))
+    >>> design.attrs["n_exposed"], sorted(design["exposed_group"].unique().tolist())
+    (9, [0.0, 2015.0])
     """
     G = _unit_groups(data, unit, group)
     expo = _exposure(G, neighbours)
@@ -245,13 +306,31 @@ def spillover_design(
 def spillover_att_gt(
     data: pd.DataFrame, *, outcome: str, unit: str, time: str, group: str,
     neighbours: pd.DataFrame, **kwargs: Any,
-):
+) -> ATTgtResult:
     """Effect on the neighbours of treated territories, by :func:`~impact.estimate.att_gt`.
 
     Builds :func:`spillover_design` and estimates group-time effects of
     exposure (``kwargs`` go to ``att_gt``: control group, bootstrap, …).
     Returns the :class:`~impact.estimate.did.ATTgtResult`; aggregate it as
     usual (``.aggregate("dynamic")``).
+
+    Examples
+    --------
+    The example panel has no spillover: the effect on the neighbours of
+    treated territories is near zero.
+
+    >>> from impact.datasets import example_panel
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> grid = gpd.GeoDataFrame(  # 40 squares of 0.1° on a 8 × 5 grid, T001 at the corner
+    ...     {"code": [f"T{i + 1:03d}" for i in range(40)]},
+    ...     geometry=[box(2 + 0.1 * (i % 8), 46 + 0.1 * (i // 8), 2.1 + 0.1 * (i % 8),
+    ...                   46.1 + 0.1 * (i // 8)) for i in range(40)], crs=4326)
+    >>> res = spillover_att_gt(example_panel(), outcome="outcome", unit="territory_code",
+    ...                        time="year", group="first_treated", neighbours=neighbours(grid))
+    >>> res.aggregate("simple").tidy().round(3)
+      term  estimate     se  ci_low  ci_high  pvalue
+    0  ATT    -0.023  0.265  -0.542    0.496   0.932
     """
     from impact.estimate.did import att_gt
 
