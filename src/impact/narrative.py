@@ -128,8 +128,8 @@ def conclusion(*, outcome_label: str, simple: AggregateResult, dynamic: Aggregat
     if ri is not None:
         parts.append(
             "Par inférence par randomisation (dates de labellisation permutées entre "
-            f"{level_label}), la probabilité d'obtenir un effet au moins aussi grand par hasard est de "
-            f"{_fmt(ri.pvalue, 3)}."
+            f"{level_label}), la probabilité d'obtenir un effet au moins aussi grand par hasard "
+            f"est de {_fmt(ri.pvalue, 3)}."
         )
     if robustness:
         parts.append("**Avec peu de territoires traités.**\n\n" + robustness)
