@@ -380,3 +380,14 @@ def test_compare_stars_and_missing_terms(several):
         compare([several["TWFE"]], names=["a", "b"])
     with pytest.raises(InputError, match="DataFrame"):
         compare([pd.DataFrame()])
+
+
+def test_an_axes_from_plot_can_be_saved_as_a_report_figure(tmp_path):
+    from impact.maps import save_figure
+
+    res = _BUILT.get("bacon") or CASES["bacon"].build()
+    path = save_figure(res.plot(title="Décomposition"), tmp_path / "bacon.png")
+    assert path.exists() and path.stat().st_size > 1000
+    with open(path, "rb") as fh:
+        assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+    plt.close("all")
