@@ -172,6 +172,32 @@ class ResultBase:
     :meth:`_n` (units or observations shown by ``repr``). Result dataclasses
     are declared with ``repr=False`` so that the one-line ``repr`` below is
     used.
+
+    Examples
+    --------
+    A new estimator's result needs only ``tidy`` and ``summary``:
+
+    >>> class MeanDiff(ResultBase):
+    ...     def __init__(self, diff, se, n):
+    ...         self.diff, self.se, self.n = diff, se, n
+    ...     def tidy(self):
+    ...         z = 1.959963984540054
+    ...         return tidy_frame("ATT", self.diff, self.se, self.diff - z * self.se,
+    ...                           self.diff + z * self.se, normal_pvalue(self.diff, self.se))
+    ...     def summary(self):
+    ...         return f"Difference in means: {self.diff:.2f} (SE {self.se:.2f})"
+    ...     def _n(self):
+    ...         return self.n
+    >>> res = MeanDiff(2.0, 0.5, 40)
+    >>> res
+    MeanDiff(ATT: estimate 2, se 0.5, n 40)
+    >>> res.tidy().round(3)
+      term  estimate   se  ci_low  ci_high  pvalue
+    0  ATT       2.0  0.5    1.02     2.98     0.0
+    >>> float(res.vcov().loc["ATT", "ATT"])
+    0.25
+    >>> isinstance(res, EstimationResult), type(res.plot()).__name__
+    (True, 'Axes')
     """
 
     def tidy(self) -> pd.DataFrame:  # pragma: no cover - every subclass defines it
