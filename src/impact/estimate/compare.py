@@ -83,13 +83,34 @@ class ComparisonTable:
     n_label: str = "N"
 
     def to_frame(self) -> pd.DataFrame:
-        """The numbers (a copy of :attr:`data`): rows ``(term, statistic)``, a column per result."""
+        """The numbers (a copy of :attr:`data`): rows ``(term, statistic)``, a column per result.
+
+        Examples
+        --------
+        >>> from impact.datasets import example_panel
+        >>> from impact.estimate import att_gt
+        >>> agg = att_gt(example_panel(), outcome="outcome", unit="territory_code", time="year",
+        ...              group="first_treated").aggregate("simple")
+        >>> tab = compare({"CS": agg})
+        >>> tab.to_frame()["CS"].round(3).tolist()
+        [1.871, 0.129, 1.619, 2.124, 0.0, 40.0]
+        """
         return self.data.copy()
 
     def formatted(self) -> pd.DataFrame:
         """The table as text cells: estimate, ``(se)``, ``[ci_low, ci_high]`` per term, then N.
 
         The row labels are the term on the estimate row and empty below it.
+
+        Examples
+        --------
+        >>> from impact.datasets import example_panel
+        >>> from impact.estimate import att_gt
+        >>> agg = att_gt(example_panel(), outcome="outcome", unit="territory_code", time="year",
+        ...              group="first_treated").aggregate("simple")
+        >>> tab = compare({"CS": agg})
+        >>> tab.formatted()["CS"].tolist()
+        ['1.871', '(0.129)', '[1.619, 2.124]', '40']
         """
         d = self.digits
         terms = [t for t in dict.fromkeys(self.data.index.get_level_values(0)) if t != "N"]
@@ -138,6 +159,16 @@ class ComparisonTable:
         """A LaTeX ``tabular`` with booktabs rules (through pandas' ``Styler.to_latex``).
 
         Cells and labels are escaped for LaTeX; the note goes below the table.
+
+        Examples
+        --------
+        >>> from impact.datasets import example_panel
+        >>> from impact.estimate import att_gt
+        >>> agg = att_gt(example_panel(), outcome="outcome", unit="territory_code", time="year",
+        ...              group="first_treated").aggregate("simple")
+        >>> tab = compare({"CS": agg})
+        >>> "1.871" in tab.to_latex(caption="Effet moyen")
+        True
         """
         styler = (self.formatted().style.format(escape="latex")
                   .format_index(escape="latex", axis=0).format_index(escape="latex", axis=1))

@@ -127,6 +127,16 @@ class ATTgtResult(ResultBase):
 
         Uses the influence-function covariance of the pre-treatment cells.
         Reference cells fixed at zero (universal base period) are excluded.
+
+        Examples
+        --------
+        >>> from impact.datasets import example_panel
+        >>> res = impact.estimate.att_gt(example_panel(), outcome="outcome",
+        ...                              unit="territory_code", time="year",
+        ...                              group="first_treated")
+        >>> test = res.pretrend_test()
+        >>> test.df, round(test.pvalue, 3)
+        (6, 0.439)
         """
         tab = self.table
         pre = (
@@ -144,7 +154,17 @@ class ATTgtResult(ResultBase):
         kind: Literal["simple", "group", "dynamic", "calendar"] = "simple",
         **kwargs: Any,
     ) -> AggregateResult:
-        """Aggregate the group-time effects; see :func:`impact.estimate.aggregation.aggregate`."""
+        """Aggregate the group-time effects; see :func:`impact.estimate.aggregation.aggregate`.
+
+        Examples
+        --------
+        >>> from impact.datasets import example_panel
+        >>> res = impact.estimate.att_gt(example_panel(), outcome="outcome",
+        ...                              unit="territory_code", time="year",
+        ...                              group="first_treated")
+        >>> res.aggregate("group").tidy()["term"].tolist()
+        ['ATT', 'g=2013', 'g=2015']
+        """
         from impact.estimate.aggregation import aggregate
 
         return aggregate(self, kind, **kwargs)
@@ -293,7 +313,17 @@ class AggregateResult(ResultBase):
         return ax
 
     def pretrend_test(self) -> WaldTest:
-        """Joint Wald test that every pre-treatment event-time effect is zero (dynamic only)."""
+        """Joint Wald test that every pre-treatment event-time effect is zero (dynamic only).
+
+        Examples
+        --------
+        >>> from impact.datasets import example_panel
+        >>> res = impact.estimate.att_gt(example_panel(), outcome="outcome",
+        ...                              unit="territory_code", time="year",
+        ...                              group="first_treated")
+        >>> round(res.aggregate("dynamic").pretrend_test().pvalue, 3)
+        0.225
+        """
         if self.kind != "dynamic":
             raise InputError("pretrend_test() needs the dynamic (event-study) aggregation")
         pre = (self.table["event_time"].to_numpy() < 0) & (self.table["se"].to_numpy() > 0)
