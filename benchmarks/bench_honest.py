@@ -28,7 +28,7 @@ def medicaid():
             df[f"y{y}"] = ((df.year == y) & (df.yexp2 == 2014)).astype(float)
             names.append(f"y{y}")
     fit = twfe(df, outcome="dins", unit="stfips", time="year", treatment=names, cluster="stfips")
-    return fit.table["estimate"].to_numpy(), fit.vcov
+    return fit.table["estimate"].to_numpy(), fit.vcov().to_numpy()
 
 
 def main(mbars: list[float]) -> None:

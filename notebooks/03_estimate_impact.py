@@ -310,6 +310,26 @@ ri = randomization_inference(panel, outcome=outcome, unit="territory_code", time
 print(ri.summary())
 
 # %% [markdown]
+# ## Comparaison des estimateurs
+#
+# L'effet moyen estimé par chaque méthode, côte à côte : erreur-type entre parenthèses,
+# intervalle de confiance à 95 % entre crochets. Les effets fixes à deux dimensions servent de
+# point de départ (biaisés avec une adoption échelonnée) ; l'inférence par randomisation
+# n'a pas d'erreur-type, seulement une p-valeur (ligne `pvalue` de `comparaison.to_frame()`,
+# qui donne aussi les nombres non arrondis).
+
+# %%
+from impact.estimate import compare
+
+EFFET = "Effet moyen (ATT)"
+comparaison = compare(
+    {"Effets fixes (TWFE)": baseline, "Callaway et Sant'Anna": simple,
+     "DiD synthétique": sdid, "Randomisation": ri},
+    rename={"treated": EFFET, "ATT": EFFET}, terms=[EFFET], n_label="Territoires",
+)
+display(comparaison)
+
+# %% [markdown]
 # ## Conclusion
 
 # %%
@@ -336,7 +356,7 @@ headline = {"source": source, "level": level, "outcome": outcome, "control": con
             "pretrend_p": round(dynamic.pretrend_test().pvalue, 2), "ri_p": round(ri.pvalue, 2),
             "breakdown_m": None if sens.breakdown != sens.breakdown else round(sens.breakdown, 2),
             "wild_p": round(wb.pvalue, 4),
-            "twfe": round(float(baseline.table["estimate"].iloc[0]), 2),
+            "twfe": round(float(baseline.tidy()["estimate"].iloc[0]), 2),
             "sdid": round(sdid.overall_att, 2), "sdid_se": round(sdid.overall_se, 2)}
 write_headline(out, headline)
 print({k: headline[k] for k in ("source", "level", "n_territories", "overall_att")})

@@ -17,7 +17,9 @@ import html
 import logging
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TextIO
 
 #: Known warnings (a regular expression on the message) and what they mean for a reader.
 EXPLANATIONS: tuple[tuple[str, str], ...] = (
@@ -54,7 +56,15 @@ _OTHER = ("Avertissement technique : voir le message d'origine ci-dessous ; il n
 
 
 def explain(message: str) -> str:
-    """The plain-French meaning of a warning message (a generic sentence if unknown)."""
+    """The plain-French meaning of a warning message (a generic sentence if unknown).
+
+    Examples
+    --------
+    >>> explain("some groups have fewer than 5 units")[:40]
+    'Une cohorte (ou le groupe de comparaison'
+    >>> explain("something else entirely") == _OTHER
+    True
+    """
     for pattern, text in EXPLANATIONS:
         if re.search(pattern, message, flags=re.IGNORECASE):
             return text
@@ -69,15 +79,25 @@ class WarningCollector:
     ----------
     records
         ``(category name, message)`` of each distinct warning, in the order first seen.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> collector = WarningCollector().start()
+    >>> warnings.warn("the panel has fewer than 5 units in a cohort")
+    >>> collector.stop()
+    >>> collector.records
+    [('UserWarning', 'the panel has fewer than 5 units in a cohort')]
     """
 
     records: list[tuple[str, str]] = field(default_factory=list)
-    _previous: object = None
+    _previous: Callable[..., None] | None = None
     _handler: logging.Handler | None = None
-    _handlers: list = field(default_factory=list)
+    _handlers: list[logging.Handler] = field(default_factory=list)
     _propagate: bool = True
 
-    def _show(self, message, category, filename, lineno, file=None, line=None) -> None:
+    def _show(self, message: Warning | str, category: type[Warning], filename: str,
+              lineno: int, file: TextIO | None = None, line: str | None = None) -> None:
         rec = (getattr(category, "__name__", str(category)), str(message))
         if rec not in self.records:
             self.records.append(rec)
@@ -87,6 +107,15 @@ class WarningCollector:
 
         The warning filters are left as they are; the ``impact`` logger's records of
         level WARNING and above are recorded and no longer reach standard error.
+
+        Examples
+        --------
+        >>> import logging
+        >>> collector = WarningCollector().start()
+        >>> logging.getLogger("impact.example").warning("a cohort is not covered")
+        >>> collector.stop()
+        >>> collector.records
+        [('log warning', 'a cohort is not covered')]
         """
         self._previous = warnings.showwarning
         warnings.showwarning = self._show
@@ -109,7 +138,17 @@ class WarningCollector:
         return self
 
     def stop(self) -> None:
-        """Print warnings and log records again as before."""
+        """Print warnings and log records again as before.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> before = warnings.showwarning
+        >>> c = WarningCollector().start()
+        >>> c.stop()
+        >>> warnings.showwarning is before
+        True
+        """
         if self._previous is not None:
             warnings.showwarning = self._previous
             self._previous = None
@@ -120,7 +159,18 @@ class WarningCollector:
             self._handler = None
 
     def markdown(self) -> str:
-        """The « Points d'attention » section (Markdown with a folded HTML block of the originals)."""
+        """The « Points d'attention » section (Markdown, the original messages folded in HTML).
+
+        Examples
+        --------
+        >>> print(WarningCollector().markdown())
+        ## Points d'attention
+        <BLANKLINE>
+        Aucun avertissement n'a été émis pendant l'exécution de ce rapport.
+        >>> c = WarningCollector(records=[("UserWarning", "interpolated exactly")])
+        >>> c.markdown().splitlines()[2][:40]
+        '- Le contrôle synthétique reproduit exac'
+        """
         if not self.records:
             return ("## Points d'attention\n\nAucun avertissement n'a été émis pendant "
                     "l'exécution de ce rapport.")
@@ -137,5 +187,15 @@ class WarningCollector:
 
 
 def collect_warnings() -> WarningCollector:
-    """Start collecting the warnings of a notebook; show them with ``.markdown()`` at the end."""
+    """Start collecting the warnings of a notebook; show them with ``.markdown()`` at the end.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> c = collect_warnings()
+    >>> warnings.warn("solver did not converge")
+    >>> c.stop()
+    >>> "n'a pas complètement convergé" in c.markdown()
+    True
+    """
     return WarningCollector().start()

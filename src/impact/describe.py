@@ -59,6 +59,16 @@ def cohort_table(panel: pd.DataFrame, *, unit: str = "territory_code",
     pandas.DataFrame
         Index ``cohorte`` (``2014``, ``2016``, ``jamais traités``), columns
         ``territoires`` and, when the panel has ``ptce_count``, ``ptce``.
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> cohort_table(example_panel(), group="first_treated")  # doctest: +NORMALIZE_WHITESPACE
+                    territoires
+    cohorte
+    2013                     10
+    2015                     10
+    jamais traités           20
     """
     _check(panel, [unit, group])
     first = panel.drop_duplicates(unit)
@@ -86,6 +96,17 @@ def cohort_means(panel: pd.DataFrame, outcome: str, *, unit: str = "territory_co
     -------
     pandas.DataFrame
         Index ``time``, one column per cohort label.
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> means = cohort_means(example_panel(), "outcome", time="year", group="first_treated")
+    >>> means.round(2).head(3)  # doctest: +NORMALIZE_WHITESPACE
+    cohort  cohorte 2013  cohorte 2015  jamais traités
+    year
+    2010           10.19          9.68           10.10
+    2011           10.42          9.97           10.31
+    2012           10.75          9.79           10.60
     """
     _check(panel, [unit, time, group, outcome] + ([weights] if weights else []))
     df = panel[[unit, time, group, outcome] + ([weights] if weights else [])].copy()
@@ -111,6 +132,14 @@ def cohort_trends_plot(panel: pd.DataFrame, outcome: str, *, label: str | None =
     label
         French label of the outcome for the axis (default: the column name,
         which a report should not show: pass the label).
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> fig = cohort_trends_plot(example_panel(), "outcome", label="Résultat simulé",
+    ...                          group="first_treated")
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['cohorte 2013', 'cohorte 2015', 'jamais traités']
     """
     means = cohort_means(panel, outcome, unit=unit, time=time, group=group)
     fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -139,6 +168,13 @@ def national_series(long: pd.DataFrame, indicators: Sequence[str], *,
     -------
     pandas.DataFrame
         Index ``year``, one column per indicator.
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"indicator": "creations", "level": "commune",
+    ...                      "period": ["2020", "2020", "2021"], "value": [3.0, 4.0, 5.0]})
+    >>> national_series(long, ["creations"])["creations"].to_dict()
+    {2020: 7.0, 2021: 5.0}
     """
     ind = long["indicator"].astype(str)
     sub = long[ind.isin(list(indicators))]
@@ -160,7 +196,15 @@ def national_series(long: pd.DataFrame, indicators: Sequence[str], *,
 def series_plot(series: pd.DataFrame, labels: Mapping[str, str], *, title: str,
                 ylabel: str = "Créations (milliers)", note: str | None = None,
                 scale: float = 1000.0) -> Figure:
-    """Line plot of national series (thousands by default) with French labels."""
+    """Line plot of national series (thousands by default) with French labels.
+
+    Examples
+    --------
+    >>> series = pd.DataFrame({"creations": [900_000.0, 1_000_000.0]}, index=[2020, 2021])
+    >>> fig = series_plot(series, {"creations": "Créations"}, title="Créations d'entreprises")
+    >>> fig.axes[0].get_ylabel(), [round(v) for v in fig.axes[0].lines[0].get_ydata()]
+    ('Créations (milliers)', [900, 1000])
+    """
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for col in series.columns:
         ax.plot(series.index, series[col] / scale, marker="o", label=labels.get(col, col))
@@ -168,9 +212,18 @@ def series_plot(series: pd.DataFrame, labels: Mapping[str, str], *, title: str,
 
 
 def growth_table(series: pd.DataFrame, base: int, end: int) -> pd.DataFrame:
-    """Level in ``base`` and ``end`` and the change in per cent, per column."""
+    """Level in ``base`` and ``end`` and the change in per cent, per column.
+
+    Examples
+    --------
+    >>> series = pd.DataFrame({"creations": [800.0, 1000.0]}, index=[2020, 2021])
+    >>> growth_table(series, 2020, 2021)
+                2020    2021  évolution (%)
+    creations  800.0  1000.0           25.0
+    """
     if base not in series.index or end not in series.index:
-        raise InputError(f"years {base} and {end} must both be in the series ({list(series.index)})")
+        raise InputError(
+            f"years {base} and {end} must both be in the series ({list(series.index)})")
     out = pd.DataFrame({str(base): series.loc[base], str(end): series.loc[end]})
     out["évolution (%)"] = 100 * (out[str(end)] / out[str(base)] - 1)
     return out
@@ -178,7 +231,15 @@ def growth_table(series: pd.DataFrame, base: int, end: int) -> pd.DataFrame:
 
 def weighted_rate(panel: pd.DataFrame, count: str, *, by: str | Sequence[str],
                   per: float = 10_000) -> pd.Series:
-    """Aggregate rate per ``per`` inhabitants: summed counts over summed population."""
+    """Aggregate rate per ``per`` inhabitants: summed counts over summed population.
+
+    Examples
+    --------
+    >>> panel = pd.DataFrame({"region": ["A", "A", "B"], "creations": [10, 30, 5],
+    ...                       "population": [10_000, 30_000, 50_000]})
+    >>> weighted_rate(panel, "creations", by="region").to_dict()
+    {'A': 10.0, 'B': 1.0}
+    """
     _check(panel, [count, "population"])
     g = panel.groupby(by)
     return per * g[count].sum(min_count=1) / g["population"].sum(min_count=1)
@@ -186,7 +247,16 @@ def weighted_rate(panel: pd.DataFrame, count: str, *, by: str | Sequence[str],
 
 def placement_summary(info_ptce: Mapping[str, int], excluded: Sequence[str],
                       level_label: str) -> str:
-    """One French sentence on how many lauréats an analysis places and what it excludes."""
+    """One French sentence on how many lauréats an analysis places and what it excludes.
+
+    Examples
+    --------
+    >>> print(placement_summary({"placed_in_panel": 30, "coarser": 2}, ["75056"], "communes"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    30 lauréats des appels à projets PTCE sur 37 sont placés dans les communes analysés ;
+    2 ne sont connus qu'à un niveau plus large ; 1 communes qui pourraient en abriter un
+    sont retirés du groupe de comparaison.
+    """
     placed = info_ptce.get("placed_in_panel", info_ptce.get("placed", 0))
     total = 37
     parts = [f"{placed} lauréats des appels à projets PTCE sur {total} sont placés dans les "

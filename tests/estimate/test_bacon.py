@@ -101,8 +101,7 @@ def test_dcdh_weights_reproduce_twfe_from_unit_period_effects_and_flag_negative_
 def test_plot_and_bad_input():
     df, _, _ = staggered([0, 2003, 2006], seed=4)
     res = bacon_decomposition(df, outcome="y", unit="u", time="t", group="g")
-    fig = res.plot()
-    ax = fig.axes[0]
+    ax = res.plot()
     assert ax.get_xlabel() == "Poids dans le coefficient TWFE" and "Goodman-Bacon" in ax.get_title()
     with pytest.raises(InputError, match="balanced"):
         bacon_decomposition(df.iloc[3:], outcome="y", unit="u", time="t", group="g")

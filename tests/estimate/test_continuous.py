@@ -63,8 +63,8 @@ def test_plot_and_bad_input():
     df = dose_panel(n=300, seed=2)
     res = continuous_did(df, outcome="y", unit="u", time="t", group="g", dose="d",
                          bootstrap=49, seed=0)
-    fig = res.plot("acrt")
-    assert fig.axes[0].get_xlabel() == "Dose (dépense par habitant)"
+    ax = res.plot(which="acrt")
+    assert ax.get_xlabel() == "Dose (dépense par habitant)"
     zero = df.copy()
     zero.loc[zero["u"] == zero.loc[zero["g"] > 0, "u"].iloc[0], "d"] = 0.0
     with pytest.warns(UserWarning, match="non-positive dose"):

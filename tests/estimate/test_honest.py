@@ -37,7 +37,7 @@ def medicaid():
             df[f"y{y}"] = ((df.year == y) & (df.yexp2 == 2014)).astype(float)
             names.append(f"y{y}")
     fit = twfe(df, outcome="dins", unit="stfips", time="year", treatment=names, cluster="stfips")
-    return fit.table["estimate"].to_numpy(), fit.vcov
+    return fit.table["estimate"].to_numpy(), fit.vcov().to_numpy()
 
 
 # Published in the HonestDiD README (R package, createSensitivityResults*; printed to 3 digits),
@@ -188,13 +188,12 @@ def test_sets_grow_with_M_and_breakdown_is_where_zero_enters():
 def test_plot_has_french_labels():
     b, V = _example(3, 2, seed=1)
     res = honest_did(b, V, num_pre_periods=3, num_post_periods=2, M=[0, 1], grid_points=200)
-    fig = res.plot()
-    ax = fig.axes[0]
+    ax = res.plot()
     assert "M̄" in ax.get_xlabel() and "robuste" in ax.get_ylabel()
     assert ax.get_xticklabels()[0].get_text() == "Original"
     import matplotlib.pyplot as plt
 
-    plt.close(fig)
+    plt.close(ax.figure)
 
 
 def test_bad_input():
@@ -222,7 +221,10 @@ def test_vcov_of_the_event_study_matches_its_standard_errors(universal):
     agg = universal.aggregate("dynamic", uniform_band=False)
     V = agg.vcov()
     se = agg.table["se"].to_numpy()
-    np.testing.assert_allclose(np.sqrt(np.diag(V)), se, rtol=1e-10, atol=1e-14)
+    # vcov() is labelled by the tidy() terms: the overall "ATT" first, then one "e=k" per row.
+    assert list(V.index) == ["ATT", *[f"e={e}" for e in agg.table["event_time"]]]
+    np.testing.assert_allclose(np.sqrt(np.diag(V.to_numpy()))[1:], se, rtol=1e-10, atol=1e-14)
+    assert np.sqrt(V.loc["ATT", "ATT"]) == pytest.approx(agg.overall_se, rel=1e-10)
     boot = universal.aggregate("dynamic", bootstrap=999, seed=3, bootstrap_weights="webb",
                                uniform_band=False)
     ok = boot.table["event_time"].to_numpy() != -1
@@ -236,7 +238,8 @@ def test_honest_did_from_the_dynamic_aggregation(universal):
     tab = agg.table
     keep = tab["event_time"].to_numpy() != -1
     e = tab["event_time"].to_numpy()[keep]
-    direct = honest_did(tab["att"].to_numpy()[keep], agg.vcov()[np.ix_(keep, keep)],
+    rows = agg.vcov().iloc[1:, 1:].to_numpy()  # without the overall "ATT"
+    direct = honest_did(tab["att"].to_numpy()[keep], rows[np.ix_(keep, keep)],
                         num_pre_periods=int((e < 0).sum()), num_post_periods=int((e >= 0).sum()),
                         method="smoothness", M=[0.0, 0.1])
     pd.testing.assert_frame_equal(res.table, direct.table)

@@ -47,11 +47,11 @@ def test_leave_one_cohort_out_recovers_the_other_cohorts_effect():
     assert t.loc[2014, "att"] == pytest.approx(5.0, abs=0.3)  # only cohort 2016 left
     assert t.loc[2016, "att"] == pytest.approx(1.0, abs=0.3)
     assert (t["ci_low"] < t["att"]).all() and (t["att"] < t["ci_high"]).all()
-    fig = res.plot()
-    assert "cohorte" in fig.axes[0].get_xlabel()
+    ax = res.plot()
+    assert "cohorte" in ax.get_xlabel()
     import matplotlib.pyplot as plt
 
-    plt.close(fig)
+    plt.close(ax.figure)
 
 
 def test_bad_input():

@@ -112,8 +112,7 @@ def test_known_effect_is_recovered_and_placebo_se_covers_it():
 def test_plot_has_french_labels():
     df = factor_panel(n_ctrl=10, cohorts=((2010, 2),), seed=2)
     res = synthetic_did(df, outcome="y", unit="unit", time="year", group="g", se_method=None)
-    fig = res.plot()
-    ax = fig.axes[0]
+    ax = res.plot()
     assert "synthétique" in ax.get_title() and ax.get_xlabel() == "Période"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Unités traitées" in labels

@@ -33,16 +33,27 @@ wild_cluster_bootstrap
     ``twfe(...).wild_bootstrap()``.
 leave_one_out, minimum_detectable_effect, placebo_power
     Leave-one-territory/cohort-out, the minimum detectable effect and design-based power.
+compare
+    Several results side by side (text, HTML, LaTeX), as a regression table.
+
+Every result follows one protocol (:class:`EstimationResult`): ``tidy()``
+with the columns ``term, estimate, se, ci_low, ci_high, pvalue``,
+``vcov()``, ``summary()``, ``plot()``, ``nobs``, a one-line ``repr`` and an
+HTML view; see :mod:`impact.estimate.protocol`. The ``table`` attributes keep
+each estimator's own names (``att`` in group-time tables as R ``did``,
+``estimate`` in regression tables); ``tidy()`` is the uniform view.
 """
 
 from impact.estimate.aggregation import AggregateResult, aggregate
 from impact.estimate.bacon import BaconResult, bacon_decomposition, bacon_plot
+from impact.estimate.compare import ComparisonTable, compare
 from impact.estimate.continuous import ContinuousResult, continuous_did
 from impact.estimate.did import ATTgtResult, att_gt
 from impact.estimate.dose import DoseResult, dose_response
 from impact.estimate.honest import HonestResult, honest_did
 from impact.estimate.inference import WaldTest, multiplier_bootstrap, wald_test
 from impact.estimate.plots import (
+    coef_plot,
     dose_plot,
     event_study_plot,
     gap_plot,
@@ -50,6 +61,7 @@ from impact.estimate.plots import (
     sensitivity_plot,
 )
 from impact.estimate.power import PlaceboPowerResult, minimum_detectable_effect, placebo_power
+from impact.estimate.protocol import TIDY_COLUMNS, EstimationResult, ResultBase
 from impact.estimate.randomization import RandomizationResult, randomization_inference
 from impact.estimate.robustness import LeaveOneOutResult, leave_one_out
 from impact.estimate.sdid import SDIDResult, synthetic_did
@@ -75,17 +87,21 @@ __all__ = [
     "ATTgtResult",
     "AggregateResult",
     "BaconResult",
+    "ComparisonTable",
     "ConleyResult",
     "ContinuousResult",
     "DoseResult",
+    "EstimationResult",
     "HonestResult",
     "LeaveOneOutResult",
     "PlaceboPowerResult",
     "RandomizationResult",
+    "ResultBase",
     "SDIDResult",
     "StaggeredSynthResult",
     "SynthResult",
     "TWFEResult",
+    "TIDY_COLUMNS",
     "TWFE_WARNING",
     "WaldTest",
     "WildBootstrapResult",
@@ -93,6 +109,8 @@ __all__ = [
     "att_gt",
     "bacon_decomposition",
     "bacon_plot",
+    "coef_plot",
+    "compare",
     "conley_twfe",
     "continuous_did",
     "donut",

@@ -10,16 +10,16 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+from collections.abc import Callable
 
 import numpy as np
+
+from impact.estimate._honest_sd import _linprog, _truncnorm_quantile  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
 METHODS = ("relative_magnitude", "smoothness")
 _TOL_LAMBDA = 1e-6
-
-
-from impact.estimate._honest_sd import _linprog, _truncnorm_quantile  # noqa: F401
 
 # --------------------------------------------------------------------------- Delta^RM: ARP hybrid
 
@@ -305,7 +305,7 @@ def _accept_on_grid(test, grid: np.ndarray, step: int = 10) -> np.ndarray:
 
 def _rm_interval(betahat, sigma, n_pre, n_post, l_vec, mbar, alpha, grid, kappa, sims, seed):
     """Union over ``s`` and sign of the ARP hybrid confidence sets (HonestDiD's C-LF)."""
-    tests = []
+    tests: list[Callable[[float], bool]] = []
     for s in range(-(n_pre - 1), 1):
         for positive in (True, False):
             A = _rm_constraints(n_pre, n_post, mbar, s, positive)
@@ -315,8 +315,10 @@ def _rm_interval(betahat, sigma, n_pre, n_post, l_vec, mbar, alpha, grid, kappa,
                 e = np.zeros(len(betahat))
                 e[n_pre] = 1.0
 
-                def test(theta, A=A, cv=cv, e=e):
+                def test_no_nuisance(theta, A=A, cv=cv, e=e):
                     return not _no_nuisance_test(betahat - e * theta, sigma, A, alpha, cv, kappa)
+
+                tests.append(test_no_nuisance)
             else:
                 rows = np.flatnonzero(np.any(A[:, n_pre:] != 0, axis=1))
                 AGinv = A[:, n_pre:] @ np.linalg.inv(_gamma_matrix(l_vec))
@@ -326,9 +328,10 @@ def _rm_interval(betahat, sigma, n_pre, n_post, l_vec, mbar, alpha, grid, kappa,
                 cv = _lf_cv_nuisance(X, sigY, kappa, sims, seed)
                 verts = _dual_vertices(X, np.sqrt(np.diag(sigY)))
 
-                def test(theta, Y=Y, a1=a1, X=X, sigY=sigY, cv=cv, verts=verts):
+                def test_conditional(theta, Y=Y, a1=a1, X=X, sigY=sigY, cv=cv, verts=verts):
                     return not _conditional_test(Y - a1 * theta, X, sigY, alpha, cv, kappa, verts)
-            tests.append(test)
+
+                tests.append(test_conditional)
     return _accept_on_grid(lambda th: any(t(th) for t in tests), grid)
 
 

@@ -136,6 +136,8 @@ def _flci(betahat, sigma, n_pre, n_post, l_vec, M, alpha) -> tuple[float, float,
         hl = h * folded_normal_quantile(1 - alpha, M * sd_worst_case_bias(w, l_vec) / h)
         if best is None or hl < best[0]:
             best = (hl, w)
+    if best is None:  # pragma: no cover - the first start always gives a candidate
+        raise RuntimeError("FLCI optimisation found no candidate weights")
     hl, w = best
     v = np.r_[_w_to_pre_weights(w), l_vec]
     centre = float(v @ betahat)

@@ -252,7 +252,8 @@ def prepare_panel(
 
     gvec = _scatter(g, ucode, tcode, n, n_t)[keep, 0]
     if not keep.any():
-        raise NothingToEstimateError("no unit is left to estimate on (every unit lacks some periods)")
+        raise NothingToEstimateError(
+            "no unit is left to estimate on (every unit lacks some periods)")
     if not ((gvec > periods[0]) & (gvec <= periods[-1])).any():
         raise NothingToEstimateError(
             f"nothing to estimate: no unit is first treated inside the panel's periods "

@@ -32,9 +32,22 @@ if TYPE_CHECKING:  # pragma: no cover
 class AggregateResult(_AggregateResultBase):
     """An aggregation of ATT(g, t) (R ``did::aggte``), with HonestDiD sensitivity analysis.
 
-    See :class:`impact.estimate.results.AggregateResult` for the attributes;
-    ``.vcov()`` is the covariance of the rows of ``table`` from their
-    influence functions (its diagonal gives the analytic standard errors).
+    See :class:`impact.estimate.results.AggregateResult` for the attributes
+    and the protocol; ``.vcov()`` is the covariance of the rows of
+    ``tidy()`` (overall ``ATT`` first) from their influence functions (its
+    diagonal gives the analytic standard errors).
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> from impact.estimate import att_gt
+    >>> res = att_gt(example_panel(), outcome="outcome", unit="territory_code", time="year",
+    ...              group="first_treated", base_period="universal")
+    >>> hd = res.aggregate("dynamic").honest_did(method="smoothness", M=[0.0, 0.1])
+    >>> hd.table[["M", "ci_low", "ci_high"]].round(3)
+         M  ci_low  ci_high
+    0  0.0   1.515    2.132
+    1  0.1   1.223    2.161
     """
 
     def honest_did(
@@ -67,6 +80,17 @@ class AggregateResult(_AggregateResultBase):
         ``honest_did.AGGTEobj``: pre-treatment estimates must then all be
         relative to event time -1, which is dropped (it is 0 by construction).
         The covariance comes from the influence functions (``vcov()``), as R.
+
+        Examples
+        --------
+        >>> from impact.datasets import example_panel
+        >>> from impact.estimate import att_gt
+        >>> res = att_gt(example_panel(), outcome="outcome", unit="territory_code",
+        ...              time="year", group="first_treated", base_period="universal")
+        >>> hd = res.aggregate("dynamic").honest_did(l_vec="average", method="smoothness",
+        ...                                          M=[0.0])
+        >>> round(hd.estimate, 3)
+        1.916
         """
         from impact.estimate.honest import honest_did
 
@@ -81,26 +105,29 @@ class AggregateResult(_AggregateResultBase):
         e = self.table["event_time"].to_numpy()
         keep = e != -1
         b = self.table["att"].to_numpy(float)[keep]
-        V = self.vcov()[np.ix_(keep, keep)]
+        V = self._vcov_array()[np.ix_(keep, keep)]
         ek = e[keep]
         n_pre, n_post = int((ek < 0).sum()), int((ek >= 0).sum())
         if n_pre == 0:
             raise InputError("honest_did() needs at least one pre-treatment event time before -1")
         post_e = ek[ek >= 0]
+        weights: np.ndarray
         if isinstance(l_vec, str):
             if l_vec != "average":
                 raise InputError(f"l_vec must be weights or 'average', not {l_vec!r}")
-            l_vec = np.full(n_post, 1 / n_post)
+            weights = np.full(n_post, 1 / n_post)
         elif l_vec is None:
             if event_time not in set(post_e.tolist()):
                 raise InputError(
                     f"event_time={event_time!r} is not a post-treatment event time "
                     f"({', '.join(str(int(v)) for v in post_e)})"
                 )
-            l_vec = (post_e == event_time).astype(float)
+            weights = (post_e == event_time).astype(float)
+        else:
+            weights = np.asarray(l_vec, dtype=float)
         return honest_did(
             b, V, num_pre_periods=n_pre, num_post_periods=n_post, method=method, M=M,
-            l_vec=l_vec, alpha=self.options["alpha"] if alpha is None else alpha, **kwargs,
+            l_vec=weights, alpha=self.options["alpha"] if alpha is None else alpha, **kwargs,
         )
 
 __all__ = ["AggregateResult", "aggregate"]
@@ -221,6 +248,25 @@ def aggregate(
     function is ``psi @ weights + wif @ att`` where ``wif`` is the influence
     function of the estimated weights (R ``did``'s ``wif``), so standard
     errors account for the weights being estimated.
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> from impact.estimate import att_gt
+    >>> res = att_gt(example_panel(), outcome="outcome", unit="territory_code", time="year",
+    ...              group="first_treated")
+    >>> dyn = aggregate(res, "dynamic", max_e=2)
+    >>> dyn.table[["event_time", "att", "se"]].round(3)
+       event_time    att     se
+    0          -4  0.082  0.204
+    1          -3 -0.467  0.257
+    2          -2  0.168  0.220
+    3          -1  0.059  0.210
+    4           0  1.823  0.175
+    5           1  1.773  0.147
+    6           2  1.795  0.198
+    >>> round(dyn.overall_att, 3), round(dyn.pretrend_test().pvalue, 3)
+    (1.797, 0.225)
     """
     if kind not in KINDS:
         raise InputError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")

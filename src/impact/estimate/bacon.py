@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -33,8 +33,13 @@ from impact.errors import InputError
 from impact.estimate._validate import (
     balanced_wide,
 )
+from impact.estimate.protocol import ResultBase, tidy_frame
 
 __all__ = ["BaconResult", "bacon_decomposition", "bacon_plot", "twfe_weights"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +60,14 @@ def _double_demean(m: np.ndarray) -> np.ndarray:
     return m - m.mean(axis=1, keepdims=True) - m.mean(axis=0, keepdims=True) + m.mean()
 
 
-@dataclass
-class BaconResult:
+@dataclass(repr=False)
+class BaconResult(ResultBase):
     """Goodman-Bacon decomposition and de Chaisemartin–D'Haultfœuille weights.
+
+    :meth:`tidy` gives the ``TWFE`` coefficient then one row per type of
+    2×2 comparison (term ``"treated_vs_never"``, ``"early_vs_late"``…: the
+    weighted average of its estimates). A decomposition has no standard
+    errors: ``se``, CIs and p-values are ``NaN``.
 
     Attributes
     ----------
@@ -80,6 +90,18 @@ class BaconResult:
         Smallest standard deviation of the unit-period effects compatible
         with a TWFE coefficient of the opposite sign to the average effect
         (de Chaisemartin–D'Haultfœuille's robustness measure ``|b| / sd(W)``).
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> bd = bacon_decomposition(example_panel(), outcome="outcome", unit="territory_code",
+    ...                          time="year", group="first_treated")
+    >>> bd.tidy().round(3)
+                   term  estimate  se  ci_low  ci_high  pvalue
+    0              TWFE     1.866 NaN     NaN      NaN     NaN
+    1     early_vs_late     1.665 NaN     NaN      NaN     NaN
+    2     late_vs_early     1.546 NaN     NaN      NaN     NaN
+    3  treated_vs_never     1.918 NaN     NaN      NaN     NaN
     """
 
     twfe: float
@@ -91,7 +113,18 @@ class BaconResult:
     sigma_fe: float
     options: dict[str, Any] = field(repr=False, default_factory=dict)
 
+    def tidy(self) -> pd.DataFrame:
+        """``TWFE`` then the weighted average estimate of each type of comparison."""
+        b = self.by_type
+        head = tidy_frame("TWFE", self.twfe)
+        return pd.concat([head, tidy_frame(b["type"].tolist(), b["estimate"])],
+                         ignore_index=True)
+
+    def _n(self) -> int:
+        return int(self.options["n_units"])
+
     def summary(self) -> str:
+        """Plain-text report: the comparisons by type and the negative weights."""
         by = self.by_type.to_string(index=False, float_format=lambda v: f"{v:.4f}")
         return (
             f"TWFE coefficient {self.twfe:.4f} = sum of {len(self.table)} 2x2 comparisons:\n{by}\n"
@@ -99,9 +132,13 @@ class BaconResult:
             f"negative weight (sum {self.negative_share:.3f}); sigma_fe = {self.sigma_fe:.4f}"
         )
 
-    def plot(self, **kwargs):
-        """Estimate against weight of every 2×2 comparison (see :func:`bacon_plot`)."""
-        return bacon_plot(self, **kwargs)
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Estimate against weight of every 2×2 comparison (see :func:`bacon_plot`); the Axes."""
+        from impact.estimate.plots import _axes
+
+        _, ax = _axes(ax, (8, 4.5))
+        bacon_plot(self, ax=ax, **kwargs)
+        return ax
 
 
 def bacon_decomposition(
@@ -146,6 +183,20 @@ def bacon_decomposition(
     variance of the double-demeaned treatment. Their sum is one and the
     weighted sum of the 2×2 estimates is the TWFE coefficient, up to
     rounding; both are checked and a discrepancy above 1e-8 is logged.
+
+    Examples
+    --------
+    With the same effect (2.0) in every cohort and year, no treated
+    unit-period gets a negative weight and the coefficient is the weighted
+    sum of the 2×2 comparisons:
+
+    >>> from impact.datasets import example_panel
+    >>> bd = bacon_decomposition(example_panel(), outcome="outcome", unit="territory_code",
+    ...                          time="year", group="first_treated")
+    >>> round(bd.twfe, 3), bd.n_negative
+    (1.866, 0)
+    >>> round(float(bd.table["estimate"] @ bd.table["weight"]), 3)
+    1.866
     """
     Y, periods, G = _wide(data, outcome, unit, time, group)
     n, T = Y.shape
@@ -231,6 +282,21 @@ def twfe_weights(
     unit-periods with a negative weight, the sum of the negative weights in
     absolute value and ``sigma_fe = |beta| / sd(W)`` (standard deviation
     over treated unit-periods, weighted by their number, as the paper).
+
+    Examples
+    --------
+    Two units over three periods, one treated from the second period: a
+    single treated cohort gets no negative weight.
+
+    >>> D = np.array([[0, 1, 1], [0, 0, 0]])
+    >>> cells, n_neg, neg_share, sigma_fe = twfe_weights(
+    ...     D, np.array([2.0, 0.0]), np.array([1.0, 2.0, 3.0]), beta=1.0)
+    >>> cells
+       group  time  n_units  weight
+    0    2.0   2.0        1     0.5
+    1    2.0   3.0        1     0.5
+    >>> n_neg
+    0
     """
     eps = _double_demean(D.astype(float))  # residual of D on unit and period effects
     treated = D.astype(bool)
@@ -252,17 +318,24 @@ def twfe_weights(
     return cells, n_neg, neg_share, sigma_fe
 
 
-def bacon_plot(result: BaconResult, *, ax=None, title: str | None = None):
+def bacon_plot(result: BaconResult, *, ax: Axes | None = None,
+               title: str | None = None) -> Figure:
     """Scatter of the 2×2 estimates against their weights, by type, with the TWFE line.
 
     French labels, for reports. Returns the Figure.
-    """
-    import matplotlib.pyplot as plt
 
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-    else:
-        fig = ax.figure
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> bd = bacon_decomposition(example_panel(), outcome="outcome", unit="territory_code",
+    ...                          time="year", group="first_treated")
+    >>> fig = bacon_plot(bd)
+    >>> fig.axes[0].get_xlabel()
+    'Poids dans le coefficient TWFE'
+    """
+    from impact.estimate.plots import _axes
+
+    fig, ax = _axes(ax, (8, 4.5))
     markers = {"treated_vs_never": "o", "early_vs_late": "s", "late_vs_early": "^",
                "treated_vs_always": "D"}
     colours = {"treated_vs_never": "#1f4e79", "early_vs_late": "#2e7d32",

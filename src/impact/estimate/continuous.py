@@ -36,14 +36,19 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from scipy.interpolate import BSpline
 
+from impact._options import check_options
 from impact.errors import InputError
+from impact.estimate.protocol import ResultBase, normal_pvalue, tidy_frame
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
 from impact.estimate._validate import numeric_groups, numeric_periods, require_columns
 from impact.estimate.inference import multiplier_weights
 
@@ -59,9 +64,14 @@ def _basis(lo: float, hi: float, interior: np.ndarray, degree: int) -> BSpline:
     return BSpline(knots, np.eye(nb), degree, extrapolate=True)
 
 
-@dataclass
-class ContinuousResult:
+@dataclass(repr=False)
+class ContinuousResult(ResultBase):
     """Dose-response curves of a continuous treatment in a staggered design.
+
+    :meth:`tidy` gives the two overall summaries ``ATT`` (``ATT^o``, average
+    effect of the doses received) and ``ACRT`` (``ACRT^o``, average causal
+    response per unit of dose), with normal CIs and p-values; :meth:`vcov`
+    is their covariance from the influence functions.
 
     Attributes
     ----------
@@ -74,56 +84,95 @@ class ContinuousResult:
         Post-treatment cells used: ``group, time, n_treated, n_control, weight``.
     options
         Options used (degree, knots, control group, bootstrap draws, crit).
+    psi_att, psi_acrt
+        Influence functions of the curves (``n_units × grid``).
+    psi_overall
+        Influence functions of ``ATT^o`` and ``ACRT^o`` (``n_units × 2``).
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> res = continuous_did(example_panel(), outcome="outcome", unit="territory_code",
+    ...                      time="year", group="first_treated", dose="dose", degree=1,
+    ...                      bootstrap=99, seed=0)
+    >>> res.tidy().round(3)
+       term  estimate     se  ci_low  ci_high  pvalue
+    0   ATT     1.863  0.130   1.608    2.119   0.000
+    1  ACRT     0.225  0.118  -0.006    0.456   0.057
     """
 
     curve: pd.DataFrame
     overall: pd.DataFrame
     cells: pd.DataFrame
     options: dict[str, Any] = field(repr=False)
-    psi_att: np.ndarray = field(repr=False, default=None)
-    psi_acrt: np.ndarray = field(repr=False, default=None)
+    psi_att: np.ndarray | None = field(repr=False, default=None)
+    psi_acrt: np.ndarray | None = field(repr=False, default=None)
+    psi_overall: np.ndarray | None = field(repr=False, default=None)
 
     @property
     def overall_att(self) -> float:
+        """``ATT^o``: average effect of the doses received."""
         return float(self.overall.set_index("quantity").loc["ATT", "estimate"])
 
     @property
     def overall_acrt(self) -> float:
+        """``ACRT^o``: average causal response per unit of dose."""
         return float(self.overall.set_index("quantity").loc["ACRT", "estimate"])
 
+    def tidy(self) -> pd.DataFrame:
+        """``ATT`` and ``ACRT`` (overall summaries) with normal CIs and p-values."""
+        o = self.overall
+        return tidy_frame(o["quantity"].tolist(), o["estimate"], o["se"], o["ci_low"],
+                          o["ci_high"], normal_pvalue(o["estimate"], o["se"]))
+
+    def _vcov_matrix(self) -> np.ndarray | None:
+        if self.psi_overall is None:
+            return None
+        return self.psi_overall.T @ self.psi_overall
+
+    def _n(self) -> int:
+        return int(self.options["n_units"])
+
     def summary(self) -> str:
+        """Plain-text report of the overall summaries."""
         return (
             "Continuous-treatment DiD (Callaway, Goodman-Bacon & Sant'Anna 2024)\n"
             + self.overall.to_string(index=False, float_format=lambda v: f"{v:.4f}")
         )
 
-    def plot(self, which: Literal["att", "acrt"] = "att", *, ax=None,
-             title: str | None = None, xlabel: str = "Dose (dépense par habitant)"):
-        """Curve with pointwise intervals and the uniform band (French labels)."""
-        import matplotlib.pyplot as plt
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Curve with pointwise intervals and the uniform band (French labels); returns the Axes.
 
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(8, 4.5))
-        else:
-            fig = ax.figure
-        c = self.curve
-        ax.fill_between(c["dose"], c[f"{which}_low_uniform"], c[f"{which}_high_uniform"],
-                        color="#1f4e79", alpha=0.12, label="Bande de confiance simultanée (95 %)")
-        ax.fill_between(c["dose"], c[f"{which}_low"], c[f"{which}_high"], color="#1f4e79",
-                        alpha=0.25, label="IC 95 % ponctuel")
-        ax.plot(c["dose"], c[which], color="#1f4e79", lw=2)
-        ax.axhline(0, color="black", lw=0.8)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("Effet moyen ATT(d)" if which == "att"
-                      else "Effet marginal ACRT(d)")
-        ax.set_title(title or ("Effet selon la dose" if which == "att"
-                               else "Effet d'une unité de dose supplémentaire"))
-        ax.legend(loc="best", fontsize=8, frameon=False)
-        ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
-        return fig
+        Keywords: ``which`` (``"att"`` or ``"acrt"``), ``title``, ``xlabel``.
+        """
+        return _curve_plot(self, ax=ax, **kwargs)
 
 
+def _curve_plot(res: ContinuousResult, *, ax: Axes | None = None,
+                which: Literal["att", "acrt"] = "att", title: str | None = None,
+                xlabel: str = "Dose (dépense par habitant)") -> Axes:
+    from impact.estimate.plots import _axes
+
+    fig, ax = _axes(ax, (8, 4.5))
+    c = res.curve
+    ax.fill_between(c["dose"], c[f"{which}_low_uniform"], c[f"{which}_high_uniform"],
+                    color="#1f4e79", alpha=0.12, label="Bande de confiance simultanée (95 %)")
+    ax.fill_between(c["dose"], c[f"{which}_low"], c[f"{which}_high"], color="#1f4e79",
+                    alpha=0.25, label="IC 95 % ponctuel")
+    ax.plot(c["dose"], c[which], color="#1f4e79", lw=2)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Effet moyen ATT(d)" if which == "att"
+                  else "Effet marginal ACRT(d)")
+    ax.set_title(title or ("Effet selon la dose" if which == "att"
+                           else "Effet d'une unité de dose supplémentaire"))
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return ax
+
+
+@check_options
 def continuous_did(
     data: pd.DataFrame,
     *,
@@ -177,9 +226,20 @@ def continuous_did(
     InputError
         Missing columns, unbalanced panel, no comparison unit, fewer treated
         units in a cohort than basis functions, invalid options.
+
+    Examples
+    --------
+    Doses 1, 2 and 3 all have the effect 2.0 in the example panel, so the
+    ATT is near 2 and the response to one more unit of dose is not
+    significantly different from 0 (see ``res.tidy()``):
+
+    >>> from impact.datasets import example_panel
+    >>> res = continuous_did(example_panel(), outcome="outcome", unit="territory_code",
+    ...                      time="year", group="first_treated", dose="dose", degree=1,
+    ...                      bootstrap=99, seed=0)
+    >>> round(res.overall_att, 2), round(res.overall_acrt, 2)
+    (1.86, 0.22)
     """
-    if control not in ("never", "notyet"):
-        raise InputError(f"control must be 'never' or 'notyet', not {control!r}")
     if int(degree) != degree or degree < 1 or int(num_knots) != num_knots or num_knots < 0:
         raise InputError(f"degree must be >= 1 and num_knots >= 0, not {degree!r}, {num_knots!r}")
     if not 0 < alpha < 1:
@@ -228,8 +288,9 @@ def continuous_did(
     interior = np.quantile(treated_d, np.linspace(0, 1, num_knots + 2)[1:-1])
     basis = _basis(lo, hi, interior, degree)
     dbasis = basis.derivative()
-    if np.isscalar(grid):
-        grid = np.linspace(*np.quantile(treated_d, [0.05, 0.95]), int(grid))
+    if isinstance(grid, int | np.integer):
+        q05, q95 = np.quantile(treated_d, [0.05, 0.95])
+        grid = np.linspace(float(q05), float(q95), int(grid))
     grid = np.asarray(grid, dtype=float)
     Bg, dBg = basis(grid), dbasis(grid)
     nb = Bg.shape[1]
@@ -334,5 +395,5 @@ def continuous_did(
                      control=control, degree=degree, num_knots=num_knots, alpha=alpha,
                      bootstrap=int(bootstrap), seed=seed, crit=crit, n_units=n,
                      dropped_units=int((bad | early).sum()), knots=basis.t.tolist()),
-        psi_att=psi_att, psi_acrt=psi_acrt,
+        psi_att=psi_att, psi_acrt=psi_acrt, psi_overall=inf_over,
     )

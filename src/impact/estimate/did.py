@@ -259,9 +259,22 @@ def att_gt(
 
     Examples
     --------
-    >>> res = att_gt(mpdta, outcome="lemp", unit="countyreal", time="year",
-    ...              group="first.treat")                      # doctest: +SKIP
-    >>> res.aggregate("dynamic").table                           # doctest: +SKIP
+    On the example panel (cohorts 2013 and 2015, true effect 2.0 in every
+    treated year and 0 before):
+
+    >>> from impact.datasets import example_panel
+    >>> res = att_gt(example_panel(), outcome="outcome", unit="territory_code", time="year",
+    ...              group="first_treated")
+    >>> res.table[["group", "time", "att", "se"]].head(3).round(3)
+       group  time    att     se
+    0   2013  2011  0.060  0.269
+    1   2013  2012  0.006  0.270
+    2   2013  2013  1.651  0.292
+    >>> round(res.pretrend_test().pvalue, 3)
+    0.439
+    >>> res.aggregate("simple").tidy().round(3)
+      term  estimate     se  ci_low  ci_high  pvalue
+    0  ATT     1.871  0.129   1.619    2.124     0.0
     """
     if control not in ("never", "notyet"):
         raise InputError(f"control must be 'never' or 'notyet', not {control!r}")

@@ -37,21 +37,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from impact._options import check_options
 from impact.errors import InputError
-
-__all__ = ["HonestResult", "honest_did"]
-
-logger = logging.getLogger(__name__)
-
-METHODS = ("relative_magnitude", "smoothness")
-_TOL_LAMBDA = 1e-6
-
 
 # The building blocks live in _honest_sd and _honest_rm; re-exported for tests and users.
 from impact.estimate._honest_rm import _dual_vertices as _dual_vertices
@@ -63,13 +56,29 @@ from impact.estimate._honest_sd import _flci as _flci
 from impact.estimate._honest_sd import folded_normal_quantile as folded_normal_quantile
 from impact.estimate._honest_sd import sd_upper_bound_M as sd_upper_bound_M
 from impact.estimate._honest_sd import sd_worst_case_bias as sd_worst_case_bias
+from impact.estimate.protocol import ResultBase, normal_pvalue, tidy_frame
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+__all__ = ["HonestResult", "honest_did"]
+
+logger = logging.getLogger(__name__)
+
+
 
 # --------------------------------------------------------------------------- public API
 
 
-@dataclass
-class HonestResult:
+@dataclass(repr=False)
+class HonestResult(ResultBase):
     """Robust confidence sets over a range of restrictions on the violation of parallel trends.
+
+    :meth:`tidy` gives the ``original`` row (point estimate, its standard
+    error, the usual interval and normal p-value) then one row per value of
+    ``M`` (term ``"M=0.5"``, or ``"Mbar=0.5"`` for relative magnitudes): the
+    same point estimate with the robust confidence set as ``ci_low,
+    ci_high``; robust sets have no standard error nor p-value (``NaN``).
 
     Attributes
     ----------
@@ -85,6 +94,17 @@ class HonestResult:
         original interval already does; ``NaN`` when no ``M`` of the grid
         does, i.e. the conclusion holds beyond the largest ``M`` tried).
         Refined by bisection between grid values to ``breakdown_tol``.
+
+    Examples
+    --------
+    >>> hd = honest_did(np.array([0.0, 0.1, 2.0]), np.diag([0.01, 0.01, 0.02]),
+    ...                 num_pre_periods=2, num_post_periods=1, method="smoothness",
+    ...                 M=[0.0, 0.5])
+    >>> hd.tidy().round(3)
+           term  estimate     se  ci_low  ci_high  pvalue
+    0  original       2.0  0.141   1.723    2.277     0.0
+    1       M=0       2.0    NaN   1.729    2.311     NaN
+    2     M=0.5       2.0    NaN   1.315    2.885     NaN
     """
 
     table: pd.DataFrame
@@ -96,7 +116,20 @@ class HonestResult:
     alpha: float = 0.05
     options: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def tidy(self) -> pd.DataFrame:
+        """``original`` then one row per ``M`` with the robust confidence set."""
+        lo, hi = self.original
+        z = stats.norm.ppf(1 - self.alpha / 2)
+        se = (hi - lo) / (2 * z)
+        head = tidy_frame("original", self.estimate, se, lo, hi, normal_pvalue(self.estimate, se))
+        name = "Mbar" if self.method == "relative_magnitude" else "M"
+        t = self.table
+        rows = tidy_frame([f"{name}={m:g}" for m in t["M"]], self.estimate, np.nan,
+                          t["ci_low"], t["ci_high"])
+        return pd.concat([head, rows], ignore_index=True)
+
     def summary(self, digits: int = 4) -> str:
+        """Plain-text report: estimate, original CI, breakdown value, robust sets."""
         name = {"relative_magnitude": "relative magnitudes (Delta^RM, C-LF hybrid)",
                 "smoothness": "smoothness (Delta^SD, FLCI)"}[self.method]
         lo, hi = self.original
@@ -109,24 +142,18 @@ class HonestResult:
             self.table.to_string(index=False, float_format=lambda v: f"{v:.{digits}f}"),
         ])
 
-    def __str__(self) -> str:
-        return self.summary()
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Sensitivity plot (see :func:`impact.estimate.plots.sensitivity_plot`); the Axes."""
+        from impact.estimate.plots import _axes, sensitivity_plot
 
-    def _repr_html_(self) -> str:
-        return "<pre>" + self.summary() + "</pre>"
-
-    def plot(self, **kwargs: Any):
-        """Sensitivity plot (see :func:`impact.estimate.plots.sensitivity_plot`)."""
-        from impact.estimate.plots import sensitivity_plot
-
-        return sensitivity_plot(self, **kwargs)
+        _, ax = _axes(ax, (8, 4.5))
+        sensitivity_plot(self, ax=ax, **kwargs)
+        return ax
 
 
 def _check_inputs(betahat, sigma, n_pre, n_post, l_vec, alpha, method):
     b = np.asarray(betahat, dtype=float).ravel()
     S = np.asarray(sigma, dtype=float)
-    if method not in METHODS:
-        raise InputError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     if int(n_pre) != n_pre or int(n_post) != n_post or n_pre < 1 or n_post < 1:
         raise InputError(
             f"num_pre_periods and num_post_periods must be whole numbers >= 1, "
@@ -159,6 +186,7 @@ def _check_inputs(betahat, sigma, n_pre, n_post, l_vec, alpha, method):
     return b, (S + S.T) / 2, int(n_pre), int(n_post), lv
 
 
+@check_options
 def honest_did(
     betahat: np.ndarray,
     sigma: np.ndarray,
@@ -222,6 +250,19 @@ def honest_did(
     grid points; an accepted point at an end of the grid is logged, as the
     set may extend beyond it. Breakdown values are found by bisection on
     ``M``, the robust sets being nested in ``M``.
+
+    Examples
+    --------
+    Two pre-periods (effects 0 and 0.1) and one post-period (2.0): under
+    smoothness restrictions the robust set widens with ``M``:
+
+    >>> hd = honest_did(np.array([0.0, 0.1, 2.0]), np.diag([0.01, 0.01, 0.02]),
+    ...                 num_pre_periods=2, num_post_periods=1, method="smoothness",
+    ...                 M=[0.0, 0.5])
+    >>> hd.table[["M", "ci_low", "ci_high"]].round(3)
+         M  ci_low  ci_high
+    0  0.0   1.729    2.311
+    1  0.5   1.315    2.885
     """
     b, S, n_pre, n_post, lv = _check_inputs(
         betahat, sigma, num_pre_periods, num_post_periods, l_vec, alpha, method

@@ -23,13 +23,18 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from impact._options import check_options
 from impact.errors import InputError
+from impact.estimate.protocol import ResultBase, tidy_frame
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
 
 __all__ = ["PlaceboPowerResult", "minimum_detectable_effect", "placebo_power"]
 
@@ -58,6 +63,13 @@ def minimum_detectable_effect(
     float
         The effect size (in the units of the estimate) detected with
         probability ``power``; ``2.80 * se`` at the defaults.
+
+    Examples
+    --------
+    >>> round(minimum_detectable_effect(1.0), 3)
+    2.802
+    >>> round(minimum_detectable_effect(1.0, df=3), 3)  # four clusters
+    4.161
     """
     if not (np.isfinite(se) and se >= 0):
         raise InputError(f"se must be a finite number >= 0, not {se!r}")
@@ -67,9 +79,15 @@ def minimum_detectable_effect(
     return float((dist.ppf(1 - alpha / 2) + dist.ppf(power)) * se)
 
 
-@dataclass
-class PlaceboPowerResult:
+@dataclass(repr=False)
+class PlaceboPowerResult(ResultBase):
     """Detection rates of placebo adoptions with a known added effect.
+
+    :meth:`tidy` has one row per added effect (term ``"effect=0.5"``):
+    ``estimate`` is the mean estimate over the draws and ``se`` the standard
+    deviation of the estimates across draws (the design-based standard
+    error); there is no interval nor p-value (``NaN``): the detection rates
+    are in ``table``.
 
     Attributes
     ----------
@@ -81,6 +99,21 @@ class PlaceboPowerResult:
         Every draw: ``draw, effect, att, se, pvalue``.
     n_treated, cohorts
         The placebo design (number of placebo-treated territories, cohort sizes).
+    alpha
+        Level of the tests.
+    n_units
+        Never-treated territories the placebos are drawn from.
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> pw = placebo_power(example_panel(), effects=[0.0, 2.0], draws=5, n_treated=10,
+    ...                    outcome="outcome", unit="territory_code", time="year",
+    ...                    group="first_treated")
+    >>> pw.tidy().round(3)
+           term  estimate     se  ci_low  ci_high  pvalue
+    0  effect=0      0.09  0.306     NaN      NaN     NaN
+    1  effect=2      2.09  0.306     NaN      NaN     NaN
     """
 
     table: pd.DataFrame
@@ -88,18 +121,54 @@ class PlaceboPowerResult:
     n_treated: int
     cohorts: dict[float, int]
     alpha: float
+    n_units: int | None = None
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per added effect: mean estimate and its SD across draws."""
+        t = self.table
+        return tidy_frame([f"effect={e:g}" for e in t["effect"]], t["mean_estimate"],
+                          t["sd_estimate"])
+
+    def _n(self) -> int | None:
+        return self.n_units
+
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Detection rate against the added effect (power curve, French labels).
+
+        Keyword: ``title``. Returns the Axes.
+        """
+        return _power_plot(self, ax=ax, **kwargs)
 
     def summary(self, digits: int = 4) -> str:
+        """Plain-text report: the placebo design and the detection rates."""
         return "\n".join([
             f"Placebo power ({self.n_treated} placebo-treated territories among never treated; "
             f"cohorts {self.cohorts}; level {self.alpha:g})",
             self.table.to_string(index=False, float_format=lambda v: f"{v:.{digits}f}"),
         ])
 
-    def __str__(self) -> str:
-        return self.summary()
+
+def _power_plot(res: PlaceboPowerResult, *, ax: Axes | None = None,
+                title: str | None = None) -> Axes:
+    from impact.estimate.plots import POST_COLOUR, _axes
+
+    fig, ax = _axes(ax, (7, 4))
+    t = res.table
+    ax.plot(t["effect"], t["detected"], "o-", color=POST_COLOUR)
+    ax.axhline(res.alpha, color="black", lw=0.8, ls=":", label=f"Seuil ({res.alpha:g})")
+    ax.axhline(0.8, color="black", lw=0.8, ls="--", label="Puissance de 80 %")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("Effet ajouté aux territoires placebo")
+    ax.set_ylabel("Part des tirages où l'effet est détecté")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return ax
 
 
+@check_options
 def placebo_power(
     data: pd.DataFrame,
     *,
@@ -140,6 +209,20 @@ def placebo_power(
     Returns
     -------
     PlaceboPowerResult
+
+    Examples
+    --------
+    Five placebo draws of 10 of the 20 never-treated territories of the
+    example panel (two cohorts of 5), with no effect and with an effect of 2:
+
+    >>> from impact.datasets import example_panel
+    >>> pw = placebo_power(example_panel(), effects=[0.0, 2.0], draws=5, n_treated=10,
+    ...                    outcome="outcome", unit="territory_code", time="year",
+    ...                    group="first_treated")
+    >>> pw.table[["effect", "detected", "draws"]]
+       effect  detected  draws
+    0     0.0       0.2      5
+    1     2.0       1.0      5
     """
     from impact.estimate.did import att_gt
 
@@ -202,4 +285,4 @@ def placebo_power(
         .reset_index()
     )
     return PlaceboPowerResult(table=table, estimates=est, n_treated=n_placebo, cohorts=cohorts,
-                              alpha=alpha)
+                              alpha=alpha, n_units=len(pool))

@@ -12,21 +12,30 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from impact._options import check_options
 from impact.errors import InputError
+from impact.estimate.protocol import ResultBase, normal_pvalue, tidy_frame
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
 
 __all__ = ["LeaveOneOutResult", "leave_one_out"]
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class LeaveOneOutResult:
+@dataclass(repr=False)
+class LeaveOneOutResult(ResultBase):
     """Overall ATT with each treated territory (or cohort) left out.
+
+    :meth:`tidy` gives the ``full sample`` estimate then one row
+    ``"without <code>"`` per left-out territory or cohort (in the order of
+    ``table``), with normal CIs and p-values.
 
     Attributes
     ----------
@@ -38,6 +47,21 @@ class LeaveOneOutResult:
         The estimate on the full sample.
     by
         ``"unit"`` or ``"cohort"``.
+    aggregation
+        The aggregation whose overall ATT is reported.
+    n_units
+        Units of the full sample.
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> loo = leave_one_out(example_panel(), by="cohort", outcome="outcome",
+    ...                     unit="territory_code", time="year", group="first_treated")
+    >>> loo.tidy().round(3)
+               term  estimate     se  ci_low  ci_high  pvalue
+    0   full sample     1.871  0.129   1.619    2.124     0.0
+    1  without 2013     1.831  0.219   1.403    2.260     0.0
+    2  without 2015     1.895  0.182   1.539    2.252     0.0
     """
 
     table: pd.DataFrame
@@ -46,13 +70,27 @@ class LeaveOneOutResult:
     full_ci: tuple[float, float]
     by: str
     aggregation: str
+    n_units: int | None = None
 
     @property
     def most_influential(self) -> Any:
         """The territory (or cohort) whose removal moves the estimate most."""
         return self.table.loc[self.table["change"].abs().idxmax(), "dropped"]
 
+    def tidy(self) -> pd.DataFrame:
+        """``full sample`` then ``without <code>`` per row of ``table``."""
+        t = self.table
+        head = tidy_frame("full sample", self.full_att, self.full_se, self.full_ci[0],
+                          self.full_ci[1], normal_pvalue(self.full_att, self.full_se))
+        rows = tidy_frame([f"without {d}" for d in t["dropped"]], t["att"], t["se"],
+                          t["ci_low"], t["ci_high"], normal_pvalue(t["att"], t["se"]))
+        return pd.concat([head, rows], ignore_index=True)
+
+    def _n(self) -> int | None:
+        return self.n_units
+
     def summary(self, digits: int = 4) -> str:
+        """Plain-text report: full-sample estimate, range, most influential, table."""
         what = "treated territory" if self.by == "unit" else "cohort"
         lo, hi = self.full_ci
         return "\n".join([
@@ -65,14 +103,13 @@ class LeaveOneOutResult:
             self.table.to_string(index=False, float_format=lambda v: f"{v:.{digits}f}"),
         ])
 
-    def __str__(self) -> str:
-        return self.summary()
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Leave-one-out plot (see :func:`impact.estimate.plots.leave_one_out_plot`); the Axes."""
+        from impact.estimate.plots import _axes, leave_one_out_plot
 
-    def plot(self, **kwargs: Any):
-        """Leave-one-out plot (see :func:`impact.estimate.plots.leave_one_out_plot`)."""
-        from impact.estimate.plots import leave_one_out_plot
-
-        return leave_one_out_plot(self, **kwargs)
+        _, ax = _axes(ax, (7, max(3.0, 0.28 * len(self.table) + 1.2)))
+        leave_one_out_plot(self, ax=ax, **kwargs)
+        return ax
 
 
 def _overall(res, aggregation: str) -> tuple[float, float, tuple[float, float]]:
@@ -80,6 +117,7 @@ def _overall(res, aggregation: str) -> tuple[float, float, tuple[float, float]]:
     return agg.overall_att, agg.overall_se, agg.overall_ci
 
 
+@check_options
 def leave_one_out(
     data: pd.DataFrame,
     *,
@@ -113,11 +151,16 @@ def leave_one_out(
     A left-out unit whose removal empties its cohort is reported with the
     remaining cohorts only; leaving out the only cohort is impossible and
     raises :class:`~impact.errors.InputError`.
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> loo = leave_one_out(example_panel(n_units=20), outcome="outcome",
+    ...                     unit="territory_code", time="year", group="first_treated")
+    >>> len(loo.table), loo.most_influential
+    (10, 'T009')
     """
     from impact.estimate.did import att_gt
-
-    if by not in ("unit", "cohort"):
-        raise InputError(f"by must be 'unit' or 'cohort', not {by!r}")
     for key in ("unit", "group"):
         if key not in att_gt_kwargs:
             raise InputError(f"leave_one_out needs the att_gt argument {key}=...")
@@ -159,4 +202,4 @@ def leave_one_out(
     if np.all(np.mod(table["cohort"], 1) == 0):
         table["cohort"] = table["cohort"].astype(int)
     return LeaveOneOutResult(table=table, full_att=f_att, full_se=f_se, full_ci=f_ci, by=by,
-                             aggregation=aggregation)
+                             aggregation=aggregation, n_units=int(data[unit].nunique()))

@@ -40,13 +40,18 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from impact._options import check_options
 from impact.errors import InputError
+from impact.estimate.protocol import ResultBase, normal_pvalue, tidy_frame
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
 from impact.estimate._validate import (
     balanced_wide,
 )
@@ -209,9 +214,15 @@ def _sdid(
 
 
 # --------------------------------------------------------------------------- result
-@dataclass
-class SDIDResult:
+@dataclass(repr=False)
+class SDIDResult(ResultBase):
     """Synthetic difference-in-differences estimate.
+
+    :meth:`tidy` gives the aggregate ``ATT`` then one row ``"g=2013"`` per
+    cohort, with normal CIs and p-values from the chosen standard errors
+    (``NaN`` with ``se_method=None``); :meth:`vcov` has their variances on
+    the diagonal and ``NaN`` elsewhere (the replicates are kept for the
+    aggregate only).
 
     Attributes
     ----------
@@ -229,6 +240,17 @@ class SDIDResult:
         without a standard error).
     options
         Options used (outcome, columns, se_method, replications, zetas, …).
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> res = synthetic_did(example_panel(), outcome="outcome", unit="territory_code",
+    ...                     time="year", group="first_treated", se_method="jackknife")
+    >>> res.tidy().round(3)
+         term  estimate     se  ci_low  ci_high  pvalue
+    0     ATT     1.958  0.115   1.733    2.183     0.0
+    1  g=2013     1.920  0.137   1.652    2.189     0.0
+    2  g=2015     2.022  0.187   1.656    2.388     0.0
     """
 
     overall_att: float
@@ -246,7 +268,23 @@ class SDIDResult:
         z = stats.norm.ppf(1 - self.options["alpha"] / 2)
         return self.overall_att - z * self.overall_se, self.overall_att + z * self.overall_se
 
+    def tidy(self) -> pd.DataFrame:
+        """The aggregate ``ATT`` then ``g=…`` per cohort; normal CIs and p-values."""
+        lo, hi = self.ci
+        head = tidy_frame("ATT", self.overall_att, self.overall_se, lo, hi,
+                          normal_pvalue(self.overall_att, self.overall_se))
+        t = self.table
+        z = stats.norm.ppf(1 - self.options["alpha"] / 2)
+        rows = tidy_frame([f"g={g:g}" for g in t["group"]], t["att"], t["se"],
+                          t["att"] - z * t["se"], t["att"] + z * t["se"],
+                          normal_pvalue(t["att"], t["se"]))
+        return pd.concat([head, rows], ignore_index=True)
+
+    def _n(self) -> int:
+        return int(self.unit_weights["unit"].nunique() + self.table["n_treated"].sum())
+
     def summary(self) -> str:
+        """Plain-text report: aggregate ATT with its CI, then the cohort table."""
         lo, hi = self.ci
         head = (
             f"Synthetic DiD: ATT = {self.overall_att:.4f} (SE {self.overall_se:.4f}, "
@@ -255,47 +293,48 @@ class SDIDResult:
         )
         return head + "\n" + self.table.to_string(index=False, float_format=lambda v: f"{v:.4f}")
 
-    def plot(self, group: float | None = None, *, ax=None, title: str | None = None,
-             ylabel: str | None = None):
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
         """Treated mean against its synthetic control, with the time weights (French labels).
 
-        ``group`` selects a cohort (default: the largest). The synthetic
-        control is the omega-weighted mean of the controls shifted by the
-        weighted pre-treatment gap, so that the two lines coincide on average
-        (time-weighted) before treatment, as R ``synthdid_plot``. Returns the
-        Figure.
+        Keywords: ``group`` selects a cohort (default: the largest), ``title``,
+        ``ylabel``. The synthetic control is the omega-weighted mean of the
+        controls shifted by the weighted pre-treatment gap, so that the two
+        lines coincide on average (time-weighted) before treatment, as R
+        ``synthdid_plot``. Returns the Axes.
         """
-        import matplotlib.pyplot as plt
+        return _sdid_plot(self, ax=ax, **kwargs)
 
-        if group is None:
-            group = float(self.table.sort_values("n_treated").iloc[-1]["group"])
-        if group not in self.trajectories:
-            raise InputError(f"no cohort {group!r}; cohorts are {sorted(self.trajectories)}")
-        tr = self.trajectories[group]
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(8, 4.5))
-        else:
-            fig = ax.figure
-        ax.plot(tr["time"], tr["treated"], color="#1f4e79", lw=2, label="Unités traitées")
-        ax.plot(tr["time"], tr["synthetic"], color="#7f7f7f", lw=2, ls="--",
-                label="Contrôle synthétique (décalé)")
-        ax.axvline(group - 0.5, color="black", lw=0.8, ls=":")
-        lam = tr["lambda"].to_numpy()
-        if lam.max() > 0:
-            lo, hi = ax.get_ylim()
-            ax.bar(tr["time"], lam / lam.max() * 0.15 * (hi - lo), bottom=lo, width=0.8,
-                   color="#c55a11", alpha=0.5, label="Poids temporels (échelle relative)")
-            ax.set_ylim(lo, hi)
-        row = self.table.loc[self.table["group"] == group].iloc[0]
-        ax.set_title(title or f"Différence de différences synthétique — cohorte {group:g} : "
-                     f"effet estimé {row['att']:.3g}")
-        ax.set_xlabel("Période")
-        # A report passes the indicator's French label; the column name is the fallback.
-        ax.set_ylabel(ylabel or self.options["outcome"])
-        ax.legend(loc="best", fontsize=8, frameon=False)
-        ax.spines[["top", "right"]].set_visible(False)
-        fig.tight_layout()
-        return fig
+
+def _sdid_plot(res: SDIDResult, *, ax: Axes | None = None, group: float | None = None,
+               title: str | None = None, ylabel: str | None = None) -> Axes:
+    from impact.estimate.plots import _axes
+
+    if group is None:
+        group = float(res.table.sort_values("n_treated").iloc[-1]["group"])
+    if group not in res.trajectories:
+        raise InputError(f"no cohort {group!r}; cohorts are {sorted(res.trajectories)}")
+    tr = res.trajectories[group]
+    fig, ax = _axes(ax, (8, 4.5))
+    ax.plot(tr["time"], tr["treated"], color="#1f4e79", lw=2, label="Unités traitées")
+    ax.plot(tr["time"], tr["synthetic"], color="#7f7f7f", lw=2, ls="--",
+            label="Contrôle synthétique (décalé)")
+    ax.axvline(group - 0.5, color="black", lw=0.8, ls=":")
+    lam = tr["lambda"].to_numpy()
+    if lam.max() > 0:
+        lo, hi = ax.get_ylim()
+        ax.bar(tr["time"], lam / lam.max() * 0.15 * (hi - lo), bottom=lo, width=0.8,
+               color="#c55a11", alpha=0.5, label="Poids temporels (échelle relative)")
+        ax.set_ylim(lo, hi)
+    row = res.table.loc[res.table["group"] == group].iloc[0]
+    ax.set_title(title or f"Différence de différences synthétique — cohorte {group:g} : "
+                 f"effet estimé {row['att']:.3g}")
+    ax.set_xlabel("Période")
+    # A report passes the indicator's French label; the column name is the fallback.
+    ax.set_ylabel(ylabel or res.options["outcome"])
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return ax
 
 
 # --------------------------------------------------------------------------- estimator
@@ -307,6 +346,7 @@ def _aggregate(taus: dict[float, float], sizes: dict[float, float]) -> float:
     return float(np.dot(w / w.sum(), [taus[g] for g in keys]))
 
 
+@check_options
 def synthetic_did(
     data: pd.DataFrame,
     *,
@@ -361,13 +401,15 @@ def synthetic_did(
 
     Examples
     --------
-    >>> res = synthetic_did(prop99, outcome="PacksPerCapita", unit="State",
-    ...                     time="Year", group="g")              # doctest: +SKIP
-    >>> round(res.overall_att, 3)                                # doctest: +SKIP
-    -15.604
+    On the example panel (true effect 2.0 in every treated year; as many
+    treated as never-treated territories, so the placebo SE is not available):
+
+    >>> from impact.datasets import example_panel
+    >>> res = synthetic_did(example_panel(), outcome="outcome", unit="territory_code",
+    ...                     time="year", group="first_treated", se_method="jackknife")
+    >>> round(res.overall_att, 2), round(res.overall_se, 2)
+    (1.96, 0.11)
     """
-    if se_method is not None and se_method not in SE_METHODS:
-        raise InputError(f"se_method must be one of {SE_METHODS} or None, not {se_method!r}")
     if not 0 < alpha < 1:
         raise InputError(f"alpha must be between 0 and 1, not {alpha!r}")
     if se_method in ("placebo", "bootstrap") and (
@@ -438,7 +480,8 @@ def synthetic_did(
         out = []
         for _ in range(replications):
             perm = rng.permutation(len(never))
-            taus, start = {}, len(never) - n_treated
+            taus: dict[float, float] = {}
+            start = len(never) - n_treated
             ctrl = perm[:start]
             for g, T0 in usable:
                 k = len(members[g])
@@ -467,7 +510,8 @@ def synthetic_did(
             ctrl = draw[ctrl_pos]
             # Warm start: the original unit weights of the sampled controls.
             pos_in_never = np.searchsorted(never, ctrl)
-            taus, bsizes = {}, {}
+            taus = {}
+            bsizes: dict[float, float] = {}
             for g, T0 in usable:
                 tr = draw[G[draw] == g]
                 if len(tr) == 0:
@@ -544,8 +588,8 @@ def _jackknife(Yall, G, never, members, usable, fits, sizes, periods):
     n = len(u)
     se = float(np.sqrt((n - 1) / n * np.sum((u - u.mean()) ** 2)))
     cse = {}
-    for g, v in per_cohort.items():
-        v = np.array(v)
+    for g, vals in per_cohort.items():
+        v = np.array(vals)
         m = len(v)
         cse[g] = float(np.sqrt((m - 1) / m * np.sum((v - v.mean()) ** 2)))
     return se, cse, u

@@ -29,15 +29,22 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 from scipy.spatial import cKDTree
 
+from impact._options import check_options
 from impact.errors import InputError
 from impact.estimate._validate import numeric_groups, numeric_periods, require_columns
+from impact.estimate.protocol import ResultBase, tidy_frame
+
+if TYPE_CHECKING:  # pragma: no cover
+    from geopandas import GeoDataFrame
+
+    from impact.estimate.results import ATTgtResult
 
 __all__ = [
     "ConleyResult",
@@ -54,7 +61,7 @@ logger = logging.getLogger(__name__)
 EARTH_RADIUS_KM = 6371.0088
 
 
-def _geoframe(where):
+def _geoframe(where: str | GeoDataFrame) -> GeoDataFrame:
     """A GeoDataFrame with ``code`` and geometry, from a level name or a GeoDataFrame."""
     if isinstance(where, str):
         from impact.territories import boundaries
@@ -65,12 +72,23 @@ def _geoframe(where):
     return where
 
 
-def unit_coordinates(where) -> pd.DataFrame:
+def unit_coordinates(where: str | GeoDataFrame) -> pd.DataFrame:
     """Longitude and latitude (degrees) of a representative point of each territory.
 
     ``where`` is a level name (``"departement"``, ``"commune"``, …) or a
     GeoDataFrame with ``code`` and polygons. Returns a frame indexed by code
     with ``lon, lat`` (points inside the polygons, unlike centroids).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> grid = gpd.GeoDataFrame(  # 40 squares of 0.1° on a 8 × 5 grid, T001 at the corner
+    ...     {"code": [f"T{i + 1:03d}" for i in range(40)]},
+    ...     geometry=[box(2 + 0.1 * (i % 8), 46 + 0.1 * (i // 8), 2.1 + 0.1 * (i % 8),
+    ...                   46.1 + 0.1 * (i // 8)) for i in range(40)], crs=4326)
+    >>> unit_coordinates(grid).loc["T001"].round(2).tolist()
+    [2.05, 46.05]
     """
     gdf = _geoframe(where)
     if gdf.crs is not None and not gdf.crs.is_geographic:
@@ -104,8 +122,9 @@ def _pairs_within(coords: pd.DataFrame, max_km: float) -> tuple[np.ndarray, np.n
     return i, j, d
 
 
+@check_options
 def neighbours(
-    where,
+    where: str | GeoDataFrame,
     *,
     method: Literal["queen", "distance"] = "queen",
     band_km: tuple[float, float] = (0.0, 50.0),
@@ -137,11 +156,23 @@ def neighbours(
         ``code, neighbour, distance_km`` (distance between representative
         points), one row per ordered pair; ``attrs["n_isolated"]`` counts
         territories without any neighbour (islands, overseas départements).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> grid = gpd.GeoDataFrame(  # 40 squares of 0.1° on a 8 × 5 grid, T001 at the corner
+    ...     {"code": [f"T{i + 1:03d}" for i in range(40)]},
+    ...     geometry=[box(2 + 0.1 * (i % 8), 46 + 0.1 * (i // 8), 2.1 + 0.1 * (i % 8),
+    ...                   46.1 + 0.1 * (i // 8)) for i in range(40)], crs=4326)
+    >>> nb = neighbours(grid)
+    >>> nb.loc[nb["code"] == "T001", "neighbour"].tolist()  # a corner square has 3
+    ['T002', 'T009', 'T010']
+    >>> nb.attrs["n_isolated"]
+    0
     """
     import shapely
 
-    if method not in ("queen", "distance"):
-        raise InputError(f"method must be 'queen' or 'distance', not {method!r}")
     lo_km, hi_km = band_km
     if method == "distance" and not 0 <= lo_km < hi_km:
         raise InputError(f"band_km must be (low, high) with 0 <= low < high, not {band_km!r}")
@@ -200,6 +231,24 @@ def donut(data: pd.DataFrame, *, unit: str, group: str, neighbours: pd.DataFrame
     :func:`neighbours` (codes compared as strings with the ``unit`` column).
     The number and codes of dropped units are logged and stored in
     ``attrs["donut_dropped"]``.
+
+    Examples
+    --------
+    The treated territories of the example panel are T001–T020 (the first
+    two and a half rows of the grid): the never-treated squares touching
+    them leave the comparison group.
+
+    >>> from impact.datasets import example_panel
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> grid = gpd.GeoDataFrame(  # 40 squares of 0.1° on a 8 × 5 grid, T001 at the corner
+    ...     {"code": [f"T{i + 1:03d}" for i in range(40)]},
+    ...     geometry=[box(2 + 0.1 * (i % 8), 46 + 0.1 * (i // 8), 2.1 + 0.1 * (i % 8),
+    ...                   46.1 + 0.1 * (i // 8)) for i in range(40)], crs=4326)
+    >>> kept = donut(example_panel(), unit="territory_code", group="first_treated",
+    ...              neighbours=neighbours(grid))
+    >>> kept.attrs["donut_dropped"]
+    ['T021', 'T022', 'T023', 'T024', 'T025', 'T026', 'T027', 'T028', 'T029']
     """
     G = _unit_groups(data, unit, group)
     expo = _exposure(G, neighbours)
@@ -223,6 +272,20 @@ def spillover_design(
     neighbour (the controls). Feeding it to ``att_gt(group=exposed_group)``
     estimates the effect on neighbours (under parallel trends between
     exposed and unexposed untreated units).
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> grid = gpd.GeoDataFrame(  # 40 squares of 0.1° on a 8 × 5 grid, T001 at the corner
+    ...     {"code": [f"T{i + 1:03d}" for i in range(40)]},
+    ...     geometry=[box(2 + 0.1 * (i % 8), 46 + 0.1 * (i // 8), 2.1 + 0.1 * (i % 8),
+    ...                   46.1 + 0.1 * (i // 8)) for i in range(40)], crs=4326)
+    >>> design = spillover_design(example_panel(), unit="territory_code",
+    ...                           group="first_treated", neighbours=neighbours(grid))
+    >>> design.attrs["n_exposed"], sorted(design["exposed_group"].unique().tolist())
+    (9, [0.0, 2015.0])
     """
     G = _unit_groups(data, unit, group)
     expo = _exposure(G, neighbours)
@@ -243,13 +306,31 @@ def spillover_design(
 def spillover_att_gt(
     data: pd.DataFrame, *, outcome: str, unit: str, time: str, group: str,
     neighbours: pd.DataFrame, **kwargs: Any,
-):
+) -> ATTgtResult:
     """Effect on the neighbours of treated territories, by :func:`~impact.estimate.att_gt`.
 
     Builds :func:`spillover_design` and estimates group-time effects of
     exposure (``kwargs`` go to ``att_gt``: control group, bootstrap, …).
     Returns the :class:`~impact.estimate.did.ATTgtResult`; aggregate it as
     usual (``.aggregate("dynamic")``).
+
+    Examples
+    --------
+    The example panel has no spillover: the effect on the neighbours of
+    treated territories is near zero.
+
+    >>> from impact.datasets import example_panel
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> grid = gpd.GeoDataFrame(  # 40 squares of 0.1° on a 8 × 5 grid, T001 at the corner
+    ...     {"code": [f"T{i + 1:03d}" for i in range(40)]},
+    ...     geometry=[box(2 + 0.1 * (i % 8), 46 + 0.1 * (i // 8), 2.1 + 0.1 * (i % 8),
+    ...                   46.1 + 0.1 * (i // 8)) for i in range(40)], crs=4326)
+    >>> res = spillover_att_gt(example_panel(), outcome="outcome", unit="territory_code",
+    ...                        time="year", group="first_treated", neighbours=neighbours(grid))
+    >>> res.aggregate("simple").tidy().round(3)
+      term  estimate     se  ci_low  ci_high  pvalue
+    0  ATT    -0.023  0.265  -0.542    0.496   0.932
     """
     from impact.estimate.did import att_gt
 
@@ -258,15 +339,53 @@ def spillover_att_gt(
 
 
 # --------------------------------------------------------------------------- Conley
-@dataclass
-class ConleyResult:
-    """TWFE coefficients with Conley spatial standard errors."""
+@dataclass(repr=False)
+class ConleyResult(ResultBase):
+    """TWFE coefficients with Conley spatial standard errors.
+
+    Attributes
+    ----------
+    table
+        ``term, estimate, se, t, p_value, ci_low, ci_high`` (regression naming;
+        :meth:`tidy` gives the uniform columns, normal p-values and CIs).
+    cov_matrix
+        Conley covariance of the coefficients (array; :meth:`vcov` labels it).
+    options
+        Columns and options used (cutoff, kernel, units, periods…).
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> df = example_panel()
+    >>> df["treated"] = ((df["first_treated"] > 0)
+    ...                  & (df["year"] >= df["first_treated"])).astype(int)
+    >>> codes = sorted(df["territory_code"].unique())
+    >>> coords = pd.DataFrame({"lon": np.linspace(0, 4, 40), "lat": 45.0}, index=codes)
+    >>> res = conley_twfe(df, outcome="outcome", unit="territory_code", time="year",
+    ...                   treatment="treated", coords=coords, cutoff_km=50)
+    >>> res.tidy().round(3)
+          term  estimate     se  ci_low  ci_high  pvalue
+    0  treated     1.866  0.103   1.665    2.067     0.0
+    """
 
     table: pd.DataFrame
-    vcov: np.ndarray
+    cov_matrix: np.ndarray
     options: dict[str, Any] = field(repr=False)
 
+    def tidy(self) -> pd.DataFrame:
+        """One row per coefficient, normal p-values and CIs."""
+        t = self.table
+        return tidy_frame(t["term"].tolist(), t["estimate"], t["se"], t["ci_low"], t["ci_high"],
+                          t["p_value"])
+
+    def _vcov_matrix(self) -> np.ndarray:
+        return self.cov_matrix
+
+    def _n(self) -> int:
+        return int(self.options["n_units"])
+
     def summary(self) -> str:
+        """Plain-text report: kernel, cutoff and the coefficient table."""
         o = self.options
         return (f"TWFE with Conley SEs (cutoff {o['cutoff_km']} km, {o['kernel']} kernel, "
                 f"serial={o['serial']!r})\n" + self.table.to_string(index=False))
@@ -276,6 +395,7 @@ def _double_demean(m: np.ndarray) -> np.ndarray:
     return m - m.mean(axis=1, keepdims=True) - m.mean(axis=0, keepdims=True) + m.mean()
 
 
+@check_options
 def conley_twfe(
     data: pd.DataFrame,
     *,
@@ -325,14 +445,26 @@ def conley_twfe(
     the sum of unit i's scores) or unit-period scores. No small-sample
     correction is applied (as Conley 1999; Stata ``acreg`` and
     ``ols_spatial_HAC``).
+
+    Examples
+    --------
+    Territories of the example panel placed on a line of latitude 45°, 4
+    degrees of longitude long (about 8 km apart):
+
+    >>> from impact.datasets import example_panel
+    >>> df = example_panel()
+    >>> df["treated"] = ((df["first_treated"] > 0)
+    ...                  & (df["year"] >= df["first_treated"])).astype(int)
+    >>> codes = sorted(df["territory_code"].unique())
+    >>> coords = pd.DataFrame({"lon": np.linspace(0, 4, 40), "lat": 45.0}, index=codes)
+    >>> res = conley_twfe(df, outcome="outcome", unit="territory_code", time="year",
+    ...                   treatment="treated", coords=coords, cutoff_km=50)
+    >>> res.options["n_pairs_within_cutoff"], round(float(res.table["se"].iloc[0]), 3)
+    (219, 0.103)
     """
     treatment = [treatment] if isinstance(treatment, str) else list(treatment)
     require_columns(data, [outcome, unit, time, *treatment])
     numeric_periods(data[time], time)
-    if kernel not in ("bartlett", "uniform"):
-        raise InputError(f"kernel must be 'bartlett' or 'uniform', not {kernel!r}")
-    if serial not in ("unit", "none"):
-        raise InputError(f"serial must be 'unit' or 'none', not {serial!r}")
     if not cutoff_km >= 0:
         raise InputError(f"cutoff_km must be >= 0, not {cutoff_km!r}")
     df = data.assign(**{unit: data[unit].astype(str)})
@@ -386,7 +518,7 @@ def conley_twfe(
     table["p_value"] = 2 * stats.norm.sf(np.abs(table["t"]))
     table["ci_low"] = table["estimate"] - z * table["se"]
     table["ci_high"] = table["estimate"] + z * table["se"]
-    return ConleyResult(table=table, vcov=V, options=dict(
+    return ConleyResult(table=table, cov_matrix=V, options=dict(
         outcome=outcome, unit=unit, time=time, treatment=treatment, cutoff_km=cutoff_km,
         kernel=kernel, serial=serial, alpha=alpha, n_units=n, n_periods=T,
         n_pairs_within_cutoff=int(len(d))))

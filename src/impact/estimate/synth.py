@@ -24,13 +24,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
 from impact.errors import InputError
+from impact.estimate.protocol import ResultBase, tidy_frame
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
 
 
 def _simplex_weights(x1: np.ndarray, x0: np.ndarray) -> np.ndarray:
@@ -74,9 +78,24 @@ def _simplex_weights(x1: np.ndarray, x0: np.ndarray) -> np.ndarray:
     return w
 
 
-@dataclass
-class SynthResult:
-    """A synthetic control for one treated unit."""
+@dataclass(repr=False)
+class SynthResult(ResultBase):
+    """A synthetic control for one treated unit.
+
+    :meth:`tidy` has one row, ``ATT``: the mean post-treatment gap, with the
+    placebo-in-space p-value (rank of the post/pre RMSPE ratio); there is no
+    standard error nor confidence interval (``NaN``).
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> sc = synthetic_control(example_panel(), outcome="outcome", unit="territory_code",
+    ...                        time="year", treated_unit="T001", treatment_start=2013,
+    ...                        donors=[f"T{i:03d}" for i in range(21, 41)])
+    >>> sc.tidy().round(3)
+      term  estimate  se  ci_low  ci_high  pvalue
+    0  ATT       2.7 NaN     NaN      NaN   0.571
+    """
 
     treated_unit: Any
     treatment_start: float
@@ -91,15 +110,17 @@ class SynthResult:
 
     @property
     def gap(self) -> pd.Series:
+        """Treated minus synthetic outcome, every period."""
         return (self.treated - self.synthetic).rename("gap")
 
     @property
     def ratio(self) -> float:
+        """Post- over pre-treatment RMSPE (infinite after an exact pre-treatment fit)."""
         return self.post_rmspe / self.pre_rmspe if self.pre_rmspe > 0 else np.inf
 
     @property
     def placebo_pvalue(self) -> float:
-        """Share of units (treated included) whose post/pre RMSPE ratio is at least the treated one's."""
+        """Share of units (treated included) with a post/pre RMSPE ratio >= the treated's."""
         if self.placebos is None:
             return np.nan
         ratios = self.placebos["ratio"].to_numpy()
@@ -107,6 +128,7 @@ class SynthResult:
 
     @property
     def table(self) -> pd.DataFrame:
+        """One row: mean post-treatment gap ``att``, RMSPEs, ratio, placebo p-value, donors."""
         post = self.gap[self.gap.index >= self.treatment_start]
         return pd.DataFrame({"treated_unit": [self.treated_unit], "att": [post.mean()],
                              "pre_rmspe": [self.pre_rmspe], "post_rmspe": [self.post_rmspe],
@@ -126,7 +148,15 @@ class SynthResult:
         scale = float(pre.std()) if len(pre) > 1 else 0.0
         return bool(scale > 0 and self.pre_rmspe < 1e-3 * scale)
 
+    def tidy(self) -> pd.DataFrame:
+        """``ATT`` (mean post-treatment gap) with its placebo p-value; no SE nor CI."""
+        return tidy_frame("ATT", self.table["att"].iloc[0], pvalue=self.placebo_pvalue)
+
+    def _n(self) -> int:
+        return int(len(self.weights)) + 1
+
     def summary(self, digits: int = 3) -> str:
+        """Plain-text report: fit, placebo p-value, mean gap, main donor weights."""
         top = self.weights[self.weights > 0.001].sort_values(ascending=False).head(8)
         lines = [
             f"Synthetic control for {self.treated_unit} (treated from {self.treatment_start:g})",
@@ -146,10 +176,13 @@ class SynthResult:
             )
         return "\n".join(lines)
 
-    def plot(self, **kwargs):
-        from impact.estimate.plots import gap_plot
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Gap plot (see :func:`impact.estimate.plots.gap_plot`); returns the Axes."""
+        from impact.estimate.plots import _axes, gap_plot
 
-        return gap_plot(self, **kwargs)
+        _, ax = _axes(ax, (8, 4.5))
+        gap_plot(self, ax=ax, **kwargs)
+        return ax
 
 
 def _wide(data, outcome, unit, time):
@@ -165,12 +198,14 @@ def _wide(data, outcome, unit, time):
 def _fit(wide: pd.DataFrame, treated, start, donors, pred: pd.DataFrame | None):
     pre = wide.index < start
     if pre.sum() < 2:
-        raise InputError(f"synthetic control needs at least two pre-treatment periods before {start}")
+        raise InputError(
+            f"synthetic control needs at least two pre-treatment periods before {start}")
     cols = [treated, *donors]
     sub = wide[cols]
     if sub.isna().any().any():
         bad = sub.columns[sub.isna().any()].tolist()
-        raise InputError(f"units {bad[:5]} have missing outcomes; synthetic control needs a balanced panel")
+        raise InputError(
+            f"units {bad[:5]} have missing outcomes; synthetic control needs a balanced panel")
     x = sub[pre].to_numpy()
     if pred is not None:
         x = np.vstack([x, pred.loc[cols].to_numpy().T])
@@ -213,6 +248,18 @@ def synthetic_control(
     placebo
         Refit with each donor as the treated unit (placebo in space) to get the
         rank p-value of the post/pre RMSPE ratio.
+
+    Examples
+    --------
+    Territory T001 of the example panel is treated from 2013 (true effect
+    2.0); the donors are the never-treated territories T021–T040:
+
+    >>> from impact.datasets import example_panel
+    >>> sc = synthetic_control(example_panel(), outcome="outcome", unit="territory_code",
+    ...                        time="year", treated_unit="T001", treatment_start=2013,
+    ...                        donors=[f"T{i:03d}" for i in range(21, 41)])
+    >>> round(float(sc.table["att"].iloc[0]), 2), round(sc.placebo_pvalue, 3)
+    (2.7, 0.571)
     """
     wide = _wide(data, outcome, unit, time)
     if treated_unit not in wide.columns:
@@ -227,8 +274,8 @@ def synthetic_control(
     w, tr, sy, pre_r, post_r = _fit(wide, treated_unit, treatment_start, donors, pred)
     res = SynthResult(treated_unit=treated_unit, treatment_start=treatment_start, weights=w,
                       treated=tr, synthetic=sy, pre_rmspe=pre_r, post_rmspe=post_r,
-                      options=dict(outcome=outcome, unit=unit, time=time, predictors=list(predictors or []),
-                                   donors=list(donors)))
+                      options=dict(outcome=outcome, unit=unit, time=time,
+                                   predictors=list(predictors or []), donors=list(donors)))
     if placebo:
         rows, gaps = [], {}
         for d in donors:
@@ -242,20 +289,57 @@ def synthetic_control(
     return res
 
 
-@dataclass
-class StaggeredSynthResult:
-    """Synthetic controls for several treated units, aggregated by event time."""
+@dataclass(repr=False)
+class StaggeredSynthResult(ResultBase):
+    """Synthetic controls for several treated units, aggregated by event time.
 
-    table: pd.DataFrame  # event_time, att (mean gap), n_units
+    Attributes
+    ----------
+    table
+        ``event_time, att, n_units``: mean gap across treated units.
+    fits
+        The synthetic control of each treated unit.
+    statistic, placebo_pvalue
+        Mean post/pre RMSPE ratio across treated units and its placebo p-value.
+
+    :meth:`tidy` gives ``ATT`` (mean of the post-treatment event-time gaps)
+    with the placebo p-value, then one row ``"e=k"`` per event time; no
+    standard errors (``NaN``).
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> res = synthetic_control_staggered(example_panel(), outcome="outcome",
+    ...                                   unit="territory_code", time="year",
+    ...                                   group="first_treated", n_placebo=20, seed=0)
+    >>> res.tidy().head(2).round(2)
+       term  estimate  se  ci_low  ci_high  pvalue
+    0   ATT      2.14 NaN     NaN      NaN    0.43
+    1  e=-5     -0.10 NaN     NaN      NaN     NaN
+    """
+
+    table: pd.DataFrame
     fits: dict[Any, SynthResult] = field(repr=False)
     statistic: float = np.nan
     placebo_pvalue: float = np.nan
     options: dict[str, Any] = field(default_factory=dict)
 
+    def tidy(self) -> pd.DataFrame:
+        """``ATT`` (mean post-treatment gap, placebo p-value) then ``e=k`` per event time."""
+        post = self.table[self.table["event_time"] >= 0]
+        head = tidy_frame("ATT", post["att"].mean(), pvalue=self.placebo_pvalue)
+        rows = tidy_frame([f"e={e:g}" for e in self.table["event_time"]], self.table["att"])
+        return pd.concat([head, rows], ignore_index=True)
+
+    def _n(self) -> int:
+        return len(self.fits) + len(self.options.get("donors", []))
+
     def summary(self) -> str:
+        """Plain-text report: mean gap, RMSPE-ratio statistic and placebo p-value, gaps by time."""
         post = self.table[self.table["event_time"] >= 0]
         return "\n".join([
-            f"Staggered synthetic control: {len(self.fits)} treated units, one synthetic control each",
+            f"Staggered synthetic control: {len(self.fits)} treated units, "
+            "one synthetic control each",
             f"Mean post-treatment gap: {post['att'].mean():.3f}; mean post/pre RMSPE ratio "
             f"{self.statistic:.2f}; placebo p-value {self.placebo_pvalue:.3f}",
             "", self.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
@@ -278,13 +362,23 @@ def synthetic_control_staggered(
     statistic is the mean, across treated units, of the post/pre RMSPE ratio;
     its placebo distribution assigns the treated units' adoption dates to
     randomly drawn donors (each donor-date fit is computed once and reused).
+
+    Examples
+    --------
+    >>> from impact.datasets import example_panel
+    >>> res = synthetic_control_staggered(example_panel(), outcome="outcome",
+    ...                                   unit="territory_code", time="year",
+    ...                                   group="first_treated", n_placebo=20, seed=0)
+    >>> len(res.fits), round(res.placebo_pvalue, 3)
+    (20, 0.429)
     """
     wide = _wide(data, outcome, unit, time)
     g = pd.to_numeric(data.drop_duplicates(unit).set_index(unit)[group], errors="coerce").fillna(0)
     treated = g[g > 0]
     never = [u for u in g[g == 0].index if u in wide.columns]
     if len(treated) == 0 or len(never) < 3:
-        raise InputError("staggered synthetic control needs treated units and at least three never-treated donors")
+        raise InputError("staggered synthetic control needs treated units and at least three "
+                         "never-treated donors")
     fits = {}
     gaps = []
     for u, start in treated.items():
@@ -293,12 +387,14 @@ def synthetic_control_staggered(
         w, tr, sy, pre_r, post_r = _fit(wide, u, start, never, None)
         fits[u] = SynthResult(u, start, w, tr, sy, pre_r, post_r)
         gap = (tr - sy)
-        gaps.append(pd.DataFrame({"event_time": gap.index - start, "gap": gap.to_numpy(), "unit": u}))
+        gaps.append(pd.DataFrame({"event_time": gap.index - start, "gap": gap.to_numpy(),
+                                  "unit": u}))
     if not fits:
         raise InputError("no treated unit has two pre-treatment periods")
     allg = pd.concat(gaps)
     table = (allg.groupby("event_time")["gap"].agg(att="mean", n_units="size").reset_index())
-    table["event_time"] = table["event_time"].astype(int) if np.all(np.mod(table["event_time"], 1) == 0) else table["event_time"]
+    if np.all(np.mod(table["event_time"], 1) == 0):
+        table["event_time"] = table["event_time"].astype(int)
     stat = float(np.mean([f.ratio for f in fits.values()]))
     rng = np.random.default_rng(seed)
     cache: dict[tuple, float] = {}

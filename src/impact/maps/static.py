@@ -397,8 +397,12 @@ def ptce_map(
     return fig
 
 
-def save_figure(fig: Figure, path: str | Path, dpi: int = 150, **savefig_kwargs: Any) -> Path:
+def save_figure(fig: Figure | Axes, path: str | Path, dpi: int = 150,
+                **savefig_kwargs: Any) -> Path:
     """Write a figure atomically (temporary file renamed into place).
+
+    ``fig`` may also be an Axes (what the ``plot()`` of estimation results
+    returns): its figure is written.
 
     The format comes from the suffix (``.png``, ``.pdf``, ``.svg``); the pixel
     size of a PNG is ``figsize × dpi`` (no tight cropping, so report figures
@@ -421,6 +425,14 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 150, **savefig_kwargs:
     carte.png (150, 200)
     >>> plt.close(fig)
     """
+    from matplotlib.axes import Axes as _Axes
+    from matplotlib.figure import Figure as _Figure
+
+    if isinstance(fig, _Axes):
+        root = fig.get_figure(root=True)
+        if not isinstance(root, _Figure):
+            raise InputError("save_figure: the Axes belongs to no figure")
+        fig = root
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"
     if not path.suffix:
