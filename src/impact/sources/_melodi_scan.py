@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -262,8 +263,9 @@ def _year(text: str, member: str, path: Path) -> int:
 # Codes
 # --------------------------------------------------------------------------- #
 
-def _code_table(geo: pd.DataFrame, harmonize: bool, arrondissements: str,
-                file_vintage: int | None) -> tuple[pd.DataFrame, dict[str, int]]:
+def _code_table(geo: pd.DataFrame, harmonize: bool,
+                arrondissements: Literal["keep", "commune"], file_vintage: int | None
+                ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Map distinct (level, GEO) to output codes; return the unplaced codes with their counts.
 
     Works on distinct codes only (tens of thousands), never on every row.
@@ -328,7 +330,7 @@ def _check_unique(gid, year, rule, geo_list, rules, member: str, path: Path) -> 
 
 
 def _place(geo_list: list[tuple[str, str]], levels: Sequence[str], harmonize: bool,
-           arrondissements: str, file_vintage: int | None):
+           arrondissements: Literal["keep", "commune"], file_vintage: int | None):
     """Output territory of each (GEO_OBJECT, GEO): (id per geo, (level, code) per id, unplaced).
 
     Arrondissements whose commune has its own row are dropped (``"commune"``), or the
@@ -347,7 +349,7 @@ def _place(geo_list: list[tuple[str, str]], levels: Sequence[str], harmonize: bo
         drop |= (obj == "ARM") & np.array([ARRONDISSEMENTS.get(c) in com for c in code], bool)
     else:
         parents = {ARRONDISSEMENTS.get(c) for c in code[obj == "ARM"]}
-        drop |= (obj == "COM") & np.isin(code, list(parents - {None}))
+        drop |= (obj == "COM") & np.isin(code, [p for p in parents if p is not None])
     drop |= (obj == "FRANCE") & ((code != "F") | ("france" not in levels))
     level = np.array([_GEO_LEVEL.get(o, "") for o in obj], dtype=object)
     geo = pd.DataFrame({"gid": np.arange(n), "level": level, "geo": code})[~drop]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -174,7 +175,7 @@ class _ParquetSink:
         self._ctx = atomic_files([out, out.with_name(out.name + ".unplaced.json")],
                                  suffixes=[".parquet", ".json"])
         self._tmp, self._tmp_report = self._ctx.__enter__()
-        self._writer = None
+        self._writer: Any = None  # a pyarrow.parquet.ParquetWriter once the first batch came
         self.n_total = 0.0
         self.diagnostics: dict[str, int] = {}
 

@@ -172,8 +172,8 @@ def _values_member(path: Path) -> tuple[bytes, str]:
             raise InputError("no valeurs_*.csv file in the folder", path=path)
         return files[0].read_bytes(), str(files[0])
     members = check_zip(path)
-    names = [m for m in members if pick.search(m)] or [m for m in members if m.lower().endswith(".csv")
-                                                        and "caract" not in m.lower()]
+    names = [m for m in members if pick.search(m)] or [
+        m for m in members if m.lower().endswith(".csv") and "caract" not in m.lower()]
     if not names:
         raise InputError(f"no valeurs_*.csv in the zip archive (members: {members})", path=path)
     try:
@@ -261,7 +261,8 @@ def _status_frame(periods: list[str], values: list[str], codes: list[str] | None
     else:
         blank = vals.fillna("").eq("")
     status = status.where(~(status.eq("observed") & value.isna()), "missing")
-    frame = pd.DataFrame({"period": periods, "value": value.to_numpy(), "status": status.to_numpy()})
+    frame = pd.DataFrame({"period": periods, "value": value.to_numpy(),
+                          "status": status.to_numpy()})
     # A blank cell with a blank code is a period not yet published: no observation.
     return frame.loc[~blank.to_numpy()].reset_index(drop=True)
 
@@ -287,7 +288,8 @@ def _vertical(rows: list[list[str]], name: str) -> list[dict]:
         for line, r in data:
             p = find_period(r[0])
             if p is None:
-                raise InputError(f"{r[0]!r} is not a period", path=name, line=line, column="Période")
+                raise InputError(f"{r[0]!r} is not a period", path=name, line=line,
+                                 column="Période")
             periods.append(p)
             values.append(r[j] if j < len(r) else "")
             codes.append(r[j + 1] if has_codes and j + 1 < len(r) else "")
@@ -302,8 +304,8 @@ def _vertical(rows: list[list[str]], name: str) -> list[dict]:
 def _horizontal(rows: list[list[str]], name: str) -> list[dict]:
     """One series per row: Libellé;idBank;Dernière mise à jour;Période;2016-07;..."""
     header = rows[0]
-    period_cols = [(k, find_period(h)) for k, h in enumerate(header) if k >= 2]
-    period_cols = [(k, p) for k, p in period_cols if p is not None]
+    found = [(k, find_period(h)) for k, h in enumerate(header) if k >= 2]
+    period_cols = [(k, p) for k, p in found if p is not None]
     if not period_cols:
         raise InputError(f"no period columns in the header {header[:6]}...", path=name, line=1)
     series = []

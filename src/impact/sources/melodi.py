@@ -111,6 +111,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from impact._options import check_options
 from impact.errors import InputError
 from impact.sources._common import check_nonempty
 from impact.sources._melodi_scan import (  # noqa: F401  (public names re-exported)
@@ -240,6 +241,7 @@ def _header(zf: zipfile.ZipFile, member: str, path: Path) -> list[str]:
 # Reader
 # --------------------------------------------------------------------------- #
 
+@check_options
 def read(
     path: str | Path,
     *,
@@ -397,10 +399,10 @@ def read(
     # France entière rows were scanned for the check only unless the level was asked for.
     auto_fr = np.array([o == "FRANCE" and "france" not in levels for o, _ in geo_list], bool)
     n_dropped = int((dropped & ~auto_fr).sum())
-    bad = [c for c in check if c["unpublished"] == 0 and abs(c["gap"]) > 0.5]
-    if bad:
+    gaps = [c for c in check if c["unpublished"] == 0 and abs(c["gap"]) > 0.5]
+    if gaps:
         logger.warning("%s: the communes do not add up to the France entière row for %d "
-                       "indicator-year(s), e.g. %s", path.name, len(bad), bad[0])
+                       "indicator-year(s), e.g. %s", path.name, len(gaps), gaps[0])
     rows_per_gid = np.bincount(gid, minlength=len(geo_list))
     unplaced = {geo_list[g][1]: int(rows_per_gid[g]) for g in unplaced_gids}
     arm_used = int(sum(rows_per_gid[g] for g, (o, _) in enumerate(geo_list)
@@ -416,8 +418,9 @@ def read(
     if "creations_companies" in wanted:
         cols = [np.concatenate([a[valid], b]) for a, b in
                 zip((out, year, rule, value, srank), extras[0], strict=True)]
-        part, n_no_ei = _companies(*cols, names.index("creations_total"), names.index(_EI),
-                                   len(names))
+        c_out, c_year, c_rule, c_value, c_srank = cols
+        part, n_no_ei = _companies(c_out, c_year, c_rule, c_value, c_srank,
+                                   names.index("creations_total"), names.index(_EI), len(names))
         del cols
         extras.append(part)
         names.append("creations_companies")
@@ -426,7 +429,7 @@ def read(
     cols = [np.concatenate([a[valid], *(e[i][keep_rule[e[2]]] for e in extras)])
             for i, a in enumerate((out, year, rule, value, srank))]
     del out, year, rule, value, srank, valid
-    long = _to_long(*cols, out_keys, names,
+    long = _to_long(cols[0], cols[1], cols[2], cols[3], cols[4], out_keys, names,
                     2025 if harmonize else (geography_year or file_vintage or 2025))
     del cols
     long.attrs.update({
@@ -527,6 +530,7 @@ def available(cache_dir: str | Path | None = None) -> dict[str, Path | None]:
     return {name: cached(name, cache_dir) for name in CACHED_SOURCES}
 
 
+@check_options
 def commune_long(cache_dir: str | Path | None = None, *,
                  indicators: Iterable[str] | None = None,
                  arrondissements: Literal["commune", "keep"] = "commune") -> pd.DataFrame | None:

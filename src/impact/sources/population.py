@@ -38,7 +38,8 @@ REFERENCE_YEAR = 2022
 #: More inhabitants than France in one commune row is a typing or unit error.
 MAX_POPULATION = 1e8
 _CODE_NAMES = ("codgeo", "code commune", "code", "com", "depcom", "code_commune")
-_YEAR_COL = re.compile(r"^(?:pmun|ptot|psdc|pop(?:ulation)?)[ _]?((?:19|20)\d{2})$|^p(\d{2})_pop$", re.I)
+_YEAR_COL = re.compile(
+    r"^(?:pmun|ptot|psdc|pop(?:ulation)?)[ _]?((?:19|20)\d{2})$|^p(\d{2})_pop$", re.I)
 
 
 def population(

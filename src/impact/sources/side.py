@@ -47,6 +47,7 @@ import datetime as _dt
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -71,7 +72,7 @@ DATASETS: dict[str, str] = {
                     "millésime 2025T4",
 }
 COG_YEAR = 2025
-LEVEL = "departement"
+LEVEL: Final = "departement"
 
 #: File name of each of the three tables.
 FILES: dict[str, str] = {

@@ -24,6 +24,7 @@ import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 
@@ -37,6 +38,9 @@ from impact.sources._common import (
     normalize_label,
     parse_numbers,
 )
+
+if TYPE_CHECKING:
+    from impact.territories.codes import Level
 
 logger = logging.getLogger(__name__)
 
@@ -169,12 +173,13 @@ def _read_sheet(ws, name: str, level: str, path: Path) -> tuple[pd.DataFrame, di
         status.append(s.set_axis(part.index))
     df["value"] = pd.concat(values).sort_index()
     df["status"] = pd.concat(status).sort_index()
-    df.loc[df["provisional"].to_numpy() & df["status"].eq("observed").to_numpy(), "status"] = "estimated"
+    provisional = df["provisional"].to_numpy() & df["status"].eq("observed").to_numpy()
+    df.loc[provisional, "status"] = "estimated"
     if level == "france":
         df["territory_code"] = "FR"
         unknown: dict[str, int] = {}
     else:
-        flags = normalize_code(df["raw"], level, errors="flag")
+        flags = normalize_code(df["raw"], cast("Level", level), errors="flag")
         bad = ~flags["valid"]
         unknown = df.loc[bad.to_numpy(), "raw"].value_counts().to_dict()
         if unknown:

@@ -29,11 +29,12 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 import pandas as pd
 
+from impact._options import check_options
 from impact.errors import InputError
 from impact.sources._common import (
     find_period,
@@ -43,6 +44,9 @@ from impact.sources._common import (
     read_csv_table,
     report_duplicates,
 )
+
+if TYPE_CHECKING:
+    from impact.territories.codes import Level
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +67,7 @@ MAX_JOBS = 5e7
 _JOBS = re.compile(r"^effectifs? salari", re.I)
 
 
+@check_options
 def read(
     path: str | Path,
     *,
@@ -142,7 +147,7 @@ def _place(long: pd.DataFrame, level: str, harmonize: bool, path: Path
 
     raw = long["raw"].astype(str)
     uniq = pd.Series(pd.unique(raw))
-    flags = normalize_code(uniq, level, errors="flag", arrondissements="keep")
+    flags = normalize_code(uniq, cast("Level", level), errors="flag", arrondissements="keep")
     code = flags["code"].astype(object)
     ok = flags["valid"].to_numpy()
     if level == "commune" and harmonize:

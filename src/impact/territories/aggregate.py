@@ -93,7 +93,8 @@ def aggregate(
         raise InputError(f"column(s) {missing} not found; columns are {list(df.columns)}")
     if mapping is None:
         if from_level != "commune":
-            raise InputError("aggregate() maps from communes; pass mapping= for other source levels")
+            raise InputError(
+                "aggregate() maps from communes; pass mapping= for other source levels")
         mapping = commune_to(to_level)
     target = df[code_col].astype("string").map(mapping)
     unknown = df.loc[target.isna().to_numpy() & df[code_col].notna().to_numpy(), code_col]
@@ -104,7 +105,8 @@ def aggregate(
         vals = unknown.astype(str).value_counts()
         raise InputError(
             f"{len(vals)} code(s) in column {code_col!r} are not current communes "
-            f"(harmonise them first): " + ", ".join(f"{v!r} ({n} rows)" for v, n in vals.head(15).items()),
+            "(harmonise them first): "
+            + ", ".join(f"{v!r} ({n} rows)" for v, n in vals.head(15).items()),
             column=code_col,
         )
     sum_cols = list(dict.fromkeys([*counts, *(c for pair in rates.values() for c in pair)]))

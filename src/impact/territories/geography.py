@@ -41,7 +41,8 @@ def metric_crs(departement: str) -> str:
     return OVERSEAS_CRS.get(str(departement), LAMBERT93)
 
 
-def to_metric(gdf: gpd.GeoDataFrame, departement_col: str = "departement") -> dict[str, gpd.GeoDataFrame]:
+def to_metric(gdf: gpd.GeoDataFrame, departement_col: str = "departement"
+              ) -> dict[str, gpd.GeoDataFrame]:
     """Split a GeoDataFrame by metric CRS and project each part.
 
     A GeoDataFrame holds a single CRS, and no single projection suits both

@@ -274,7 +274,7 @@ def passage_table() -> pd.DataFrame:
     return _passage_table().copy()
 
 
-def _check_vintage(vintage: int) -> int:
+def _check_vintage(vintage: int | str) -> int:
     try:
         year = int(vintage)
     except (TypeError, ValueError):
