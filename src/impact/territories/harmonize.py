@@ -48,6 +48,14 @@ def commune_mapping(*, arrondissements: Literal["keep", "commune"] = "commune") 
         communes (:func:`~impact.territories.history.passage` with ``weight < 1``)
         are **not** in the mapping, which cannot share them: use
         :func:`harmonize` for counts.
+
+    Examples
+    --------
+    >>> mapping = commune_mapping()
+    >>> mapping.loc[["01172", "75101"]].tolist()  # Germagnat merged in 2017; Paris 1er
+    ['01095', '75056']
+    >>> "75101" in commune_mapping(arrondissements="keep").index
+    True
     """
     latest = history.passage(None)
     single = latest[latest["weight"] == 1.0]
