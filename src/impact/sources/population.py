@@ -63,6 +63,13 @@ def population(
         Optional CSV of year-specific commune populations (see module doc).
     reference_year
         Year whose rows are ``observed`` when no file is given.
+
+    Examples
+    --------
+    >>> population("france", years=[2015, 2021])[["territory_code", "period", "value", "status"]]
+      territory_code period       value     status
+    0             FR   2015  66526267.0  estimated
+    1             FR   2021  66526267.0  estimated
     """
     from impact.territories import aggregate, check_level, communes
 
