@@ -50,19 +50,59 @@ _LUT_MAX = 1_000_000
 
 
 class MelodiFileError(InputError):
-    """A Melodi ZIP cannot be read."""
+    """A Melodi ZIP cannot be read.
+
+    Examples
+    --------
+    >>> issubclass(MelodiFileError, impact.errors.InputError)
+    True
+    """
 
 
 class MissingMemberError(MelodiFileError):
-    """The ZIP has no ``*_data.csv`` member (or several)."""
+    """The ZIP has no ``*_data.csv`` member (or several).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import zipfile
+    >>> from pathlib import Path
+    >>> from impact.sources.melodi import members
+    >>> path = Path(tempfile.mkdtemp()) / "DS_X_2025_CSV_FR.zip"
+    >>> with zipfile.ZipFile(path, "w") as zf:
+    ...     zf.writestr("notes.txt", "no data here")
+    >>> members(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.sources._melodi_scan.MissingMemberError: ...
+    """
 
 
 class TruncatedZipError(MelodiFileError):
-    """The ZIP is truncated or corrupt (interrupted download)."""
+    """The ZIP is truncated or corrupt (interrupted download).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from impact.sources.melodi import members
+    >>> path = Path(tempfile.mkdtemp()) / "DS_X_2025_CSV_FR.zip"
+    >>> _ = path.write_bytes(b"PK\x03\x04 interrupted download")
+    >>> members(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.sources._melodi_scan.TruncatedZipError: ...
+    """
 
 
 class UnknownMeasureError(MelodiFileError):
-    """The file's measure column holds no measure the reader knows."""
+    """The file's measure column holds no measure the reader knows.
+
+    Examples
+    --------
+    >>> issubclass(UnknownMeasureError, MelodiFileError)
+    True
+    """
 
 
 @dataclass(frozen=True)
@@ -446,6 +486,18 @@ def france_check(gid, year, rule, value, srank, geo_list, drop, names) -> list[d
     (france - communes) and ``unpublished`` (commune rows secret or missing,
     which explain a positive gap). An independent check of a real file: INSEE
     publishes the commune sum equal to the France total.
+
+    Examples
+    --------
+    Called by :func:`impact.sources.melodi.read`, which keeps its result in
+    ``attrs["france_check"]``:
+
+    >>> import tempfile
+    >>> from impact.sources.melodi import _example_zip, read
+    >>> long = read(_example_zip(tempfile.mkdtemp()))
+    >>> long.attrs["france_check"][0]  # doctest: +NORMALIZE_WHITESPACE
+    {'indicator': 'creations_total', 'period': '2016', 'communes': 43.0, 'france': 43.0,
+     'gap': 0.0, 'unpublished': 0}
     """
     if not len(gid):
         return []

@@ -147,6 +147,34 @@ _REQUIRED = ("GEO", "GEO_OBJECT", "TIME_PERIOD", "OBS_VALUE")
 # ZIP members and metadata
 # --------------------------------------------------------------------------- #
 
+def _example_zip(folder: str | Path, product: str = "DS_SIDE_CREA_ENT_COM_2018_CSV_FR") -> Path:
+    """Write a tiny Melodi ZIP of firm creations into ``folder``, for the docstring examples.
+
+    Two communes of Ain in the 2018 geography: Valserhône (01033) and Châtillon-en-Michaille
+    (01091, merged into it in 2019), a France entière row, years 2016 and 2017, and the
+    metadata member. The text follows Melodi's layout (``;``, quoted text, bare numbers).
+    """
+    cols = ["GEO", "GEO_OBJECT", "SIDE_MEASURE", "ACTIVITY", "LEGAL_FORM", "FREQ",
+            "TIME_PERIOD", "OBS_VALUE", "OBS_STATUS"]
+    rows = [(geo, obj, year, legal, value)
+            for year in (2016, 2017)
+            for geo, obj, legal, value in (("01033", "COM", "_T", 40), ("01033", "COM", "10", 25),
+                                           ("01091", "COM", "_T", 3), ("01091", "COM", "10", 2),
+                                           ("F", "FRANCE", "_T", 43), ("F", "FRANCE", "10", 27))]
+    lines = [";".join(f'"{c}"' for c in cols)]
+    lines += [f'"{geo}";"{obj}";"BURE";"_T";"{legal}";"A";"{year}";{value};"A"'
+              for geo, obj, year, legal, value in rows]
+    meta = ['"COD_VAR";"LIB_VAR";"COD_MOD";"LIB_MOD"',
+            '"SIDE_MEASURE";"Mesure";"BURE";"Créations d\'entreprises"',
+            '"LEGAL_FORM";"Catégorie juridique";"_T";"Total"',
+            '"LEGAL_FORM";"Catégorie juridique";"10";"Entrepreneur individuel"']
+    path = Path(folder) / f"{product}.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(f"{product}_data.csv", "\n".join(lines) + "\n")
+        zf.writestr(f"{product}_metadata.csv", "\n".join(meta) + "\n")
+    return path
+
+
 def _open_zip(path: Path) -> zipfile.ZipFile:
     check_nonempty(path)
     try:
@@ -166,6 +194,14 @@ def members(path: str | Path) -> tuple[str, str | None]:
         No member, or more than one, ends with ``_data.csv``.
     TruncatedZipError
         The archive's central directory cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = _example_zip(tempfile.mkdtemp())  # a tiny file in Melodi's layout
+    >>> members(path)  # doctest: +NORMALIZE_WHITESPACE
+    ('DS_SIDE_CREA_ENT_COM_2018_CSV_FR_data.csv',
+     'DS_SIDE_CREA_ENT_COM_2018_CSV_FR_metadata.csv')
     """
     path = Path(path)
     with _open_zip(path) as zf:
@@ -184,6 +220,15 @@ def read_metadata(path: str | Path) -> pd.DataFrame:
 
     Returns an empty frame with those columns (and logs a warning) when the
     archive has no metadata member.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> read_metadata(_example_zip(tempfile.mkdtemp()))
+            COD_VAR              LIB_VAR COD_MOD                  LIB_MOD
+    0  SIDE_MEASURE               Mesure    BURE  Créations d'entreprises
+    1    LEGAL_FORM  Catégorie juridique      _T                    Total
+    2    LEGAL_FORM  Catégorie juridique      10  Entrepreneur individuel
     """
     path = Path(path)
     _, meta = members(path)
@@ -220,7 +265,15 @@ def _labels(meta: pd.DataFrame) -> dict[str, dict[str, str]]:
 
 
 def vintage(path: str | Path) -> int | None:
-    """Vintage (year) in a Melodi file or product name, e.g. 2025 for ``…_COM_2025_CSV_FR``."""
+    """Vintage (year) in a Melodi file or product name, e.g. 2025 for ``…_COM_2025_CSV_FR``.
+
+    Examples
+    --------
+    >>> vintage("DS_SIDE_CREA_ENT_COM_2024_CSV_FR.zip")
+    2024
+    >>> vintage("creations.zip") is None
+    True
+    """
     m = re.findall(r"_((?:19|20)\d{2})(?=_|\.|$)", Path(path).name)
     return int(m[-1]) if m else None
 
@@ -297,6 +350,27 @@ def read(
     TruncatedZipError, MissingMemberError, UnknownMeasureError, MelodiFileError
         Subclasses of :class:`impact.errors.InputError`, naming the file, the
         member and the column or value at fault.
+
+    Examples
+    --------
+    A tiny file in Melodi's layout: Châtillon-en-Michaille (01091) merged into
+    Valserhône (01033) in 2019, so their creations are summed under 01033:
+
+    >>> import tempfile
+    >>> path = _example_zip(tempfile.mkdtemp())
+    >>> long = read(path)
+    >>> long[["territory_code", "period", "indicator", "value", "status"]]
+      territory_code period            indicator  value    status
+    0          01033   2016      creations_total   43.0  observed
+    1          01033   2017      creations_total   43.0  observed
+    2          01033   2016  creations_companies   16.0  observed
+    3          01033   2017  creations_companies   16.0  observed
+    >>> long.attrs["france_check"][0]["gap"]  # communes against the file's France row
+    0.0
+    >>> read(path, harmonize=False)[["territory_code", "cog_year", "period", "value"]].head(2)
+      territory_code  cog_year period  value
+    0          01033      2018   2016   40.0
+    1          01091      2018   2016    3.0
     """
     path = Path(path)
     levels = tuple(levels)
@@ -503,6 +577,18 @@ def cached(name: str, cache_dir: str | Path | None = None) -> Path | None:
     Looks only at the disk (no network): files ``{DATASET}_<year>_CSV_FR.zip``
     (or ``{DATASET}_CSV_FR.zip``) with their provenance sidecar written by
     ``impact fetch``; the newest vintage wins.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> cache = Path(tempfile.mkdtemp())
+    >>> cached("side_creations_communes", cache) is None
+    True
+    >>> path = _example_zip(cache)
+    >>> _ = path.with_name(path.name + ".provenance.json").write_text("{}")  # as fetch leaves it
+    >>> cached("side_creations_communes", cache).name
+    'DS_SIDE_CREA_ENT_COM_2018_CSV_FR.zip'
     """
     from impact.config import cache_dir as default_cache
     from impact.sources.registry import get
@@ -526,6 +612,14 @@ def available(cache_dir: str | Path | None = None) -> dict[str, Path | None]:
 
     Disk only (no network, nothing read). For a missing one, the message to
     show is ``impact fetch <name>``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> cache = tempfile.mkdtemp()
+    >>> available(cache)  # doctest: +NORMALIZE_WHITESPACE
+    {'side_creations_communes': None, 'side_stocks_communes': None,
+     'populations_reference': None}
     """
     return {name: cached(name, cache_dir) for name in CACHED_SOURCES}
 
@@ -540,6 +634,23 @@ def commune_long(cache_dir: str | Path | None = None, *,
     ``populations_reference`` files present (each optional), harmonised to
     COG 2025. ``attrs["files"]`` lists the files read and ``attrs["missing"]``
     the sources absent from the cache (with the ``impact fetch`` command).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> cache = Path(tempfile.mkdtemp())
+    >>> commune_long(cache) is None
+    True
+    >>> path = _example_zip(cache)
+    >>> _ = path.with_name(path.name + ".provenance.json").write_text("{}")
+    >>> long = commune_long(cache, indicators=["creations_total"])
+    >>> long[["territory_code", "period", "indicator", "value"]]
+      territory_code period        indicator  value
+    0          01033   2016  creations_total   43.0
+    1          01033   2017  creations_total   43.0
+    >>> long.attrs["missing"]
+    ['impact fetch side_stocks_communes', 'impact fetch populations_reference']
     """
     wanted = None if indicators is None else set(indicators)
     frames, files, missing = [], [], []
