@@ -200,6 +200,22 @@ def read(path: str | Path, *, keep_unknown: bool = False) -> pd.DataFrame:
     pandas.DataFrame
         Long format; ``level`` is ``departement``, ``region`` or ``france``,
         ``cog_year`` 2025, ``source`` ``"insee_bdm"``.
+
+    Examples
+    --------
+    A BDM download as insee.fr writes it (the last month is provisional, ``P``):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "valeurs_mensuelles.csv"
+    >>> _ = path.write_text(
+    ...     '"Libellé";"Créations d\\'entreprises - Total - Ain - Série brute";"Codes"\\n'
+    ...     '"idBank";"010756101";""\\n"Dernière mise à jour";"14/08/2025 12:00";""\\n'
+    ...     '"Période";"";""\\n"2016-08";"1 002";"P"\\n"2016-07";"1 154";"A"\\n', encoding="utf-8")
+    >>> read(path)[["territory_code", "level", "period", "indicator", "value", "status"]]
+      territory_code        level   period        indicator   value     status
+    0             01  departement  2016-07  creations_total  1154.0   observed
+    1             01  departement  2016-08  creations_total  1002.0  estimated
     """
     path = Path(path)
     rows, name = _rows(path)
@@ -320,7 +336,18 @@ def _horizontal(rows: list[list[str]], name: str) -> list[dict]:
 
 
 def to_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Wide view (territory × period, one column per indicator), for a quick look."""
+    """Wide view (territory × period, one column per indicator), for a quick look.
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"territory_code": ["01", "01"], "period": ["2016-07", "2016-08"],
+    ...                      "indicator": "creations_total", "value": [1154.0, 1002.0]})
+    >>> to_frame(long)  # doctest: +NORMALIZE_WHITESPACE
+    indicator               creations_total
+    territory_code period
+    01             2016-07           1154.0
+                   2016-08           1002.0
+    """
     return df.pivot_table(index=["territory_code", "period"], columns="indicator", values="value",
                           aggfunc="first", observed=True)
 

@@ -160,7 +160,13 @@ def naf_section(code: str | None) -> str | None:
 
 
 def legal_group(code: str | None) -> str:
-    """Group of a catégorie juridique: individual, company, association, cooperative, other."""
+    """Group of a catégorie juridique: individual, company, association, cooperative, other.
+
+    Examples
+    --------
+    >>> [legal_group(c) for c in ["1000", "5499", "9220", "5191", "7210", None]]
+    ['individual', 'company', 'association', 'cooperative', 'other', 'other']
+    """
     s = str(code or "").strip()
     if s.endswith(".0"):
         s = s[:-2]
@@ -194,6 +200,19 @@ def read(path: str | Path, columns: Sequence[str] | None = None, *, limit: int |
         Official column names to keep (default: all).
     limit
         Read at most this many rows.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "StockUniteLegale.csv"
+    >>> _ = path.write_text("siren,dateCreationUniteLegale,categorieJuridiqueUniteLegale\\n"
+    ...                     "301000011,2016-07-04,1000\\n301000029,2016-07-19,5499\\n",
+    ...                     encoding="utf-8")
+    >>> read(path, ["siren", "categorieJuridiqueUniteLegale"])
+           siren categorieJuridiqueUniteLegale
+    0  301000011                          1000
+    1  301000029                          5499
     """
     path = Path(path)
     check_nonempty(path)
@@ -464,6 +483,35 @@ def creations(
     -----
     See the module docstring for the caveats (current head office and size
     band, purged units, diffusion restrictions).
+
+    Examples
+    --------
+    Three legal units and their head offices: a sole trader and an SAS in
+    Annecy (the second in Annecy-le-Vieux, 74011, merged into Annecy in 2017)
+    and an association in Brest:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "ul.csv").write_text(
+    ...     "siren,dateCreationUniteLegale,trancheEffectifsUniteLegale,"
+    ...     "categorieJuridiqueUniteLegale,activitePrincipaleUniteLegale,"
+    ...     "economieSocialeSolidaireUniteLegale,nicSiegeUniteLegale\\n"
+    ...     "301000011,2016-07-04,NN,1000,62.01Z,N,00011\\n"
+    ...     "301000029,2016-07-19,00,5499,62.02A,N,00015\\n"
+    ...     "301000037,2017-02-01,11,9220,88.99B,O,00017\\n", encoding="utf-8")
+    >>> _ = (folder / "et.csv").write_text(
+    ...     "siren,nic,codeCommuneEtablissement\\n301000011,00011,74010\\n"
+    ...     "301000029,00015,74011\\n301000037,00017,29019\\n", encoding="utf-8")
+    >>> long = creations(folder / "ul.csv", folder / "et.csv", freq="year")
+    >>> long[["territory_code", "period", "indicator", "value"]].head(4)
+      territory_code period        indicator  value
+    0          74010   2016  creations_total    2.0
+    1          29019   2017  creations_total    1.0
+    2          74010   2016    creations_tpe    2.0
+    3          29019   2017    creations_ess    1.0
+    >>> long.attrs["n_units"]
+    3
     """
     import duckdb
 

@@ -51,7 +51,13 @@ _PROVISIONAL = re.compile(r"\(p\)|\bp\b|\*|provisoire|(?<=\d)p$", re.I)
 
 
 def sheet_level(name: str) -> str | None:
-    """Territory level of a sheet from its name (``None`` for notes sheets)."""
+    """Territory level of a sheet from its name (``None`` for notes sheets).
+
+    Examples
+    --------
+    >>> [sheet_level(n) for n in ["Département", "Région", "Zone d'emploi", "Présentation"]]
+    ['departement', 'region', 'zone_emploi', None]
+    """
     s = normalize_label(name)
     if re.search(r"\bze\b|zone", s):
         return "zone_emploi"
@@ -97,6 +103,35 @@ def read(path: str | Path, *, sheets: Sequence[str] | None = None) -> pd.DataFra
         Long format, indicator ``unemployment_rate`` (percent), period
         ``"2016Q3"``, level from the sheet name, ``cog_year`` 2025,
         ``df.attrs["unknown_codes"]`` lists codes absent from COG 2025 (dropped).
+
+    Examples
+    --------
+    A workbook in INSEE's layout (title rows above the header, the last quarter
+    provisional ``(p)``, ``nd`` for a missing value):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import openpyxl
+    >>> path = Path(tempfile.mkdtemp()) / "chomage-zone-t1-2016-t4-2016.xlsx"
+    >>> wb = openpyxl.Workbook()
+    >>> sheet = wb.active
+    >>> sheet.title = "Département"
+    >>> sheet.append(["Taux de chômage localisés par département"])
+    >>> sheet.append([])
+    >>> sheet.append(["Code", "Libellé", "T1_2016", "T2_2016", "T3_2016", "T4_2016 (p)"])
+    >>> sheet.append([29, "Finistère", 8.1, 8.0, "7,9", 7.8])
+    >>> sheet.append(["2A", "Corse-du-Sud", 9.9, 9.7, "nd", 9.4])
+    >>> wb.save(path)
+    >>> read(path)[["territory_code", "period", "value", "status"]]
+      territory_code  period  value     status
+    0             29  2016Q1    8.1   observed
+    1             29  2016Q2    8.0   observed
+    2             29  2016Q3    7.9   observed
+    3             29  2016Q4    7.8  estimated
+    4             2A  2016Q1    9.9   observed
+    5             2A  2016Q2    9.7   observed
+    6             2A  2016Q3    NaN    missing
+    7             2A  2016Q4    9.4  estimated
     """
     import openpyxl
 

@@ -102,6 +102,28 @@ def read(
     pandas.DataFrame
         Long format, indicator ``salaried_jobs``. ``df.attrs["unknown_codes"]``
         maps codes that could not be placed to their number of rows (dropped).
+
+    Examples
+    --------
+    Salaried jobs of two retail and consulting lines in Annecy and one in Brest;
+    one Annecy cell is secret in 2015:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "urssaf.csv"
+    >>> _ = path.write_text(
+    ...     "Code commune;Intitulé commune;Code APE;Effectifs salariés 2015;"
+    ...     "Effectifs salariés 2016\\n74010;Annecy;47.11B;1 234;1 301\\n"
+    ...     "74010;Annecy;70.22Z;s;12\\n29019;Brest;47.11B;900;950\\n", encoding="utf-8")
+    >>> read(path)[["territory_code", "period", "value", "status"]]
+      territory_code period   value    status
+    0          29019   2015   900.0  observed
+    1          29019   2016   950.0  observed
+    2          74010   2015     NaN    secret
+    3          74010   2016  1313.0  observed
+    >>> read(path, partial="sum")[["territory_code", "period", "value", "status"]].iloc[2:3]
+      territory_code period   value     status
+    2          74010   2015  1234.0  estimated
     """
     path = Path(path)
     df = read_csv_table(path, sep=sep, encoding=encoding)
