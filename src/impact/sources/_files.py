@@ -18,6 +18,15 @@ def check_nonempty(path: Path) -> None:
 
     Every reader calls this first on each file it opens, so it is also where
     the files read are recorded for provenance (:func:`impact._io.record_input`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> check_nonempty(Path(tempfile.mkdtemp()) / "creations.csv")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: .../creations.csv: file not found
     """
     path = Path(path)
     if not path.exists():
@@ -40,6 +49,19 @@ def check_parquet(path: str | Path) -> None:
 
     A complete Parquet file starts and ends with the magic bytes ``PAR1``; an
     interrupted download lacks the footer.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "counts.parquet"
+    >>> pd.DataFrame({"n": [1, 2]}).to_parquet(path)
+    >>> check_parquet(path)  # complete: nothing happens
+    >>> _ = path.write_bytes(path.read_bytes()[:-10])  # an interrupted download
+    >>> check_parquet(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: .../counts.parquet: the Parquet file is truncated (no footer): ...
     """
     path = Path(path)
     check_nonempty(path)
@@ -56,7 +78,19 @@ def check_parquet(path: str | Path) -> None:
 
 
 def check_zip(path: str | Path) -> list[str]:
-    """Return the member names of a zip archive; raise a clear error when it is corrupt."""
+    """Return the member names of a zip archive; raise a clear error when it is corrupt.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import zipfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "archive.zip"
+    >>> with zipfile.ZipFile(path, "w") as zf:
+    ...     zf.writestr("data.csv", "a;b\\n1;2\\n")
+    >>> check_zip(path)
+    ['data.csv']
+    """
     path = Path(path)
     check_nonempty(path)
     try:

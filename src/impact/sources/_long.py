@@ -44,12 +44,28 @@ _PERIOD_RE = re.compile(r"^\d{4}(?:Q[1-4]|-(?:0[1-9]|1[0-2]))?$")
 
 
 def empty_long() -> pd.DataFrame:
-    """An empty frame with the canonical columns and dtypes."""
+    """An empty frame with the canonical columns and dtypes.
+
+    Examples
+    --------
+    >>> empty_long().columns.tolist() == list(LONG_COLUMNS)
+    True
+    """
     return make_long(pd.DataFrame(columns=list(LONG_COLUMNS)))
 
 
 def make_long(df: pd.DataFrame) -> pd.DataFrame:
-    """Select :data:`LONG_COLUMNS` in order and give them their canonical dtypes."""
+    """Select :data:`LONG_COLUMNS` in order and give them their canonical dtypes.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"territory_code": ["29"], "level": ["departement"], "cog_year": [2025],
+    ...                     "period": ["2016"], "indicator": ["creations_total"],
+    ...                     "value": ["5520"], "status": ["observed"], "source": ["insee_side"]})
+    >>> long = make_long(raw)
+    >>> long["value"].tolist(), long["cog_year"].tolist()
+    ([5520.0], [2025])
+    """
     missing = [c for c in LONG_COLUMNS if c not in df.columns]
     if missing:
         raise InputError(f"long frame lacks column(s) {missing}; columns are {list(df.columns)}")
@@ -80,6 +96,19 @@ def validate_long(df: pd.DataFrame, *, name: str = "frame") -> pd.DataFrame:
     ------
     InputError
         Naming the first problem found and a few offending rows.
+
+    Examples
+    --------
+    >>> long = make_long(pd.DataFrame({
+    ...     "territory_code": ["29"], "level": ["departement"], "cog_year": [2025],
+    ...     "period": ["2016"], "indicator": ["creations_total"], "value": [5520.0],
+    ...     "status": ["observed"], "source": ["insee_side"]}))
+    >>> validate_long(long) is long
+    True
+    >>> validate_long(long.assign(period="T3 2016"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: frame: 1 row(s) with a period not like '2016', '2016Q3' ...
     """
     missing = [c for c in LONG_COLUMNS if c not in df.columns]
     if missing:
@@ -130,6 +159,15 @@ def long_schema() -> Any:
 
     :func:`validate_long` is the check the library itself runs; this schema
     expresses the same column-level rules declaratively.
+
+    Examples
+    --------
+    >>> long = make_long(pd.DataFrame({
+    ...     "territory_code": ["29"], "level": ["departement"], "cog_year": [2025],
+    ...     "period": ["2016"], "indicator": ["creations_total"], "value": [5520.0],
+    ...     "status": ["observed"], "source": ["insee_side"]}))
+    >>> long_schema().validate(long).shape
+    (1, 8)
     """
     try:
         pa = importlib.import_module("pandera.pandas")

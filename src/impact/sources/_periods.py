@@ -70,7 +70,17 @@ def find_period(text: Any) -> str | None:
 
 
 def parse_period(text: Any, *, path: str | Path | None = None, column: str | None = None) -> str:
-    """Like :func:`find_period` but raise a clear error when no period is found."""
+    """Like :func:`find_period` but raise a clear error when no period is found.
+
+    Examples
+    --------
+    >>> parse_period("juil. 2016")
+    '2016-07'
+    >>> parse_period("total")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: 'total' is not a period (expected e.g. 2016, T3 2016, ...)
+    """
     p = find_period(text)
     if p is None:
         raise InputError(f"{text!r} is not a period (expected e.g. 2016, T3 2016, 2016-T3, "
@@ -110,6 +120,17 @@ def melt_wide(
     pandas.DataFrame
         ``id_cols``, ``_line``, ``column``, ``period``, ``value``, ``status``.
         Numbers are parsed with :func:`parse_numbers` (errors name the line).
+
+    Examples
+    --------
+    >>> wide = pd.DataFrame({"code": ["29", "35"], "2015": ["1 000", "s"],
+    ...                      "2016": ["1 100", "900"], "_line": [2, 3]})
+    >>> melt_wide(wide, ["code"])
+      code  _line column period   value    status
+    0   29      2   2015   2015  1000.0  observed
+    1   35      3   2015   2015     NaN    secret
+    2   29      2   2016   2016  1100.0  observed
+    3   35      3   2016   2016   900.0  observed
     """
     if value_cols is None:
         value_cols = [c for c in df.columns if c not in id_cols and c != "_line"

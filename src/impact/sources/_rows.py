@@ -31,6 +31,16 @@ def read_cells(src: str | Path | IO[str], *, encoding: str | None, sep: str, hea
     the file is read without a header; a row wider than the header is an error
     naming its line and extra value, unless the extra fields are empty (Excel's
     trailing separators), which are dropped with a warning.
+
+    Examples
+    --------
+    >>> import io
+    >>> from pathlib import Path
+    >>> text = io.StringIO("Titre\\ncode;Libellé;2016\\n29;Finistère;5 520\\n")
+    >>> read_cells(text, encoding=None, sep=";", header_line=2, path=Path("t.csv"),
+    ...            enc_label="utf-8")
+      code    Libellé   2016
+    0   29  Finistère  5 520
     """
     kw = dict(sep=sep, header=None, dtype=str, keep_default_na=False, na_filter=False,
               encoding=encoding, skiprows=header_line - 1, skip_blank_lines=False,

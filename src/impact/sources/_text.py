@@ -40,6 +40,11 @@ def detect_encoding(raw: bytes, path: Path | None = None) -> str:
     "CSV (séparateur: point-virgule)" encoding that is a superset of Latin-1's
     printable characters. A sample with NUL bytes (UTF-16, binary, a zip saved
     as .csv) is neither, and is an error naming the file.
+
+    Examples
+    --------
+    >>> detect_encoding("Créations".encode("cp1252")), detect_encoding("Créations".encode("utf-8"))
+    ('cp1252', 'utf-8')
     """
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InputError("the file is UTF-16 encoded; save it as UTF-8 or Latin-1 CSV", path=path)
@@ -70,6 +75,11 @@ def detect_separator(lines: Sequence[str], path: Path | None = None,
 
     Quotes are honoured (``"1 234,5"`` does not count as a comma). Raises when
     every candidate leaves a single column.
+
+    Examples
+    --------
+    >>> detect_separator(["code;valeur;année", '29;"5,5";2016'])
+    ';'
     """
     lines = [ln for ln in lines if ln.strip()][:50]
     if not lines:
@@ -97,7 +107,17 @@ def detect_separator(lines: Sequence[str], path: Path | None = None,
 
 def read_text_sample(path: Path, encoding: str | None = None, n_bytes: int = _SAMPLE_BYTES
                      ) -> tuple[str, list[str]]:
-    """Return (encoding, first lines) of a text file."""
+    """Return (encoding, first lines) of a text file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "table.csv"
+    >>> _ = path.write_bytes("code;Libellé\\n29;Finistère\\n".encode("cp1252"))
+    >>> read_text_sample(path)
+    ('cp1252', ['code;Libellé', '29;Finistère'])
+    """
     check_nonempty(path)
     with open(path, "rb") as fh:
         raw = fh.read(n_bytes)
@@ -153,6 +173,23 @@ def read_csv_table(
         holds each row's line number in the file (header = its own line, so the
         first data row of a file without title rows is line 2). ``df.attrs``
         records ``path``, ``encoding``, ``sep`` and ``header_line``.
+
+    Examples
+    --------
+    A file saved by Excel in Windows-1252, with a title above the header:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "table.csv"
+    >>> _ = path.write_bytes("Titre du tableau\\n\\ncode;Libellé;2016\\n29;Finistère;5 520\\n"
+    ...                      "35;Ille-et-Vilaine;6 080\\n".encode("cp1252"))
+    >>> table = read_csv_table(path, find_header=["code", "libelle"], required=["code"])
+    >>> table
+      code          Libellé   2016  _line
+    0   29        Finistère  5 520      4
+    1   35  Ille-et-Vilaine  6 080      5
+    >>> table.attrs["encoding"], table.attrs["sep"], table.attrs["header_line"]
+    ('cp1252', ';', 3)
     """
     path = Path(path)
     check_nonempty(path)
@@ -229,6 +266,15 @@ def decode_text(raw: bytes, encoding: str, path: str | Path | None = None) -> st
 
     The encoding is detected on the first megabyte: a file that switches
     encoding further down (two exports pasted together) fails here, clearly.
+
+    Examples
+    --------
+    >>> decode_text("Évian".encode("cp1252"), "cp1252")
+    'Évian'
+    >>> decode_text(b"ok\\n\\xc9vian", "utf-8")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: line 2: byte b'\\xc9' is not utf-8 text although ...
     """
     try:
         return raw.decode(encoding)
@@ -242,7 +288,17 @@ def decode_text(raw: bytes, encoding: str, path: str | Path | None = None) -> st
 
 def check_columns(df: pd.DataFrame, required: Iterable[str], *, path: str | Path | None = None,
                   sep: str | None = None, where: str = "") -> None:
-    """Raise when required columns are missing; the error lists the columns found."""
+    """Raise when required columns are missing; the error lists the columns found.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"code": ["29"], "Libellé": ["Finistère"]})
+    >>> check_columns(table, ["code"])  # present: nothing happens
+    >>> check_columns(table, ["code", "annee"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: column 'annee': required column(s) ['annee'] not found; ...
+    """
     required = list(required)
     found = [c for c in df.columns if c != "_line"]
     missing = [c for c in required if c not in found]
@@ -264,6 +320,19 @@ def report_duplicates(df: pd.DataFrame, keys: Sequence[str], *, path: str | Path
     Exact repeats are a copy-paste accident and harmless once dropped; two rows
     with the same keys but different values cannot be resolved without the
     analyst, so the error lists their line numbers.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"code": ["29", "29", "35"], "v": ["1", "1", "2"], "_line": [2, 3, 4]})
+    >>> report_duplicates(rows, ["code"], value_cols=["v"])  # the exact repeat is dropped
+      code  v  _line
+    0   29  1      2
+    2   35  2      4
+    >>> report_duplicates(rows.assign(v=["1", "9", "2"]), ["code"], value_cols=["v"])
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: line 2: 2 rows share the same ['code'] with different values ...
     """
     cols = [*keys, *value_cols]
     exact = df.duplicated(cols, keep="first")
@@ -288,5 +357,11 @@ def report_duplicates(df: pd.DataFrame, keys: Sequence[str], *, path: str | Path
 
 
 def normalize_label(text: Any) -> str:
-    """Public alias of the label normaliser used for header matching."""
+    """Public alias of the label normaliser used for header matching.
+
+    Examples
+    --------
+    >>> normalize_label("  Libellé  de la Commune ")
+    'libelle de la commune'
+    """
     return _norm(text)
