@@ -156,7 +156,7 @@ class _Scan:
         self.srank: list[np.ndarray] = []
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        def cat(parts, dtype):
+        def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
             return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
         return (cat(self.gid, np.int32), cat(self.year, np.int16), cat(self.rule, np.int8),
                 cat(self.value, np.float64), cat(self.srank, np.int8))
@@ -427,7 +427,7 @@ def _sum_merged(out, year, rule, value, srank, valid, out_of_gid, n_out):
 
 def _companies(out, year, rule, value, srank, i_total: int, i_ei: int, i_new: int):
     """Append ``creations_companies`` = total - individual entrepreneurs, per territory-year."""
-    def frame(i):
+    def frame(i: int) -> pd.DataFrame:
         sel = rule == i
         return pd.DataFrame({"out": out[sel], "year": year[sel], "v": value[sel],
                              "s": srank[sel]})
@@ -478,7 +478,9 @@ def _to_long(out, year, rule, value, srank, out_keys, names, cog_year: int) -> p
 _CHECKED = ("creations_total", "legal_units_stock", "population")
 
 
-def france_check(gid, year, rule, value, srank, geo_list, drop, names) -> list[dict]:
+def france_check(gid: np.ndarray, year: np.ndarray, rule: np.ndarray, value: np.ndarray,
+                 srank: np.ndarray, geo_list: Sequence[tuple[str, str]], drop: np.ndarray,
+                 names: Sequence[str]) -> list[dict]:
     """Sum of the commune rows against the file's own France entière (``F``) row.
 
     One dict per checked indicator and year: ``communes`` (sum of the published
