@@ -102,7 +102,7 @@ def _boundaries_cached(level: str, path: Path) -> gpd.GeoDataFrame:
     return gdf
 
 
-def boundaries(level: BoundaryLevel = "departement") -> gpd.GeoDataFrame:
+def boundaries(level: str = "departement") -> gpd.GeoDataFrame:
     """Polygons of every territory at a level, dissolved from the communes.
 
     Parameters
@@ -136,6 +136,7 @@ def boundaries(level: BoundaryLevel = "departement") -> gpd.GeoDataFrame:
     ...
     impact.errors.InputError: level must be 'commune', 'epci', ..., not 'canton'
     """
+    # Checked here rather than typed `BoundaryLevel`: callers pass levels held in plain strings.
     check_option(level, BoundaryLevel, name="level")
     return _boundaries_cached(level, boundary_cache_path(level)).copy()
 

@@ -412,8 +412,8 @@ def clear_cache() -> None:
     Examples
     --------
     >>> clear_cache()
-    >>> "01172" in codes_valid(2014)  # rebuilt on demand
-    True
+    >>> codes_valid.cache_info().currsize  # rebuilt on the next call
+    0
     """
     for fn in (events, cog_communes, _passage_table, _passage_latest, _passage_year, codes_valid,
                codes_ever):
