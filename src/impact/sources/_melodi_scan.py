@@ -507,7 +507,9 @@ def france_check(gid: np.ndarray, year: np.ndarray, rule: np.ndarray, value: np.
     code = np.array([g for _, g in geo_list], dtype=object)
     com_gid = np.isin(obj, ["COM", "ARM"]) & ~drop
     fr_gid = (obj == "FRANCE") & (code == "F")
-    if not fr_gid.any():
+    # Without commune rows (levels without "commune") there is no sum to compare: a gap of the
+    # whole France total would be reported for a file that is fine.
+    if not fr_gid.any() or not com_gid.any():
         return []
     y0 = int(year.min())
     out = []
