@@ -7,5 +7,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+# Under --doctest-modules this file would be collected a second time as a module named
+# `conftest` and clash with the other conftest.py files: it holds no examples.
+collect_ignore = ["conftest.py"]
+
 # The estimator simulation helpers live with the estimator tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "estimate"))

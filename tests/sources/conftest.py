@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+# Under --doctest-modules this file would be collected a second time as a module named
+# `conftest` and clash with the other conftest.py files: it holds no examples.
+collect_ignore = ["conftest.py"]
+
 DATA = Path(__file__).resolve().parents[1] / "data" / "sources"
 
 

@@ -204,10 +204,15 @@ def test_without_harmonisation_codes_stay_and_vintage_is_cog_year(crea_zip):
     assert _val(df, "01091", 2016, "creations_total") == (3.0, "observed")
 
 
-def test_departement_and_france_levels(crea_zip):
-    df = melodi.read(crea_zip, levels=("departement", "france"), indicators=["creations_total"])
+def test_departement_and_france_levels(crea_zip, caplog):
+    with caplog.at_level("WARNING", logger="impact.sources.melodi"):
+        df = melodi.read(crea_zip, levels=("departement", "france"),
+                         indicators=["creations_total"])
     assert _val(df, "01", 2015, "creations_total") == (4579.0, "observed")
     assert _val(df, "FR", 2016, "creations_total") == (550000.0, "observed")
+    # No commune rows were read: nothing to check against the France row, and no false alarm.
+    assert df.attrs["france_check"] == []
+    assert "do not add up" not in caplog.text
     with pytest.raises(InputError, match="epci"):
         melodi.read(crea_zip, levels=("epci",))
 

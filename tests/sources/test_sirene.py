@@ -45,7 +45,8 @@ def test_counts_by_current_head_office_commune(result):
     assert value(result, "97608", "2016-07", "creations_naf_I") == 1
     # NAF rév. 1 unit: in the total, in no section.
     assert value(result, "74010", "2005-06", "creations_total") == 1
-    assert result[(result.period == "2005-06") & result.indicator.str.startswith("creations_naf")].empty
+    naf = result.indicator.str.startswith("creations_naf")
+    assert result[(result.period == "2005-06") & naf].empty
 
 
 def test_unplaced_reported_with_counts(result):

@@ -5,7 +5,7 @@ import pytest
 import shapely
 
 from impact import territories as T
-from impact.territories import boundaries as B
+from impact.errors import InputError
 
 
 def test_levels_have_the_right_counts():
@@ -48,7 +48,7 @@ def test_corrupt_cache_is_rebuilt(tmp_path, monkeypatch):
 
 
 def test_unknown_level():
-    with pytest.raises(ValueError, match="expected one of"):
+    with pytest.raises(InputError, match="level must be .*, not 'canton'"):
         T.boundaries("canton")
 
 

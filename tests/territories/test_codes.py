@@ -94,5 +94,5 @@ def test_empty_input_gives_empty_series():
 
 
 def test_unknown_level_is_a_clear_error():
-    with pytest.raises(InputError, match="unknown territory level 'canton'"):
+    with pytest.raises(InputError, match="level must be .*, not 'canton'"):
         normalize_code(["01"], "canton")

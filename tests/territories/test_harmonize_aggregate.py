@@ -110,6 +110,7 @@ def test_aggregate_zone_emploi_needs_mapping():
 
 
 def test_aggregate_empty_frame():
-    df = pd.DataFrame({"territory_code": pd.Series([], dtype="string"), "n": pd.Series([], dtype=float)})
+    df = pd.DataFrame({"territory_code": pd.Series([], dtype="string"),
+                       "n": pd.Series([], dtype=float)})
     out = T.aggregate(df, "region", counts=["n"])
     assert len(out) == 0 and list(out.columns) == ["territory_code", "level", "n"]

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -49,19 +50,59 @@ _LUT_MAX = 1_000_000
 
 
 class MelodiFileError(InputError):
-    """A Melodi ZIP cannot be read."""
+    """A Melodi ZIP cannot be read.
+
+    Examples
+    --------
+    >>> issubclass(MelodiFileError, impact.errors.InputError)
+    True
+    """
 
 
 class MissingMemberError(MelodiFileError):
-    """The ZIP has no ``*_data.csv`` member (or several)."""
+    """The ZIP has no ``*_data.csv`` member (or several).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import zipfile
+    >>> from pathlib import Path
+    >>> from impact.sources.melodi import members
+    >>> path = Path(tempfile.mkdtemp()) / "DS_X_2025_CSV_FR.zip"
+    >>> with zipfile.ZipFile(path, "w") as zf:
+    ...     zf.writestr("notes.txt", "no data here")
+    >>> members(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.sources._melodi_scan.MissingMemberError: ...
+    """
 
 
 class TruncatedZipError(MelodiFileError):
-    """The ZIP is truncated or corrupt (interrupted download)."""
+    """The ZIP is truncated or corrupt (interrupted download).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from impact.sources.melodi import members
+    >>> path = Path(tempfile.mkdtemp()) / "DS_X_2025_CSV_FR.zip"
+    >>> _ = path.write_bytes(b"PK\x03\x04 interrupted download")
+    >>> members(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.sources._melodi_scan.TruncatedZipError: ...
+    """
 
 
 class UnknownMeasureError(MelodiFileError):
-    """The file's measure column holds no measure the reader knows."""
+    """The file's measure column holds no measure the reader knows.
+
+    Examples
+    --------
+    >>> issubclass(UnknownMeasureError, MelodiFileError)
+    True
+    """
 
 
 @dataclass(frozen=True)
@@ -115,7 +156,7 @@ class _Scan:
         self.srank: list[np.ndarray] = []
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        def cat(parts, dtype):
+        def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
             return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
         return (cat(self.gid, np.int32), cat(self.year, np.int16), cat(self.rule, np.int8),
                 cat(self.value, np.float64), cat(self.srank, np.int8))
@@ -262,8 +303,9 @@ def _year(text: str, member: str, path: Path) -> int:
 # Codes
 # --------------------------------------------------------------------------- #
 
-def _code_table(geo: pd.DataFrame, harmonize: bool, arrondissements: str,
-                file_vintage: int | None) -> tuple[pd.DataFrame, dict[str, int]]:
+def _code_table(geo: pd.DataFrame, harmonize: bool,
+                arrondissements: Literal["keep", "commune"], file_vintage: int | None
+                ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Map distinct (level, GEO) to output codes; return the unplaced codes with their counts.
 
     Works on distinct codes only (tens of thousands), never on every row.
@@ -328,7 +370,7 @@ def _check_unique(gid, year, rule, geo_list, rules, member: str, path: Path) -> 
 
 
 def _place(geo_list: list[tuple[str, str]], levels: Sequence[str], harmonize: bool,
-           arrondissements: str, file_vintage: int | None):
+           arrondissements: Literal["keep", "commune"], file_vintage: int | None):
     """Output territory of each (GEO_OBJECT, GEO): (id per geo, (level, code) per id, unplaced).
 
     Arrondissements whose commune has its own row are dropped (``"commune"``), or the
@@ -347,7 +389,7 @@ def _place(geo_list: list[tuple[str, str]], levels: Sequence[str], harmonize: bo
         drop |= (obj == "ARM") & np.array([ARRONDISSEMENTS.get(c) in com for c in code], bool)
     else:
         parents = {ARRONDISSEMENTS.get(c) for c in code[obj == "ARM"]}
-        drop |= (obj == "COM") & np.isin(code, list(parents - {None}))
+        drop |= (obj == "COM") & np.isin(code, [p for p in parents if p is not None])
     drop |= (obj == "FRANCE") & ((code != "F") | ("france" not in levels))
     level = np.array([_GEO_LEVEL.get(o, "") for o in obj], dtype=object)
     geo = pd.DataFrame({"gid": np.arange(n), "level": level, "geo": code})[~drop]
@@ -385,7 +427,7 @@ def _sum_merged(out, year, rule, value, srank, valid, out_of_gid, n_out):
 
 def _companies(out, year, rule, value, srank, i_total: int, i_ei: int, i_new: int):
     """Append ``creations_companies`` = total - individual entrepreneurs, per territory-year."""
-    def frame(i):
+    def frame(i: int) -> pd.DataFrame:
         sel = rule == i
         return pd.DataFrame({"out": out[sel], "year": year[sel], "v": value[sel],
                              "s": srank[sel]})
@@ -436,7 +478,9 @@ def _to_long(out, year, rule, value, srank, out_keys, names, cog_year: int) -> p
 _CHECKED = ("creations_total", "legal_units_stock", "population")
 
 
-def france_check(gid, year, rule, value, srank, geo_list, drop, names) -> list[dict]:
+def france_check(gid: np.ndarray, year: np.ndarray, rule: np.ndarray, value: np.ndarray,
+                 srank: np.ndarray, geo_list: Sequence[tuple[str, str]], drop: np.ndarray,
+                 names: Sequence[str]) -> list[dict]:
     """Sum of the commune rows against the file's own France entière (``F``) row.
 
     One dict per checked indicator and year: ``communes`` (sum of the published
@@ -444,6 +488,18 @@ def france_check(gid, year, rule, value, srank, geo_list, drop, names) -> list[d
     (france - communes) and ``unpublished`` (commune rows secret or missing,
     which explain a positive gap). An independent check of a real file: INSEE
     publishes the commune sum equal to the France total.
+
+    Examples
+    --------
+    Called by :func:`impact.sources.melodi.read`, which keeps its result in
+    ``attrs["france_check"]``:
+
+    >>> import tempfile
+    >>> from impact.sources.melodi import _example_zip, read
+    >>> long = read(_example_zip(tempfile.mkdtemp()))
+    >>> long.attrs["france_check"][0]  # doctest: +NORMALIZE_WHITESPACE
+    {'indicator': 'creations_total', 'period': '2016', 'communes': 43.0, 'france': 43.0,
+     'gap': 0.0, 'unpublished': 0}
     """
     if not len(gid):
         return []
@@ -451,7 +507,9 @@ def france_check(gid, year, rule, value, srank, geo_list, drop, names) -> list[d
     code = np.array([g for _, g in geo_list], dtype=object)
     com_gid = np.isin(obj, ["COM", "ARM"]) & ~drop
     fr_gid = (obj == "FRANCE") & (code == "F")
-    if not fr_gid.any():
+    # Without commune rows (levels without "commune") there is no sum to compare: a gap of the
+    # whole France total would be reported for a file that is fine.
+    if not fr_gid.any() or not com_gid.any():
         return []
     y0 = int(year.min())
     out = []

@@ -33,6 +33,11 @@ def parse_number(text: str) -> float | None:
     ``"1 234,5"`` (spaces, no-break and narrow no-break spaces) → 1234.5;
     ``"1.234,5"`` and ``"1.234.567"`` → thousands dots; ``"1,234.5"`` → 1234.5;
     ``"12,5 %"`` → 12.5. A lone dot is a decimal point (``"1.5"`` → 1.5).
+
+    Examples
+    --------
+    >>> parse_number("1 234,5"), parse_number("1.234"), parse_number("s")
+    (1234.5, 1.234, None)
     """
     s = _SPACES.sub("", text.strip()).rstrip("%")
     if not s:
@@ -74,6 +79,14 @@ def parse_numbers(
     InputError
         For the first cell that is neither a number nor a known marker, with
         file, line (from ``lines``), column and the offending value.
+
+    Examples
+    --------
+    >>> value, status = parse_numbers(pd.Series(["1 234,5", "s", "", "12"]))
+    >>> value.tolist()
+    [1234.5, nan, nan, 12.0]
+    >>> status.tolist()
+    ['observed', 'secret', 'missing', 'observed']
     """
     text = values.astype("string").fillna("").str.strip()
     uniq = pd.unique(text.to_numpy(dtype=object))
@@ -126,6 +139,15 @@ def check_range(
     the line (from ``lines``), the column and the value as written (``raw``),
     with the expected range. Sums are checked too: values that are each finite
     but add up to infinity are refused.
+
+    Examples
+    --------
+    >>> check_range(pd.Series([1.0, 2.5]), minimum=0)  # in range: nothing happens
+    >>> check_range(pd.Series([1.0, -5.0]), minimum=0, what="amount", column="euros")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.errors.InvalidValueError: column 'euros': amount -5.0 is negative: expected a number ...
     """
     v = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64").reset_index(drop=True)
     bad = np.isinf(v.to_numpy())
@@ -135,7 +157,8 @@ def check_range(
         bad |= (v > maximum).to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        shown = raw.iloc[i] if raw is not None else v.iloc[i]
+        # A number read from the file is shown as a plain float (numpy 2 reprs np.float64(…)).
+        shown = raw.iloc[i] if raw is not None else float(v.iloc[i])
         line = int(pd.Series(lines).iloc[i]) if lines is not None else None
         lo = "" if minimum is None else f"{minimum:g}"
         hi = "" if maximum is None else f"{maximum:g}"
@@ -155,7 +178,7 @@ def check_range(
     if not math.isfinite(total):
         i = int(finite.abs().idxmax())
         line = int(pd.Series(lines).iloc[i]) if lines is not None else None
-        shown = raw.iloc[i] if raw is not None else v.iloc[i]
+        shown = raw.iloc[i] if raw is not None else float(v.iloc[i])
         raise InvalidValueError(f"{what}s add up to infinity (e.g. {shown!r}): a value is far too "
                                 "large to be right", path=path, line=line, column=column,
                                 value=shown)

@@ -10,6 +10,7 @@ import csv
 import logging
 import re
 from pathlib import Path
+from typing import IO, Any
 
 import pandas as pd
 
@@ -20,7 +21,8 @@ logger = logging.getLogger(__name__)
 _FIELDS_RE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
-def read_cells(src, *, encoding: str | None, sep: str, header_line: int, path: Path,
+def read_cells(src: str | Path | IO[str], *, encoding: str | None, sep: str, header_line: int,
+               path: Path,
                 enc_label: str) -> pd.DataFrame:
     """Cells as strings with the header row as column names, refusing shifted rows.
 
@@ -29,11 +31,21 @@ def read_cells(src, *, encoding: str | None, sep: str, header_line: int, path: P
     the file is read without a header; a row wider than the header is an error
     naming its line and extra value, unless the extra fields are empty (Excel's
     trailing separators), which are dropped with a warning.
+
+    Examples
+    --------
+    >>> import io
+    >>> from pathlib import Path
+    >>> text = io.StringIO("Titre\\ncode;Libellé;2016\\n29;Finistère;5 520\\n")
+    >>> read_cells(text, encoding=None, sep=";", header_line=2, path=Path("t.csv"),
+    ...            enc_label="utf-8")
+      code    Libellé   2016
+    0   29  Finistère  5 520
     """
     kw = dict(sep=sep, header=None, dtype=str, keep_default_na=False, na_filter=False,
               encoding=encoding, skiprows=header_line - 1, skip_blank_lines=False,
               engine="python" if len(sep) > 1 else "c", quotechar='"')
-    names = None
+    names: list[int] | None = None
     for _ in range(20):
         if hasattr(src, "seek"):
             src.seek(0)
@@ -53,8 +65,8 @@ def read_cells(src, *, encoding: str | None, sep: str, header_line: int, path: P
             if not m:
                 raise InputError(f"cannot parse as {sep!r}-separated text ({enc_label}): {exc}",
                                  path=path) from exc
-            wider = int(m.group(3))
-            names = list(range(wider if names is None else max(len(names) + 1, wider)))
+            n_fields = int(m.group(3))
+            names = list(range(n_fields if names is None else max(len(names) + 1, n_fields)))
     else:  # pragma: no cover - twenty ever wider rows
         raise InputError("rows have ever more fields than the header; is the separator right?",
                          path=path)
@@ -71,11 +83,11 @@ def read_cells(src, *, encoding: str | None, sep: str, header_line: int, path: P
         counts = _field_counts(src, encoding, sep, header_line)
         n_header, rows = counts[0], counts[1:]
         wider = [i for i, c in enumerate(rows) if c > n_header]
-        extra = data.iloc[:, n_header:].apply(lambda col: col.astype(str).str.strip())
+        extra_cells = data.iloc[:, n_header:].apply(lambda col: col.astype(str).str.strip())
         # Every data row (two at least: one row alone could be a shifted one) ending with the
         # same empty extra fields is a trailing separator, not a shift.
         systematic = (sum(1 for c in rows if c) >= 2 and len({c for c in rows if c}) == 1
-                      and not (extra != "").any().any())
+                      and not (extra_cells != "").any().any())
         if wider and not systematic:
             i = wider[0]
             cells = [str(v) for v in data.iloc[i, :rows[i]]]
@@ -99,7 +111,8 @@ def read_cells(src, *, encoding: str | None, sep: str, header_line: int, path: P
         else:
             width = data.shape[1]
             header = header + [""] * (width - len(header))
-    cols, seen = [], {}
+    cols: list[str] = []
+    seen: dict[str, int] = {}
     for i, c in enumerate(header[:width]):
         name = c or f"Unnamed: {i}"
         if name in seen:
@@ -112,8 +125,10 @@ def read_cells(src, *, encoding: str | None, sep: str, header_line: int, path: P
     return data
 
 
-def _field_counts(src, encoding: str | None, sep: str, header_line: int) -> list[int]:
+def _field_counts(src: str | Path | IO[str], encoding: str | None, sep: str, header_line: int
+                  ) -> list[int]:
     """Number of fields of each record from the header on (csv module, quotes honoured)."""
+    fh: contextlib.AbstractContextManager[Any]
     if hasattr(src, "seek"):
         src.seek(0)
         fh = contextlib.nullcontext(src)

@@ -143,7 +143,8 @@ def _csv_separator(path: Path) -> str:
 def _zip_member(path: Path, members: Sequence[str]) -> str:
     csvs = [m for m in members if m.lower().endswith(".csv")]
     if not csvs:
-        raise InputError(f"the zip archive holds no .csv file (members: {list(members)})", path=path)
+        raise InputError(f"the zip archive holds no .csv file (members: {list(members)})",
+                         path=path)
     return csvs[0]
 
 
@@ -198,7 +199,8 @@ def _connect(memory_limit: str, threads: int | None, temp_directory: str | Path 
     import duckdb
 
     with contextlib.ExitStack() as stack:
-        tmp = temp_directory or stack.enter_context(tempfile.TemporaryDirectory(prefix="impact-duckdb-"))
+        tmp = temp_directory or stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="impact-duckdb-"))
         con = duckdb.connect(config={
             "memory_limit": memory_limit,
             "threads": int(threads or min(os.cpu_count() or 2, 4)),
@@ -231,7 +233,8 @@ def _bound(value, *, end: bool) -> str | None:
     if value is None:
         return None
     s = str(value).strip()
-    ts = pd.Period(s.replace("Q", "Q"), freq="Q" if "Q" in s.upper() else ("M" if "-" in s else "Y"))
+    ts = pd.Period(s.replace("Q", "Q"),
+                   freq="Q" if "Q" in s.upper() else ("M" if "-" in s else "Y"))
     if end:
         ts = ts + 1
     return ts.start_time.strftime("%Y-%m-%d")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,9 @@ import pandas as pd
 from impact.sources._common import (
     LONG_COLUMNS,
 )
+
+if TYPE_CHECKING:
+    import pyarrow
 
 logger = logging.getLogger(__name__)
 
@@ -143,17 +147,17 @@ class _TableSink:
     """Collects Arrow batches for the DataFrame result."""
 
     def __init__(self) -> None:
-        self.batches: list = []
+        self.batches: list[pyarrow.RecordBatch] = []
         self.n_total = 0.0
         self.diagnostics: dict[str, int] = {}
 
-    def add(self, batch) -> None:
+    def add(self, batch: pyarrow.RecordBatch) -> None:
         self.batches.append(batch)
 
     def abort(self, exc: BaseException) -> None:
         self.batches = []
 
-    def table(self):
+    def table(self) -> pyarrow.Table:
         import pyarrow as pa
 
         schema = self.batches[0].schema if self.batches else pa.schema([
@@ -174,11 +178,11 @@ class _ParquetSink:
         self._ctx = atomic_files([out, out.with_name(out.name + ".unplaced.json")],
                                  suffixes=[".parquet", ".json"])
         self._tmp, self._tmp_report = self._ctx.__enter__()
-        self._writer = None
+        self._writer: Any = None  # a pyarrow.parquet.ParquetWriter once the first batch came
         self.n_total = 0.0
         self.diagnostics: dict[str, int] = {}
 
-    def add(self, batch) -> None:
+    def add(self, batch: pyarrow.RecordBatch) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 

@@ -54,7 +54,13 @@ _REQUIRED = ("CODGEO", "DEP", TOTAL, *BANDS)
 
 
 def default_path() -> Path:
-    """The shipped copy: ``data/raw/insee/etablissements_2014/`` of the project."""
+    """The shipped copy: ``data/raw/insee/etablissements_2014/`` of the project.
+
+    Examples
+    --------
+    >>> default_path().name
+    'base_etablissement_par_tranche_effectif.csv.xz'
+    """
     return raw_dir() / "insee" / "etablissements_2014" / FILE_NAME
 
 
@@ -161,6 +167,23 @@ def read(path: str | Path | None = None, *, harmonize: bool = True) -> pd.DataFr
         département that does not match its commune; a commune listed twice; a
         count that is not a non-negative whole number — naming file, line, column
         and value.
+
+    Examples
+    --------
+    A file in INSEE's layout, with Germagnat (01172), merged into 01095 in 2017:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "etablissements.csv"
+    >>> _ = path.write_text(
+    ...     "CODGEO;LIBGEO;REG;DEP;E14TST;E14TS0ND;E14TS1;E14TS6;E14TS10;E14TS20;E14TS50;"
+    ...     "E14TS100;E14TS200;E14TS500\\n"
+    ...     "1172;Germagnat;82;1;5;4;1;0;0;0;0;0;0;0\\n"
+    ...     "1095;Nivigne et Suran;82;1;40;30;6;2;1;1;0;0;0;0\\n", encoding="utf-8")
+    >>> read(path)[["territory_code", "cog_year", "indicator", "value"]]
+      territory_code  cog_year             indicator  value
+    0          01095      2025  establishments_total   45.0
+    1          01095      2025    establishments_tpe   43.0
     """
     path = Path(path) if path is not None else default_path()
     if not path.exists():
@@ -231,6 +254,21 @@ def tpe_stock(level: str = "commune", path: str | Path | None = None) -> pd.Data
         non-integer. Divide
         by the population and multiply by 10,000 for ``tpe_stock_2014_per10k``.
         At EPCI level the four island communes outside any EPCI are left out.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "etablissements.csv"
+    >>> _ = path.write_text(
+    ...     "CODGEO;LIBGEO;REG;DEP;E14TST;E14TS0ND;E14TS1;E14TS6;E14TS10;E14TS20;E14TS50;"
+    ...     "E14TS100;E14TS200;E14TS500\\n"
+    ...     "1095;Nivigne et Suran;82;1;40;30;6;2;1;1;0;0;0;0\\n"
+    ...     "29019;Brest;53;29;7445;4500;2331;300;150;100;40;14;6;4\\n", encoding="utf-8")
+    >>> tpe_stock("departement", path=path)
+      territory_code  tpe_stock_2014
+    0             01            38.0
+    1             29          7131.0
     """
     from impact.territories import aggregate, check_level
 

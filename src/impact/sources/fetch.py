@@ -45,7 +45,13 @@ _CHUNK = 1 << 16
 
 
 class DownloadError(ImpactError):
-    """A download failed (network, HTTP error or checksum mismatch)."""
+    """A download failed (network, HTTP error or checksum mismatch).
+
+    Examples
+    --------
+    >>> issubclass(DownloadError, impact.errors.ImpactError)
+    True
+    """
 
 
 def _url(src: Source, base_url: str | None) -> str:
@@ -108,6 +114,17 @@ def fetch(
     DownloadError
         HTTP error (e.g. 404), network failure or checksum mismatch; nothing is
         left in the cache.
+
+    Examples
+    --------
+    A file already in the cache is returned without any download:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> cache = Path(tempfile.mkdtemp())
+    >>> _ = (cache / "chomage-zone-t1-2003-t2-2025.xlsx").write_bytes(b"...")
+    >>> fetch("unemployment", cache_dir=cache, progressbar=False).name
+    'chomage-zone-t1-2003-t2-2025.xlsx'
     """
     import pooch
     import requests
@@ -199,6 +216,16 @@ def latest_product(dataset: str, *, api_url: str | None = None, timeout: float =
     DownloadError
         The catalogue cannot be reached, answers an HTTP error, or lists no CSV
         product of this data set.
+
+    Examples
+    --------
+    When the catalogue cannot be reached, the error says where it looked:
+
+    >>> closed_port = "http://127.0.0.1:9"
+    >>> latest_product("DS_SIDE_CREA_ENT_COM", api_url=closed_port, timeout=2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.sources.fetch.DownloadError: DS_SIDE_CREA_ENT_COM: catalogue look-up at http://127.0.0.1:9/...
     """
     import requests
 

@@ -172,8 +172,8 @@ def _values_member(path: Path) -> tuple[bytes, str]:
             raise InputError("no valeurs_*.csv file in the folder", path=path)
         return files[0].read_bytes(), str(files[0])
     members = check_zip(path)
-    names = [m for m in members if pick.search(m)] or [m for m in members if m.lower().endswith(".csv")
-                                                        and "caract" not in m.lower()]
+    names = [m for m in members if pick.search(m)] or [
+        m for m in members if m.lower().endswith(".csv") and "caract" not in m.lower()]
     if not names:
         raise InputError(f"no valeurs_*.csv in the zip archive (members: {members})", path=path)
     try:
@@ -200,6 +200,22 @@ def read(path: str | Path, *, keep_unknown: bool = False) -> pd.DataFrame:
     pandas.DataFrame
         Long format; ``level`` is ``departement``, ``region`` or ``france``,
         ``cog_year`` 2025, ``source`` ``"insee_bdm"``.
+
+    Examples
+    --------
+    A BDM download as insee.fr writes it (the last month is provisional, ``P``):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "valeurs_mensuelles.csv"
+    >>> _ = path.write_text(
+    ...     '"Libellé";"Créations d\\'entreprises - Total - Ain - Série brute";"Codes"\\n'
+    ...     '"idBank";"010756101";""\\n"Dernière mise à jour";"14/08/2025 12:00";""\\n'
+    ...     '"Période";"";""\\n"2016-08";"1 002";"P"\\n"2016-07";"1 154";"A"\\n', encoding="utf-8")
+    >>> read(path)[["territory_code", "level", "period", "indicator", "value", "status"]]
+      territory_code        level   period        indicator   value     status
+    0             01  departement  2016-07  creations_total  1154.0   observed
+    1             01  departement  2016-08  creations_total  1002.0  estimated
     """
     path = Path(path)
     rows, name = _rows(path)
@@ -261,7 +277,8 @@ def _status_frame(periods: list[str], values: list[str], codes: list[str] | None
     else:
         blank = vals.fillna("").eq("")
     status = status.where(~(status.eq("observed") & value.isna()), "missing")
-    frame = pd.DataFrame({"period": periods, "value": value.to_numpy(), "status": status.to_numpy()})
+    frame = pd.DataFrame({"period": periods, "value": value.to_numpy(),
+                          "status": status.to_numpy()})
     # A blank cell with a blank code is a period not yet published: no observation.
     return frame.loc[~blank.to_numpy()].reset_index(drop=True)
 
@@ -287,7 +304,8 @@ def _vertical(rows: list[list[str]], name: str) -> list[dict]:
         for line, r in data:
             p = find_period(r[0])
             if p is None:
-                raise InputError(f"{r[0]!r} is not a period", path=name, line=line, column="Période")
+                raise InputError(f"{r[0]!r} is not a period", path=name, line=line,
+                                 column="Période")
             periods.append(p)
             values.append(r[j] if j < len(r) else "")
             codes.append(r[j + 1] if has_codes and j + 1 < len(r) else "")
@@ -302,8 +320,8 @@ def _vertical(rows: list[list[str]], name: str) -> list[dict]:
 def _horizontal(rows: list[list[str]], name: str) -> list[dict]:
     """One series per row: Libellé;idBank;Dernière mise à jour;Période;2016-07;..."""
     header = rows[0]
-    period_cols = [(k, find_period(h)) for k, h in enumerate(header) if k >= 2]
-    period_cols = [(k, p) for k, p in period_cols if p is not None]
+    found = [(k, find_period(h)) for k, h in enumerate(header) if k >= 2]
+    period_cols = [(k, p) for k, p in found if p is not None]
     if not period_cols:
         raise InputError(f"no period columns in the header {header[:6]}...", path=name, line=1)
     series = []
@@ -318,7 +336,18 @@ def _horizontal(rows: list[list[str]], name: str) -> list[dict]:
 
 
 def to_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Wide view (territory × period, one column per indicator), for a quick look."""
+    """Wide view (territory × period, one column per indicator), for a quick look.
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"territory_code": ["01", "01"], "period": ["2016-07", "2016-08"],
+    ...                      "indicator": "creations_total", "value": [1154.0, 1002.0]})
+    >>> to_frame(long)  # doctest: +NORMALIZE_WHITESPACE
+    indicator               creations_total
+    territory_code period
+    01             2016-07           1154.0
+                   2016-08           1002.0
+    """
     return df.pivot_table(index=["territory_code", "period"], columns="indicator", values="value",
                           aggfunc="first", observed=True)
 

@@ -111,6 +111,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from impact._options import check_options
 from impact.errors import InputError
 from impact.sources._common import check_nonempty
 from impact.sources._melodi_scan import (  # noqa: F401  (public names re-exported)
@@ -146,6 +147,34 @@ _REQUIRED = ("GEO", "GEO_OBJECT", "TIME_PERIOD", "OBS_VALUE")
 # ZIP members and metadata
 # --------------------------------------------------------------------------- #
 
+def _example_zip(folder: str | Path, product: str = "DS_SIDE_CREA_ENT_COM_2018_CSV_FR") -> Path:
+    """Write a tiny Melodi ZIP of firm creations into ``folder``, for the docstring examples.
+
+    Two communes of Ain in the 2018 geography: Valserhône (01033) and Châtillon-en-Michaille
+    (01091, merged into it in 2019), a France entière row, years 2016 and 2017, and the
+    metadata member. The text follows Melodi's layout (``;``, quoted text, bare numbers).
+    """
+    cols = ["GEO", "GEO_OBJECT", "SIDE_MEASURE", "ACTIVITY", "LEGAL_FORM", "FREQ",
+            "TIME_PERIOD", "OBS_VALUE", "OBS_STATUS"]
+    rows = [(geo, obj, year, legal, value)
+            for year in (2016, 2017)
+            for geo, obj, legal, value in (("01033", "COM", "_T", 40), ("01033", "COM", "10", 25),
+                                           ("01091", "COM", "_T", 3), ("01091", "COM", "10", 2),
+                                           ("F", "FRANCE", "_T", 43), ("F", "FRANCE", "10", 27))]
+    lines = [";".join(f'"{c}"' for c in cols)]
+    lines += [f'"{geo}";"{obj}";"BURE";"_T";"{legal}";"A";"{year}";{value};"A"'
+              for geo, obj, year, legal, value in rows]
+    meta = ['"COD_VAR";"LIB_VAR";"COD_MOD";"LIB_MOD"',
+            '"SIDE_MEASURE";"Mesure";"BURE";"Créations d\'entreprises"',
+            '"LEGAL_FORM";"Catégorie juridique";"_T";"Total"',
+            '"LEGAL_FORM";"Catégorie juridique";"10";"Entrepreneur individuel"']
+    path = Path(folder) / f"{product}.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(f"{product}_data.csv", "\n".join(lines) + "\n")
+        zf.writestr(f"{product}_metadata.csv", "\n".join(meta) + "\n")
+    return path
+
+
 def _open_zip(path: Path) -> zipfile.ZipFile:
     check_nonempty(path)
     try:
@@ -165,6 +194,14 @@ def members(path: str | Path) -> tuple[str, str | None]:
         No member, or more than one, ends with ``_data.csv``.
     TruncatedZipError
         The archive's central directory cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = _example_zip(tempfile.mkdtemp())  # a tiny file in Melodi's layout
+    >>> members(path)  # doctest: +NORMALIZE_WHITESPACE
+    ('DS_SIDE_CREA_ENT_COM_2018_CSV_FR_data.csv',
+     'DS_SIDE_CREA_ENT_COM_2018_CSV_FR_metadata.csv')
     """
     path = Path(path)
     with _open_zip(path) as zf:
@@ -183,6 +220,15 @@ def read_metadata(path: str | Path) -> pd.DataFrame:
 
     Returns an empty frame with those columns (and logs a warning) when the
     archive has no metadata member.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> read_metadata(_example_zip(tempfile.mkdtemp()))
+            COD_VAR              LIB_VAR COD_MOD                  LIB_MOD
+    0  SIDE_MEASURE               Mesure    BURE  Créations d'entreprises
+    1    LEGAL_FORM  Catégorie juridique      _T                    Total
+    2    LEGAL_FORM  Catégorie juridique      10  Entrepreneur individuel
     """
     path = Path(path)
     _, meta = members(path)
@@ -219,7 +265,15 @@ def _labels(meta: pd.DataFrame) -> dict[str, dict[str, str]]:
 
 
 def vintage(path: str | Path) -> int | None:
-    """Vintage (year) in a Melodi file or product name, e.g. 2025 for ``…_COM_2025_CSV_FR``."""
+    """Vintage (year) in a Melodi file or product name, e.g. 2025 for ``…_COM_2025_CSV_FR``.
+
+    Examples
+    --------
+    >>> vintage("DS_SIDE_CREA_ENT_COM_2024_CSV_FR.zip")
+    2024
+    >>> vintage("creations.zip") is None
+    True
+    """
     m = re.findall(r"_((?:19|20)\d{2})(?=_|\.|$)", Path(path).name)
     return int(m[-1]) if m else None
 
@@ -240,6 +294,7 @@ def _header(zf: zipfile.ZipFile, member: str, path: Path) -> list[str]:
 # Reader
 # --------------------------------------------------------------------------- #
 
+@check_options
 def read(
     path: str | Path,
     *,
@@ -295,6 +350,27 @@ def read(
     TruncatedZipError, MissingMemberError, UnknownMeasureError, MelodiFileError
         Subclasses of :class:`impact.errors.InputError`, naming the file, the
         member and the column or value at fault.
+
+    Examples
+    --------
+    A tiny file in Melodi's layout: Châtillon-en-Michaille (01091) merged into
+    Valserhône (01033) in 2019, so their creations are summed under 01033:
+
+    >>> import tempfile
+    >>> path = _example_zip(tempfile.mkdtemp())
+    >>> long = read(path)
+    >>> long[["territory_code", "period", "indicator", "value", "status"]]
+      territory_code period            indicator  value    status
+    0          01033   2016      creations_total   43.0  observed
+    1          01033   2017      creations_total   43.0  observed
+    2          01033   2016  creations_companies   16.0  observed
+    3          01033   2017  creations_companies   16.0  observed
+    >>> long.attrs["france_check"][0]["gap"]  # communes against the file's France row
+    0.0
+    >>> read(path, harmonize=False)[["territory_code", "cog_year", "period", "value"]].head(2)
+      territory_code  cog_year period  value
+    0          01033      2018   2016   40.0
+    1          01091      2018   2016    3.0
     """
     path = Path(path)
     levels = tuple(levels)
@@ -397,10 +473,10 @@ def read(
     # France entière rows were scanned for the check only unless the level was asked for.
     auto_fr = np.array([o == "FRANCE" and "france" not in levels for o, _ in geo_list], bool)
     n_dropped = int((dropped & ~auto_fr).sum())
-    bad = [c for c in check if c["unpublished"] == 0 and abs(c["gap"]) > 0.5]
-    if bad:
+    gaps = [c for c in check if c["unpublished"] == 0 and abs(c["gap"]) > 0.5]
+    if gaps:
         logger.warning("%s: the communes do not add up to the France entière row for %d "
-                       "indicator-year(s), e.g. %s", path.name, len(bad), bad[0])
+                       "indicator-year(s), e.g. %s", path.name, len(gaps), gaps[0])
     rows_per_gid = np.bincount(gid, minlength=len(geo_list))
     unplaced = {geo_list[g][1]: int(rows_per_gid[g]) for g in unplaced_gids}
     arm_used = int(sum(rows_per_gid[g] for g, (o, _) in enumerate(geo_list)
@@ -416,8 +492,9 @@ def read(
     if "creations_companies" in wanted:
         cols = [np.concatenate([a[valid], b]) for a, b in
                 zip((out, year, rule, value, srank), extras[0], strict=True)]
-        part, n_no_ei = _companies(*cols, names.index("creations_total"), names.index(_EI),
-                                   len(names))
+        c_out, c_year, c_rule, c_value, c_srank = cols
+        part, n_no_ei = _companies(c_out, c_year, c_rule, c_value, c_srank,
+                                   names.index("creations_total"), names.index(_EI), len(names))
         del cols
         extras.append(part)
         names.append("creations_companies")
@@ -426,7 +503,7 @@ def read(
     cols = [np.concatenate([a[valid], *(e[i][keep_rule[e[2]]] for e in extras)])
             for i, a in enumerate((out, year, rule, value, srank))]
     del out, year, rule, value, srank, valid
-    long = _to_long(*cols, out_keys, names,
+    long = _to_long(cols[0], cols[1], cols[2], cols[3], cols[4], out_keys, names,
                     2025 if harmonize else (geography_year or file_vintage or 2025))
     del cols
     long.attrs.update({
@@ -500,6 +577,18 @@ def cached(name: str, cache_dir: str | Path | None = None) -> Path | None:
     Looks only at the disk (no network): files ``{DATASET}_<year>_CSV_FR.zip``
     (or ``{DATASET}_CSV_FR.zip``) with their provenance sidecar written by
     ``impact fetch``; the newest vintage wins.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> cache = Path(tempfile.mkdtemp())
+    >>> cached("side_creations_communes", cache) is None
+    True
+    >>> path = _example_zip(cache)
+    >>> _ = path.with_name(path.name + ".provenance.json").write_text("{}")  # as fetch leaves it
+    >>> cached("side_creations_communes", cache).name
+    'DS_SIDE_CREA_ENT_COM_2018_CSV_FR.zip'
     """
     from impact.config import cache_dir as default_cache
     from impact.sources.registry import get
@@ -523,10 +612,19 @@ def available(cache_dir: str | Path | None = None) -> dict[str, Path | None]:
 
     Disk only (no network, nothing read). For a missing one, the message to
     show is ``impact fetch <name>``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> cache = tempfile.mkdtemp()
+    >>> available(cache)  # doctest: +NORMALIZE_WHITESPACE
+    {'side_creations_communes': None, 'side_stocks_communes': None,
+     'populations_reference': None}
     """
     return {name: cached(name, cache_dir) for name in CACHED_SOURCES}
 
 
+@check_options
 def commune_long(cache_dir: str | Path | None = None, *,
                  indicators: Iterable[str] | None = None,
                  arrondissements: Literal["commune", "keep"] = "commune") -> pd.DataFrame | None:
@@ -536,6 +634,23 @@ def commune_long(cache_dir: str | Path | None = None, *,
     ``populations_reference`` files present (each optional), harmonised to
     COG 2025. ``attrs["files"]`` lists the files read and ``attrs["missing"]``
     the sources absent from the cache (with the ``impact fetch`` command).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> cache = Path(tempfile.mkdtemp())
+    >>> commune_long(cache) is None
+    True
+    >>> path = _example_zip(cache)
+    >>> _ = path.with_name(path.name + ".provenance.json").write_text("{}")
+    >>> long = commune_long(cache, indicators=["creations_total"])
+    >>> long[["territory_code", "period", "indicator", "value"]]
+      territory_code period        indicator  value
+    0          01033   2016  creations_total   43.0
+    1          01033   2017  creations_total   43.0
+    >>> long.attrs["missing"]
+    ['impact fetch side_stocks_communes', 'impact fetch populations_reference']
     """
     wanted = None if indicators is None else set(indicators)
     frames, files, missing = [], [], []

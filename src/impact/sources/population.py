@@ -38,7 +38,8 @@ REFERENCE_YEAR = 2022
 #: More inhabitants than France in one commune row is a typing or unit error.
 MAX_POPULATION = 1e8
 _CODE_NAMES = ("codgeo", "code commune", "code", "com", "depcom", "code_commune")
-_YEAR_COL = re.compile(r"^(?:pmun|ptot|psdc|pop(?:ulation)?)[ _]?((?:19|20)\d{2})$|^p(\d{2})_pop$", re.I)
+_YEAR_COL = re.compile(
+    r"^(?:pmun|ptot|psdc|pop(?:ulation)?)[ _]?((?:19|20)\d{2})$|^p(\d{2})_pop$", re.I)
 
 
 def population(
@@ -62,6 +63,13 @@ def population(
         Optional CSV of year-specific commune populations (see module doc).
     reference_year
         Year whose rows are ``observed`` when no file is given.
+
+    Examples
+    --------
+    >>> population("france", years=[2015, 2021])[["territory_code", "period", "value", "status"]]
+      territory_code period       value     status
+    0             FR   2015  66526267.0  estimated
+    1             FR   2021  66526267.0  estimated
     """
     from impact.territories import aggregate, check_level, communes
 

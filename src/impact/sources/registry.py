@@ -22,7 +22,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Source:
-    """One downloadable file."""
+    """One downloadable file.
+
+    Examples
+    --------
+    >>> src = get("side_creations_communes")
+    >>> src.filename, src.melodi_dataset
+    ('DS_SIDE_CREA_ENT_COM_2025_CSV_FR.zip', 'DS_SIDE_CREA_ENT_COM')
+    """
 
     name: str
     url: str
@@ -83,7 +90,17 @@ SOURCES: dict[str, Source] = {s.name: s for s in (
 
 
 def get(name: str) -> Source:
-    """The registered source ``name``; the error lists the known ones."""
+    """The registered source ``name``; the error lists the known ones.
+
+    Examples
+    --------
+    >>> get("unemployment").filename
+    'chomage-zone-t1-2003-t2-2025.xlsx'
+    >>> get("nope")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: unknown source 'nope'; known sources: sirene_unites_legales, ...
+    """
     from impact.errors import InputError
 
     try:
@@ -93,7 +110,13 @@ def get(name: str) -> Source:
 
 
 def describe() -> str:
-    """One line per source (name, size, licence, description), for ``impact fetch --help``."""
+    """One line per source (name, size, licence, description), for ``impact fetch --help``.
+
+    Examples
+    --------
+    >>> describe().splitlines()[0].split()[:3]
+    ['sirene_unites_legales', '~0.7', 'GB']
+    """
     width = max(len(n) for n in SOURCES)
     return "\n".join(f"{s.name:<{width}}  {s.size:>15}  {s.licence}: {s.description}"
                      for s in SOURCES.values())

@@ -47,6 +47,7 @@ import datetime as _dt
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -71,7 +72,7 @@ DATASETS: dict[str, str] = {
                     "millésime 2025T4",
 }
 COG_YEAR = 2025
-LEVEL = "departement"
+LEVEL: Final = "departement"
 
 #: File name of each of the three tables.
 FILES: dict[str, str] = {
@@ -123,6 +124,11 @@ def shipped_files(folder: str | Path | None = None) -> dict[str, Path]:
     ----------
     folder
         Folder holding the files; default :data:`DEFAULT_FOLDER`.
+
+    Examples
+    --------
+    >>> sorted(path.name for path in shipped_files().values())
+    ['firm_creations_side.csv', 'population_insee.csv', 'unemployment_insee.csv']
     """
     base = Path(folder) if folder is not None else DEFAULT_FOLDER
     return {kind: base / name for kind, name in FILES.items()}
@@ -141,6 +147,11 @@ def verify_checksums(folder: str | Path | None = None) -> dict[str, str]:
     InputError
         For the first file that is absent or whose sha256 differs, naming the
         file, the expected and the found sums and what to do.
+
+    Examples
+    --------
+    >>> verify_checksums()["population_insee.csv"]
+    '6d3e8851925087157d980d400cb3b772bda2bc6e78178524157a49cdc7473dd3'
     """
     return {p.name: _verify(p) for p in shipped_files(folder).values()}
 
@@ -330,6 +341,15 @@ def read_creations(path: str | Path, *, verify: bool | None = None) -> pd.DataFr
         a year that is not one, a count that is not a number, negative,
         infinite or fractional, conflicting duplicate rows; with file, line,
         column and value.
+
+    Examples
+    --------
+    >>> long = read_creations(shipped_files()["creations"])
+    >>> long.query("territory_code == '29' and period == '2016'")[["indicator", "value"]].head(3)
+                           indicator   value
+    2740         creations_companies  1454.0
+    2741  creations_legal_individual  4066.0
+    2742       creations_legal_other   118.0
     """
     path = Path(path)
     df, attrs = _read_table(path, "creations", list(CREATION_INDICATORS), (), verify)
@@ -374,6 +394,14 @@ def read_population(path: str | Path, *, verify: bool | None = None) -> pd.DataF
     ------
     InputError
         As :func:`read_creations`, and for a population that is not > 0.
+
+    Examples
+    --------
+    >>> long = read_population(shipped_files()["population"])
+    >>> long[["territory_code", "period", "indicator", "value"]].head(2)
+      territory_code period   indicator     value
+    0             01   2012  population  612191.0
+    1             01   2013  population  619497.0
     """
     path = Path(path)
     df, attrs = _read_table(path, "population", [_POP], (), verify)
@@ -398,6 +426,14 @@ def read_unemployment(path: str | Path, *, verify: bool | None = None) -> pd.Dat
     ------
     InputError
         As :func:`read_creations`, and for a rate outside 0–100.
+
+    Examples
+    --------
+    >>> long = read_unemployment(shipped_files()["unemployment"])
+    >>> long[["territory_code", "period", "indicator", "value"]].head(2)
+      territory_code period          indicator  value
+    0             01   2012  unemployment_rate   6.85
+    1             01   2013  unemployment_rate   7.20
     """
     path = Path(path)
     df, attrs = _read_table(path, "unemployment", [_RATE], [_RATE_RAW], verify)
@@ -456,8 +492,13 @@ def read(folder: str | Path | None = None, *, verify: bool | None = None) -> pd.
 
     Examples
     --------
-    >>> long = read()                                     # doctest: +SKIP
-    >>> long.query("indicator == 'creations_companies'")  # doctest: +SKIP
+    >>> long = read()
+    >>> long.groupby("source").size().to_dict()
+    {'insee_population': 960, 'insee_side': 9600, 'insee_tcl': 960}
+    >>> long.query("territory_code == '29' and period == '2016' and indicator == 'creations_total'"
+    ...            )[["indicator", "value", "source"]]
+                indicator   value      source
+    2749  creations_total  5520.0  insee_side
     """
     base = Path(folder) if folder is not None else DEFAULT_FOLDER
     paths = shipped_files(base)

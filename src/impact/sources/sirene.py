@@ -63,6 +63,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from impact._options import check_options
 from impact.errors import InputError
 from impact.sources._common import (
     check_columns,
@@ -159,7 +160,13 @@ def naf_section(code: str | None) -> str | None:
 
 
 def legal_group(code: str | None) -> str:
-    """Group of a catégorie juridique: individual, company, association, cooperative, other."""
+    """Group of a catégorie juridique: individual, company, association, cooperative, other.
+
+    Examples
+    --------
+    >>> [legal_group(c) for c in ["1000", "5499", "9220", "5191", "7210", None]]
+    ['individual', 'company', 'association', 'cooperative', 'other', 'other']
+    """
     s = str(code or "").strip()
     if s.endswith(".0"):
         s = s[:-2]
@@ -193,6 +200,19 @@ def read(path: str | Path, columns: Sequence[str] | None = None, *, limit: int |
         Official column names to keep (default: all).
     limit
         Read at most this many rows.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "StockUniteLegale.csv"
+    >>> _ = path.write_text("siren,dateCreationUniteLegale,categorieJuridiqueUniteLegale\\n"
+    ...                     "301000011,2016-07-04,1000\\n301000029,2016-07-19,5499\\n",
+    ...                     encoding="utf-8")
+    >>> read(path, ["siren", "categorieJuridiqueUniteLegale"])
+           siren categorieJuridiqueUniteLegale
+    0  301000011                          1000
+    1  301000029                          5499
     """
     path = Path(path)
     check_nonempty(path)
@@ -217,7 +237,8 @@ _PERIOD_SPAN = 10_000
 
 #: One group per siren: the integer key when it parses, else a hash of the text (so that
 #: malformed sirens are still told apart, and their repeats still collapsed).
-_UNIT = "coalesce(TRY_CAST(siren AS BIGINT), -1 - CAST(hash(CAST(siren AS VARCHAR)) >> 2 AS BIGINT))"
+_UNIT = ("coalesce(TRY_CAST(siren AS BIGINT), "
+         "-1 - CAST(hash(CAST(siren AS VARCHAR)) >> 2 AS BIGINT))")
 _KEY = "TRY_CAST(siren AS BIGINT) * 100000 + TRY_CAST({nic} AS BIGINT)"
 
 
@@ -284,10 +305,12 @@ def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols:
     naf = "replace(CAST(activitePrincipaleUniteLegale AS VARCHAR), '.', '')"
     naf_ok = f"(length({naf}) = 5 AND TRY_CAST(substr({naf}, 1, 4) AS INTEGER) IS NOT NULL)"
     if "nomenclatureActivitePrincipaleUniteLegale" in ul_cols:
-        naf_ok = (f"({naf_ok} AND coalesce(CAST(nomenclatureActivitePrincipaleUniteLegale AS VARCHAR),"
+        naf_ok = (f"({naf_ok} AND coalesce("
+                  "CAST(nomenclatureActivitePrincipaleUniteLegale AS VARCHAR),"
                   " 'NAFRev2') = 'NAFRev2')")
     section_cases = " ".join(
-        f"WHEN div BETWEEN {lo} AND {hi} THEN {i}" for i, (lo, hi) in enumerate(NAF_SECTIONS.values())
+        f"WHEN div BETWEEN {lo} AND {hi} THEN {i}"
+        for i, (lo, hi) in enumerate(NAF_SECTIONS.values())
     )
     cj = "regexp_replace(CAST(categorieJuridiqueUniteLegale AS VARCHAR), '\\.0$', '')"
     siege = ""
@@ -295,7 +318,8 @@ def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols:
         siege = "WHERE lower(CAST(etablissementSiege AS VARCHAR)) IN ('true', 't', '1', 'o', 'oui')"
     g = {name: i for i, name in enumerate(LEGAL_GROUPS)}
     ind = {name: i for i, name in enumerate(INDICATORS)}
-    legal0, naf0 = ind[f"creations_legal_{LEGAL_GROUPS[0]}"], ind[f"creations_naf_{next(iter(NAF_SECTIONS))}"]
+    legal0 = ind[f"creations_legal_{LEGAL_GROUPS[0]}"]
+    naf0 = ind[f"creations_naf_{next(iter(NAF_SECTIONS))}"]
     key = "TRY_CAST(siren AS BIGINT) * 100000 + TRY_CAST({nic} AS BIGINT)"
     raw_date = "NULLIF(trim(CAST(dateCreationUniteLegale AS VARCHAR)), '')"
     # One group per siren: the integer key when it parses, else a hash of the text (so that
@@ -319,7 +343,8 @@ def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols:
     else:
         ul1 = "SELECT u, k, raw_date, date, tpe, ess, cj, div, 1 AS copies FROM ul00"
     et_join = f"""FROM {et_rel} AS et0
-        LEFT JOIN code_map ON NULLIF(trim(CAST(et0.codeCommuneEtablissement AS VARCHAR)), '') = code_map.raw
+        LEFT JOIN code_map
+            ON NULLIF(trim(CAST(et0.codeCommuneEtablissement AS VARCHAR)), '') = code_map.raw
         {siege.replace("etablissementSiege", "et0.etablissementSiege")}"""
     if dedupe_et:
         et = f"""
@@ -350,7 +375,8 @@ def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols:
         SELECT k, CASE WHEN {counted} THEN {period} END AS period, tpe, ess, cj, div, copies,
                CAST(CASE WHEN raw_date IS NULL THEN {d["no_date"]}
                     WHEN date IS NULL THEN {d["bad_date"]}
-                    WHEN year(date) NOT BETWEEN {_FIRST_YEAR} AND {_LAST_YEAR} THEN {d["date_out_of_range"]}
+                    WHEN year(date) NOT BETWEEN {_FIRST_YEAR} AND {_LAST_YEAR}
+                        THEN {d["date_out_of_range"]}
                     END AS INTEGER) AS date_issue
         FROM ul1
     ), ul AS (
@@ -367,7 +393,8 @@ def _creations_sql(ul_rel: str, et_rel: str, *, ul_cols: Sequence[str], et_cols:
         {et}
     ), j0 AS MATERIALIZED (
         SELECT CASE WHEN ul.period IS NOT NULL THEN
-                    (CAST(coalesce(et.commune, -1) AS BIGINT) + 1) * {_PERIOD_SPAN} + ul.period END AS cp,
+                    (CAST(coalesce(et.commune, -1) AS BIGINT) + 1) * {_PERIOD_SPAN}
+                    + ul.period END AS cp,
                tpe, ess, grp, section, date_issue{extra_cols}
         FROM ul LEFT JOIN et ON ul.k = et.k AND ul.k IS NOT NULL
     ), j AS (
@@ -399,6 +426,7 @@ def _codes_sql(et_rel: str, et_cols: Sequence[str]) -> str:
             f"FROM {et_rel} {siege}")
 
 
+@check_options
 def creations(
     unites_legales: str | Path,
     etablissements: str | Path,
@@ -455,9 +483,36 @@ def creations(
     -----
     See the module docstring for the caveats (current head office and size
     band, purged units, diffusion restrictions).
+
+    Examples
+    --------
+    Three legal units and their head offices: a sole trader and an SAS in
+    Annecy (the second in Annecy-le-Vieux, 74011, merged into Annecy in 2017)
+    and an association in Brest:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "ul.csv").write_text(
+    ...     "siren,dateCreationUniteLegale,trancheEffectifsUniteLegale,"
+    ...     "categorieJuridiqueUniteLegale,activitePrincipaleUniteLegale,"
+    ...     "economieSocialeSolidaireUniteLegale,nicSiegeUniteLegale\\n"
+    ...     "301000011,2016-07-04,NN,1000,62.01Z,N,00011\\n"
+    ...     "301000029,2016-07-19,00,5499,62.02A,N,00015\\n"
+    ...     "301000037,2017-02-01,11,9220,88.99B,O,00017\\n", encoding="utf-8")
+    >>> _ = (folder / "et.csv").write_text(
+    ...     "siren,nic,codeCommuneEtablissement\\n301000011,00011,74010\\n"
+    ...     "301000029,00015,74011\\n301000037,00017,29019\\n", encoding="utf-8")
+    >>> long = creations(folder / "ul.csv", folder / "et.csv", freq="year")
+    >>> long[["territory_code", "period", "indicator", "value"]].head(4)
+      territory_code period        indicator  value
+    0          74010   2016  creations_total    2.0
+    1          29019   2017  creations_total    1.0
+    2          74010   2016    creations_tpe    2.0
+    3          29019   2017    creations_ess    1.0
+    >>> long.attrs["n_units"]
+    3
     """
-    if freq not in ("month", "year"):
-        raise InputError(f"freq must be 'month' or 'year', not {freq!r}")
     import duckdb
 
     ul_path, et_path = Path(unites_legales), Path(etablissements)
@@ -520,7 +575,7 @@ def creations(
     except BaseException as exc:
         sink.abort(exc)  # nothing half-written is left behind
         raise
-    if out is not None:
+    if isinstance(sink, _ParquetSink):
         return sink.close(unplaced, n_units, quality)
     df = _arrow_long(sink.table())
     df.attrs.update(quality)
@@ -554,7 +609,8 @@ def _quality(diag: dict[str, int], ul_path: Path, et_path: Path, ul_cols: Sequen
             dates["examples"] = sorted(str(x) for x in con.execute(sql).df()["d"])
         logger.warning("SIRENE %s: %d legal unit(s) with a creation date that is not a date "
                        "(expected YYYY-MM-DD) and %d outside %d-%d are not counted, e.g. %s",
-                       ul_path, dates["unparseable"], dates["out_of_range"], _FIRST_YEAR, _LAST_YEAR,
+                       ul_path, dates["unparseable"], dates["out_of_range"], _FIRST_YEAR,
+                       _LAST_YEAR,
                        dates["examples"])
     if dates["empty"]:
         logger.info("SIRENE %s: %d legal unit(s) without a creation date are not counted", ul_path,

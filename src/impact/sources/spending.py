@@ -82,6 +82,19 @@ def read(path: str | Path, *, sep: str | None = None, encoding: str | None = Non
     UnknownCodeError
         Territory codes absent from the reference geography (COG 2025), with
         the line of their first occurrence.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "spending.csv"
+    >>> _ = path.write_text("territory_code,level,year,programme,euros,source\\n"
+    ...                     "29,departement,2016,dla,12000,rapport CDC\\n"
+    ...                     "35,departement,2016,dla,8000.5,rapport CDC\\n", encoding="utf-8")
+    >>> read(path)[["territory_code", "year", "programme", "euros", "status"]]
+      territory_code  year programme    euros    status
+    0             29  2016       dla  12000.0  observed
+    1             35  2016       dla   8000.5  observed
     """
     from impact.territories import normalize_code
 

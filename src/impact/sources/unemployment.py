@@ -24,6 +24,7 @@ import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 
@@ -38,6 +39,9 @@ from impact.sources._common import (
     parse_numbers,
 )
 
+if TYPE_CHECKING:
+    from impact.territories.codes import Level
+
 logger = logging.getLogger(__name__)
 
 SOURCE = "insee_tcl"
@@ -47,7 +51,13 @@ _PROVISIONAL = re.compile(r"\(p\)|\bp\b|\*|provisoire|(?<=\d)p$", re.I)
 
 
 def sheet_level(name: str) -> str | None:
-    """Territory level of a sheet from its name (``None`` for notes sheets)."""
+    """Territory level of a sheet from its name (``None`` for notes sheets).
+
+    Examples
+    --------
+    >>> [sheet_level(n) for n in ["Département", "Région", "Zone d'emploi", "Présentation"]]
+    ['departement', 'region', 'zone_emploi', None]
+    """
     s = normalize_label(name)
     if re.search(r"\bze\b|zone", s):
         return "zone_emploi"
@@ -93,6 +103,35 @@ def read(path: str | Path, *, sheets: Sequence[str] | None = None) -> pd.DataFra
         Long format, indicator ``unemployment_rate`` (percent), period
         ``"2016Q3"``, level from the sheet name, ``cog_year`` 2025,
         ``df.attrs["unknown_codes"]`` lists codes absent from COG 2025 (dropped).
+
+    Examples
+    --------
+    A workbook in INSEE's layout (title rows above the header, the last quarter
+    provisional ``(p)``, ``nd`` for a missing value):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import openpyxl
+    >>> path = Path(tempfile.mkdtemp()) / "chomage-zone-t1-2016-t4-2016.xlsx"
+    >>> wb = openpyxl.Workbook()
+    >>> sheet = wb.active
+    >>> sheet.title = "Département"
+    >>> sheet.append(["Taux de chômage localisés par département"])
+    >>> sheet.append([])
+    >>> sheet.append(["Code", "Libellé", "T1_2016", "T2_2016", "T3_2016", "T4_2016 (p)"])
+    >>> sheet.append([29, "Finistère", 8.1, 8.0, "7,9", 7.8])
+    >>> sheet.append(["2A", "Corse-du-Sud", 9.9, 9.7, "nd", 9.4])
+    >>> wb.save(path)
+    >>> read(path)[["territory_code", "period", "value", "status"]]
+      territory_code  period  value     status
+    0             29  2016Q1    8.1   observed
+    1             29  2016Q2    8.0   observed
+    2             29  2016Q3    7.9   observed
+    3             29  2016Q4    7.8  estimated
+    4             2A  2016Q1    9.9   observed
+    5             2A  2016Q2    9.7   observed
+    6             2A  2016Q3    NaN    missing
+    7             2A  2016Q4    9.4  estimated
     """
     import openpyxl
 
@@ -169,12 +208,13 @@ def _read_sheet(ws, name: str, level: str, path: Path) -> tuple[pd.DataFrame, di
         status.append(s.set_axis(part.index))
     df["value"] = pd.concat(values).sort_index()
     df["status"] = pd.concat(status).sort_index()
-    df.loc[df["provisional"].to_numpy() & df["status"].eq("observed").to_numpy(), "status"] = "estimated"
+    provisional = df["provisional"].to_numpy() & df["status"].eq("observed").to_numpy()
+    df.loc[provisional, "status"] = "estimated"
     if level == "france":
         df["territory_code"] = "FR"
         unknown: dict[str, int] = {}
     else:
-        flags = normalize_code(df["raw"], level, errors="flag")
+        flags = normalize_code(df["raw"], cast("Level", level), errors="flag")
         bad = ~flags["valid"]
         unknown = df.loc[bad.to_numpy(), "raw"].value_counts().to_dict()
         if unknown:

@@ -29,11 +29,12 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 import pandas as pd
 
+from impact._options import check_options
 from impact.errors import InputError
 from impact.sources._common import (
     find_period,
@@ -43,6 +44,9 @@ from impact.sources._common import (
     read_csv_table,
     report_duplicates,
 )
+
+if TYPE_CHECKING:
+    from impact.territories.codes import Level
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +67,7 @@ MAX_JOBS = 5e7
 _JOBS = re.compile(r"^effectifs? salari", re.I)
 
 
+@check_options
 def read(
     path: str | Path,
     *,
@@ -97,6 +102,28 @@ def read(
     pandas.DataFrame
         Long format, indicator ``salaried_jobs``. ``df.attrs["unknown_codes"]``
         maps codes that could not be placed to their number of rows (dropped).
+
+    Examples
+    --------
+    Salaried jobs of two retail and consulting lines in Annecy and one in Brest;
+    one Annecy cell is secret in 2015:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "urssaf.csv"
+    >>> _ = path.write_text(
+    ...     "Code commune;Intitulé commune;Code APE;Effectifs salariés 2015;"
+    ...     "Effectifs salariés 2016\\n74010;Annecy;47.11B;1 234;1 301\\n"
+    ...     "74010;Annecy;70.22Z;s;12\\n29019;Brest;47.11B;900;950\\n", encoding="utf-8")
+    >>> read(path)[["territory_code", "period", "value", "status"]]
+      territory_code period   value    status
+    0          29019   2015   900.0  observed
+    1          29019   2016   950.0  observed
+    2          74010   2015     NaN    secret
+    3          74010   2016  1313.0  observed
+    >>> read(path, partial="sum")[["territory_code", "period", "value", "status"]].iloc[2:3]
+      territory_code period   value     status
+    2          74010   2015  1234.0  estimated
     """
     path = Path(path)
     df = read_csv_table(path, sep=sep, encoding=encoding)
@@ -142,7 +169,7 @@ def _place(long: pd.DataFrame, level: str, harmonize: bool, path: Path
 
     raw = long["raw"].astype(str)
     uniq = pd.Series(pd.unique(raw))
-    flags = normalize_code(uniq, level, errors="flag", arrondissements="keep")
+    flags = normalize_code(uniq, cast("Level", level), errors="flag", arrondissements="keep")
     code = flags["code"].astype(object)
     ok = flags["valid"].to_numpy()
     if level == "commune" and harmonize:

@@ -53,8 +53,9 @@ from impact.territories.history import passage, passage_table
 
 __all__ = [
     "ARRONDISSEMENTS", "BOUNDARY_LEVELS", "HIERARCHY", "LAMBERT93", "LEVELS", "OVERSEAS_CRS",
-    "aggregate", "boundaries", "boundary_cache_path", "check_level", "clear_cache", "commune_mapping",
-    "commune_to", "communes", "datafrance_version", "departement_of", "departements", "epcis",
+    "aggregate", "boundaries", "boundary_cache_path", "check_level", "clear_cache",
+    "commune_mapping", "commune_to", "communes", "datafrance_version", "departement_of",
+    "departements", "epcis",
     "harmonize", "inset_frames", "inset_layout", "metric_crs", "names", "national_population",
     "normalize_code", "passage", "passage_table", "regions", "to_metric",
 ]

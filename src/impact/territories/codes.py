@@ -12,18 +12,20 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import typing
 from collections.abc import Iterable
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from impact._options import check_option, check_options
 from impact.errors import InputError, UnknownCodeError
 
 logger = logging.getLogger(__name__)
 
 Level = Literal["commune", "epci", "departement", "region", "zone_emploi", "france"]
-LEVELS: tuple[str, ...] = ("commune", "epci", "departement", "region", "zone_emploi", "france")
+LEVELS: tuple[str, ...] = typing.get_args(Level)
 
 #: Official code width per level (départements are 2 or 3 characters).
 CODE_WIDTH = {"commune": 5, "epci": 9, "departement": 2, "region": 2, "zone_emploi": 4}
@@ -47,14 +49,31 @@ _FORMATS = {
 
 
 def check_level(level: str) -> str:
-    """Return ``level`` if it is a known territory level, else raise a clear error."""
-    if level not in LEVELS:
-        raise InputError(f"unknown territory level {level!r}; expected one of {', '.join(LEVELS)}")
-    return level
+    """Return ``level`` if it is a known territory level, else raise a clear error.
+
+    Raises
+    ------
+    InputError
+        Naming the level given and the levels allowed (:data:`LEVELS`).
+
+    Examples
+    --------
+    >>> check_level("departement")
+    'departement'
+    >>> check_level("canton")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: level must be 'commune', 'epci', ..., not 'canton'
+    """
+    return str(check_option(level, Level, name="level"))
 
 
 #: ``vintage`` value that accepts a commune code valid in any year since 1943.
 ANY_VINTAGE = "any"
+#: A year of the commune geography, or :data:`ANY_VINTAGE`. An alias, so that
+#: :func:`~impact._options.check_options` leaves it to ``_check_vintage`` (it would
+#: refuse every year, which is not among the ``Literal`` values).
+Vintage = int | Literal["any"]
 
 
 @functools.cache
@@ -167,6 +186,14 @@ def clean_codes(values: pd.Series, level: str = "commune", *, arrondissements: s
 
     Returns ``(text, code, reason)`` arrays aligned on ``values``: the input as
     text (``""`` for missing), the cleaned code and the problem (``""`` if none).
+
+    Examples
+    --------
+    >>> text, code, reason = clean_codes(pd.Series([1001, "2a004", "99999", None]), "commune")
+    >>> code.tolist()
+    ['01001', '2A004', '99999', '']
+    >>> reason.tolist()
+    ['', '', 'commune code not found in the reference geography', 'empty code']
     """
     idx, uniques = pd.factorize(values, use_na_sentinel=False)
     if len(uniques) == 0:
@@ -206,13 +233,14 @@ def _clean_uniques(uniques, level: str, arrondissements: str, vintage, check_kno
     return texts, code, reason
 
 
+@check_options
 def normalize_code(
     values: Iterable | pd.Series,
     level: Level = "commune",
     *,
     errors: Literal["raise", "flag", "coerce"] = "raise",
     arrondissements: Literal["keep", "commune"] = "keep",
-    vintage: int | Literal["any"] | None = None,
+    vintage: Vintage | None = None,
 ) -> pd.Series | pd.DataFrame:
     """Turn territory codes as found in files into official COG codes.
 
@@ -275,9 +303,8 @@ def normalize_code(
     >>> normalize_code([1172], "commune", vintage=2014).tolist()
     ['01172']
     """
+    # `level` is annotated with the alias `Level`, which check_options does not resolve.
     check_level(level)
-    if errors not in ("raise", "flag", "coerce"):
-        raise InputError(f"errors must be 'raise', 'flag' or 'coerce', not {errors!r}")
     if vintage is not None:
         if level != "commune":
             raise InputError(f"vintage= applies to commune codes only, not to level {level!r}")
@@ -322,6 +349,12 @@ def normalize_code(
 
 
 def departement_of(commune_codes: pd.Series) -> pd.Series:
-    """Département code of (normalised) commune codes: ``97411`` → ``974``, ``2A004`` → ``2A``."""
+    """Département code of (normalised) commune codes: ``97411`` → ``974``, ``2A004`` → ``2A``.
+
+    Examples
+    --------
+    >>> departement_of(pd.Series(["01001", "2A004", "97411"])).tolist()
+    ['01', '2A', '974']
+    """
     s = pd.Series(commune_codes, dtype="string")
     return s.str[:2].where(~s.str.startswith("97"), s.str[:3])

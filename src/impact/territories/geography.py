@@ -37,16 +37,32 @@ def metric_crs(departement: str) -> str:
     --------
     >>> metric_crs("74"), metric_crs("974")
     ('EPSG:2154', 'EPSG:2975')
+
+    Examples
+    --------
+    >>> metric_crs("29"), metric_crs("971")
+    ('EPSG:2154', 'EPSG:5490')
     """
     return OVERSEAS_CRS.get(str(departement), LAMBERT93)
 
 
-def to_metric(gdf: gpd.GeoDataFrame, departement_col: str = "departement") -> dict[str, gpd.GeoDataFrame]:
+def to_metric(gdf: gpd.GeoDataFrame, departement_col: str = "departement"
+              ) -> dict[str, gpd.GeoDataFrame]:
     """Split a GeoDataFrame by metric CRS and project each part.
 
     A GeoDataFrame holds a single CRS, and no single projection suits both
     metropolitan France and the overseas départements, so this returns one
     projected frame per CRS (keys are the EPSG strings).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> import shapely
+    >>> pts = gpd.GeoDataFrame({"departement": ["29", "974"]},
+    ...                        geometry=[shapely.Point(-4.49, 48.39), shapely.Point(55.45, -20.88)],
+    ...                        crs="EPSG:4326")
+    >>> {crs: len(part) for crs, part in to_metric(pts).items()}
+    {'EPSG:2154': 1, 'EPSG:2975': 1}
     """
     crs = gdf[departement_col].map(metric_crs)
     return {c: gdf[crs == c].to_crs(c) for c in pd.unique(crs)}
@@ -89,28 +105,63 @@ def communes(*, include_delegated: bool = False) -> gpd.GeoDataFrame:
     Notes
     -----
     The frame is cached in memory; a copy is returned so callers may modify it.
+
+    Examples
+    --------
+    >>> gdf = communes()
+    >>> len(gdf), str(gdf.crs)
+    (34875, 'EPSG:4326')
+    >>> gdf.loc[gdf["code"] == "29019", ["code", "name", "departement", "region"]]
+            code   name departement region
+    10253  29019  Brest          29     53
     """
     include = ("COM", "COMD", "COMA", "ARM") if include_delegated else ("COM",)
     return _communes_cached(include).copy()
 
 
 def departements() -> pd.DataFrame:
-    """The 101 départements: ``departement, departement_name, region, region_name``."""
+    """The 101 départements: ``departement, departement_name, region, region_name``.
+
+    Examples
+    --------
+    >>> departements().head(2)
+      departement departement_name region           region_name
+    0          01              Ain     84  Auvergne-Rhône-Alpes
+    1          02            Aisne     32       Hauts-de-France
+    """
     return ref.departements_raw().drop(columns="id").copy()
 
 
 def regions() -> pd.DataFrame:
-    """The 18 régions: ``region, region_name``."""
+    """The 18 régions: ``region, region_name``.
+
+    Examples
+    --------
+    >>> regions().set_index("region").loc["53", "region_name"]
+    'Bretagne'
+    """
     return ref.regions_raw().copy()
 
 
 def epcis() -> pd.DataFrame:
-    """EPCI à fiscalité propre: ``epci, epci_name, epci_type`` (CC, CA, CU, ME)."""
+    """EPCI à fiscalité propre: ``epci, epci_name, epci_type`` (CC, CA, CU, ME).
+
+    Examples
+    --------
+    >>> len(epcis()), list(epcis().columns)
+    (1253, ['epci', 'epci_name', 'epci_type'])
+    """
     return ref.epci_raw().drop(columns="id").copy()
 
 
 def names(level: str) -> pd.Series:
-    """Official names indexed by code for a level (commune, epci, departement, region)."""
+    """Official names indexed by code for a level (commune, epci, departement, region).
+
+    Examples
+    --------
+    >>> names("departement").loc[["29", "2A"]].tolist()
+    ['Finistère', 'Corse-du-Sud']
+    """
     if level == "commune":
         t = ref.commune_table()
         t = t[t["type"] == "COM"]

@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from impact._options import check_options
 from impact.errors import InputError, UnknownCodeError
 from impact.territories import _reference as ref
 from impact.territories import history
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 SPLIT_FLAG_COLUMN = "split"
 
 
+@check_options
 def commune_mapping(*, arrondissements: Literal["keep", "commune"] = "commune") -> pd.Series:
     """Map every commune code of any vintage since 1943 to its current commune (one to one).
 
@@ -46,6 +48,14 @@ def commune_mapping(*, arrondissements: Literal["keep", "commune"] = "commune") 
         communes (:func:`~impact.territories.history.passage` with ``weight < 1``)
         are **not** in the mapping, which cannot share them: use
         :func:`harmonize` for counts.
+
+    Examples
+    --------
+    >>> mapping = commune_mapping()
+    >>> mapping.loc[["01172", "75101"]].tolist()  # Germagnat merged in 2017; Paris 1er
+    ['01095', '75056']
+    >>> "75101" in commune_mapping(arrondissements="keep").index
+    True
     """
     latest = history.passage(None)
     single = latest[latest["weight"] == 1.0]
@@ -93,6 +103,7 @@ def _resolve(codes: np.ndarray, from_year: int | None, arrondissements: str
     return found.sort_values(["u", "code_2025"], ignore_index=True), other
 
 
+@check_options
 def harmonize(
     df: pd.DataFrame,
     code_col: str = "territory_code",
@@ -189,8 +200,6 @@ def harmonize(
         )
     if code_col not in df.columns:
         raise InputError(f"column {code_col!r} not found; columns are {list(df.columns)}")
-    if split not in ("population", "flag"):
-        raise InputError(f"split must be 'population' or 'flag', not {split!r}")
     if from_year is not None:
         from_year = history._check_vintage(from_year)
     counts = list(counts or [])
@@ -367,7 +376,11 @@ def _sum_by(df: pd.DataFrame, code_col: str, counts: list[str], keys: list[str],
     gid = code_id[sel].astype(np.int64)
     key_values = {}
     for k in keys:
-        values = pd.Series(flag[sel]) if k == SPLIT_FLAG_COLUMN else df[k]
+        if k == SPLIT_FLAG_COLUMN:
+            assert flag is not None  # the key exists only when split="flag" made the flags
+            values = pd.Series(flag[sel])
+        else:
+            values = df[k]
         k_codes, k_uniques = pd.factorize(values, sort=True, use_na_sentinel=False)
         if k != SPLIT_FLAG_COLUMN:
             k_codes = k_codes[rows]

@@ -99,7 +99,13 @@ _PASSAGE_COLUMNS = ["code", "first_year", "last_year", "code_2025", "weight", "n
 
 
 def data_path(name: str) -> Path:
-    """Path of a file shipped in ``impact/data/cog_2025/``."""
+    """Path of a file shipped in ``impact/data/cog_2025/``.
+
+    Examples
+    --------
+    >>> data_path(EVENTS_FILE).name
+    'v_mvt_commune_2025.csv.xz'
+    """
     path = Path(str(importlib.resources.files("impact") / "data" / "cog_2025" / name))
     if not path.exists():  # pragma: no cover - a broken installation
         raise FileNotFoundError(f"package data {path} is missing; reinstall impact")
@@ -108,13 +114,29 @@ def data_path(name: str) -> Path:
 
 @functools.cache
 def events() -> pd.DataFrame:
-    """INSEE's table of commune events since 1943 (COG 2025), as shipped: every column a string."""
+    """INSEE's table of commune events since 1943 (COG 2025), as shipped: every column a string.
+
+    Examples
+    --------
+    >>> ev = events()
+    >>> ev.loc[(ev["COM_AV"] == "01172") & (ev["COM_AP"] != "01172"), ["MOD", "DATE_EFF", "COM_AP"]]
+         MOD    DATE_EFF COM_AP
+    321   35  2023-01-01  01095
+    2280  32  2017-01-01  01095
+    """
     return pd.read_csv(data_path(EVENTS_FILE), dtype=str, keep_default_na=False)
 
 
 @functools.cache
 def cog_communes() -> pd.DataFrame:
-    """INSEE's communes on 1 January 2025 (COM, COMD, COMA, ARM), as shipped."""
+    """INSEE's communes on 1 January 2025 (COM, COMD, COMA, ARM), as shipped.
+
+    Examples
+    --------
+    >>> cog = cog_communes()
+    >>> cog["TYPECOM"].value_counts().sort_index().to_dict()
+    {'ARM': 45, 'COM': 34875, 'COMA': 476, 'COMD': 2152}
+    """
     return pd.read_csv(data_path(COMMUNES_FILE), dtype=str, keep_default_na=False)
 
 
@@ -270,11 +292,18 @@ def passage_table() -> pd.DataFrame:
     -----
     Built from the shipped INSEE tables in about a second and cached in memory; a
     copy is returned.
+
+    Examples
+    --------
+    >>> t = passage_table()
+    >>> t.loc[t["code"] == "01172", ["code", "first_year", "last_year", "code_2025", "weight"]]
+          code  first_year  last_year code_2025  weight
+    171  01172        1943       2016     01095     1.0
     """
     return _passage_table().copy()
 
 
-def _check_vintage(vintage: int) -> int:
+def _check_vintage(vintage: int | str) -> int:
     try:
         year = int(vintage)
     except (TypeError, ValueError):
@@ -325,6 +354,12 @@ def passage(vintage: int | None = None) -> pd.DataFrame:
     >>> p = passage(2014)
     >>> p.loc[p["code"] == "01172", ["code_2025", "weight"]].values.tolist()
     [['01095', 1.0]]
+
+    Examples
+    --------
+    >>> passage(2014).query("code == '01172'")
+         vintage_year   code code_2025  weight
+    156          2014  01172     01095     1.0
     """
     df = _passage_latest() if vintage is None else _passage_year(_check_vintage(vintage))
     return df.copy()
@@ -332,18 +367,37 @@ def passage(vintage: int | None = None) -> pd.DataFrame:
 
 @functools.cache
 def codes_valid(vintage: int) -> frozenset[str]:
-    """Commune codes valid on 1 January of ``vintage`` (arrondissements not included)."""
+    """Commune codes valid on 1 January of ``vintage`` (arrondissements not included).
+
+    Examples
+    --------
+    >>> "01172" in codes_valid(2014), "01172" in codes_valid(2020)
+    (True, False)
+    """
     return frozenset(_passage_year(_check_vintage(vintage))["code"])
 
 
 @functools.cache
 def codes_ever() -> frozenset[str]:
-    """Every commune code valid on 1 January of some year since 1943."""
+    """Every commune code valid on 1 January of some year since 1943.
+
+    Examples
+    --------
+    >>> "01172" in codes_ever(), "99999" in codes_ever()
+    (True, False)
+    """
     return frozenset(_passage_table()["code"])
 
 
 def vintages_of(code: str) -> list[int]:
-    """Vintages (years) in which a normalised commune code was valid; empty if never."""
+    """Vintages (years) in which a normalised commune code was valid; empty if never.
+
+    Examples
+    --------
+    >>> years = vintages_of("01172")
+    >>> years[0], years[-1]
+    (1943, 2016)
+    """
     t = _passage_table()
     rows = t.loc[t["code"] == code, ["first_year", "last_year"]].drop_duplicates()
     years: set[int] = set()
@@ -353,7 +407,14 @@ def vintages_of(code: str) -> list[int]:
 
 
 def clear_cache() -> None:
-    """Forget the tables built in memory."""
+    """Forget the tables built in memory.
+
+    Examples
+    --------
+    >>> clear_cache()
+    >>> codes_valid.cache_info().currsize  # rebuilt on the next call
+    0
+    """
     for fn in (events, cog_communes, _passage_table, _passage_latest, _passage_year, codes_valid,
                codes_ever):
         fn.cache_clear()
