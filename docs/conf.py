@@ -1,0 +1,172 @@
+"""Sphinx configuration of the impact documentation site.
+
+Built offline by ``./dev.sh docs`` (``sphinx-build -W --keep-going``): no intersphinx, no
+remote assets, notebooks rendered with their committed outputs (never executed).
+Two folders are generated at build time and gitignored:
+
+* ``docs/tutorials/notebooks/``: copies of ``notebooks/0N_*.ipynb`` (the notebooks stay in
+  ``notebooks/``; copying them keeps one version in git);
+* ``docs/api/generated/`` and ``docs/api/<package>.rst``: one page per public name, listed
+  from each package's ``__all__`` so that a name added to a package appears without editing
+  the docs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import shutil
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+sys.path.insert(0, str(ROOT / "src"))
+# Importing the library for autodoc must not open windows nor write into the user's data.
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import impact  # noqa: E402
+
+project = "impact"
+author = "impact developers"
+copyright = "impact developers"
+release = version = getattr(impact, "__version__", "")
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "numpydoc",
+    "myst_nb",
+]
+
+# -- sources ------------------------------------------------------------------------------
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
+root_doc = "index"
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "README.md"]
+templates_path = ["_templates"]
+
+# -- autodoc / autosummary / numpydoc ------------------------------------------------------
+autosummary_generate = True
+autosummary_imported_members = True
+autodoc_default_options = {"member-order": "bysource"}
+autodoc_typehints = "none"  # numpydoc sections already give the types, in words
+# numpydoc's own member tables point at pages that are not generated; the class template
+# lists the methods instead.
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+numpydoc_validation_checks: set[str] = set()
+
+# -- MyST / notebooks ----------------------------------------------------------------------
+nb_execution_mode = "off"  # the tutorials show the outputs committed with the notebooks
+nb_merge_streams = True
+myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
+myst_heading_anchors = 3
+# The notebook copies carry ANSI-free text outputs and PNG figures; nothing to fetch.
+nb_render_markdown_format = "myst"
+
+# -- HTML ----------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = "impact"
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
+html_show_sourcelink = False
+html_theme_options = {
+    # Offline: no external links, icons or analytics are fetched at build or view time.
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "navbar_align": "left",
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
+}
+html_last_updated_fmt = None
+
+# -- generated sources ---------------------------------------------------------------------
+NOTEBOOKS = ROOT / "notebooks"
+TUTORIALS = DOCS / "tutorials" / "notebooks"
+
+#: Public packages of the API reference, with their page title.
+API_PACKAGES = {
+    "impact.territories": "Territories",
+    "impact.sources": "Sources",
+    "impact.panel": "Panel",
+    "impact.ptce": "PTCE registry",
+    "impact.estimate": "Estimators",
+    "impact.maps": "Maps",
+    "impact.reports": "Reports",
+    "impact.datasets": "Example datasets",
+    "impact.errors": "Errors",
+}
+
+
+def copy_notebooks() -> None:
+    """Copy the committed notebooks next to the tutorial pages (outputs kept as committed)."""
+    TUTORIALS.mkdir(parents=True, exist_ok=True)
+    for stale in TUTORIALS.glob("*.ipynb"):
+        if not (NOTEBOOKS / stale.name).exists():
+            stale.unlink()
+    for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        target = TUTORIALS / notebook.name
+        # Copy only when changed: an unchanged mtime lets Sphinx reuse its cached doctree.
+        if not target.exists() or target.read_bytes() != notebook.read_bytes():
+            shutil.copy2(notebook, target)
+
+
+def public_names(module_name: str) -> tuple[list[str], list[str]]:
+    """Functions and classes of a public module: (names documented, submodules to list).
+
+    A package that re-exports its API (``__all__``) is documented by those names; a package
+    without re-exports (:mod:`impact.sources`) by its public submodules.
+    """
+    module = importlib.import_module(module_name)
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [n for n, obj in vars(module).items() if not n.startswith("_")
+                 and getattr(obj, "__module__", "") == module_name]
+    documented = [n for n in names
+                  if inspect.isclass(getattr(module, n)) or inspect.isfunction(getattr(module, n))]
+    submodules: list[str] = []
+    if not documented and hasattr(module, "__path__"):
+        import pkgutil
+
+        submodules = sorted(f"{module_name}.{info.name}" for info in pkgutil.iter_modules(module.__path__)
+                            if not info.name.startswith("_"))
+    return documented, submodules
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
+def write_api_pages() -> None:
+    """One reST page per public package: its docstring, then a table of its public names."""
+    api = DOCS / "api"
+    for module_name, title in API_PACKAGES.items():
+        documented, submodules = public_names(module_name)
+        heading = f"{title} (``{module_name}``)"
+        lines = [heading, "=" * len(heading), "", f".. automodule:: {module_name}",
+                 "   :no-members:", ""]
+        current = module_name
+        if documented:
+            functions = [n for n in documented if not inspect.isclass(getattr(importlib.import_module(module_name), n))]
+            classes = [n for n in documented if n not in functions]
+            for label, group in (("Functions", functions), ("Classes", classes)):
+                if not group:
+                    continue
+                lines += [label, "-" * len(label), "", f".. currentmodule:: {current}", "",
+                          ".. autosummary::", "   :toctree: generated", "   :nosignatures:", ""]
+                lines += [f"   {name}" for name in group] + [""]
+        for sub in submodules:
+            sub_documented, _ = public_names(sub)
+            heading = f"``{sub}``"
+            lines += [heading, "-" * len(heading), "", f".. automodule:: {sub}", "   :no-members:",
+                      "   :no-index:", "", f".. currentmodule:: {sub}", "",
+                      ".. autosummary::", "   :toctree: generated", "   :nosignatures:", ""]
+            lines += [f"   {name}" for name in sub_documented] + [""]
+        write_if_changed(api / f"{module_name.removeprefix('impact.')}.rst", "\n".join(lines))
+
+
+copy_notebooks()
+write_api_pages()
