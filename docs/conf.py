@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import pkgutil
 import shutil
 import sys
 from pathlib import Path
@@ -77,6 +78,7 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "navbar_align": "left",
+    "header_links_before_dropdown": 5,
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
@@ -113,59 +115,60 @@ def copy_notebooks() -> None:
             shutil.copy2(notebook, target)
 
 
-def public_names(module_name: str) -> tuple[list[str], list[str]]:
-    """Functions and classes of a public module: (names documented, submodules to list).
+def public_names(module_name: str) -> tuple[list[str], list[str], list[str]]:
+    """Public functions and classes of a module, and its public submodules.
 
     A package that re-exports its API (``__all__``) is documented by those names; a package
-    without re-exports (:mod:`impact.sources`) by its public submodules.
+    without re-exports (:mod:`impact.sources`) by its public submodules. Constants are left
+    out: their docstring would be that of their type.
     """
     module = importlib.import_module(module_name)
     names = getattr(module, "__all__", None)
     if names is None:
-        names = [n for n, obj in vars(module).items() if not n.startswith("_")
-                 and getattr(obj, "__module__", "") == module_name]
-    documented = [n for n in names
-                  if inspect.isclass(getattr(module, n)) or inspect.isfunction(getattr(module, n))]
+        names = [n for n, obj in vars(module).items()
+                 if not n.startswith("_") and getattr(obj, "__module__", "") == module_name]
+    objects = {n: getattr(module, n) for n in names}
+    functions = [n for n, obj in objects.items() if inspect.isfunction(obj)]
+    classes = [n for n, obj in objects.items() if inspect.isclass(obj)]
     submodules: list[str] = []
-    if not documented and hasattr(module, "__path__"):
-        import pkgutil
-
-        submodules = sorted(f"{module_name}.{info.name}" for info in pkgutil.iter_modules(module.__path__)
+    if not functions and not classes and hasattr(module, "__path__"):
+        submodules = sorted(f"{module_name}.{info.name}"
+                            for info in pkgutil.iter_modules(module.__path__)
                             if not info.name.startswith("_"))
-    return documented, submodules
+    return functions, classes, submodules
+
+
+def autosummary(module_name: str, names: list[str]) -> list[str]:
+    """A table of ``names`` with one generated page each (templates in ``_templates``)."""
+    if not names:
+        return []
+    return [f".. currentmodule:: {module_name}", "", ".. autosummary::", "   :toctree: generated",
+            "   :nosignatures:", "", *(f"   {name}" for name in names), ""]
 
 
 def write_if_changed(path: Path, text: str) -> None:
+    """Write only a changed page, so that Sphinx rebuilds only what changed."""
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
 
 
 def write_api_pages() -> None:
-    """One reST page per public package: its docstring, then a table of its public names."""
-    api = DOCS / "api"
+    """One reST page per public package: its docstring, then tables of its public names."""
     for module_name, title in API_PACKAGES.items():
-        documented, submodules = public_names(module_name)
+        functions, classes, submodules = public_names(module_name)
         heading = f"{title} (``{module_name}``)"
         lines = [heading, "=" * len(heading), "", f".. automodule:: {module_name}",
                  "   :no-members:", ""]
-        current = module_name
-        if documented:
-            functions = [n for n in documented if not inspect.isclass(getattr(importlib.import_module(module_name), n))]
-            classes = [n for n in documented if n not in functions]
-            for label, group in (("Functions", functions), ("Classes", classes)):
-                if not group:
-                    continue
-                lines += [label, "-" * len(label), "", f".. currentmodule:: {current}", "",
-                          ".. autosummary::", "   :toctree: generated", "   :nosignatures:", ""]
-                lines += [f"   {name}" for name in group] + [""]
+        for label, group in (("Functions", functions), ("Classes", classes)):
+            if group:
+                lines += [label, "-" * len(label), "", *autosummary(module_name, group)]
         for sub in submodules:
-            sub_documented, _ = public_names(sub)
+            sub_functions, sub_classes, _ = public_names(sub)
             heading = f"``{sub}``"
-            lines += [heading, "-" * len(heading), "", f".. automodule:: {sub}", "   :no-members:",
-                      "   :no-index:", "", f".. currentmodule:: {sub}", "",
-                      ".. autosummary::", "   :toctree: generated", "   :nosignatures:", ""]
-            lines += [f"   {name}" for name in sub_documented] + [""]
-        write_if_changed(api / f"{module_name.removeprefix('impact.')}.rst", "\n".join(lines))
+            lines += [heading, "-" * len(heading), "", f".. automodule:: {sub}",
+                      "   :no-members:", "", *autosummary(sub, sub_functions + sub_classes)]
+        write_if_changed(DOCS / "api" / f"{module_name.removeprefix('impact.')}.rst",
+                         "\n".join(lines))
 
 
 copy_notebooks()
