@@ -62,7 +62,8 @@ numpydoc_validation_checks: set[str] = set()
 # -- MyST / notebooks ----------------------------------------------------------------------
 nb_execution_mode = "off"  # the tutorials show the outputs committed with the notebooks
 nb_merge_streams = True
-myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
+# No dollarmath: math would need MathJax from a CDN, and "$" in prose stays literal.
+myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 # The notebook copies carry ANSI-free text outputs and PNG figures; nothing to fetch.
 nb_render_markdown_format = "myst"
@@ -83,6 +84,8 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
 }
 html_last_updated_fmt = None
+# "vcov()" rather than "ATTgtResult.vcov()" in the page outline of a class.
+toc_object_entries_show_parents = "hide"
 
 # -- generated sources ---------------------------------------------------------------------
 NOTEBOOKS = ROOT / "notebooks"
