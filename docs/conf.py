@@ -2,13 +2,13 @@
 
 Built offline by ``./dev.sh docs`` (``sphinx-build -W --keep-going``): no intersphinx, no
 remote assets, notebooks rendered with their committed outputs (never executed).
-Two folders are generated at build time and gitignored:
+Pages generated at build time (gitignored):
 
 * ``docs/tutorials/notebooks/``: copies of ``notebooks/0N_*.ipynb`` (the notebooks stay in
   ``notebooks/``; copying them keeps one version in git);
-* ``docs/api/generated/`` and ``docs/api/<package>.rst``: one page per public name, listed
-  from each package's ``__all__`` so that a name added to a package appears without editing
-  the docs.
+* ``docs/api/<package>.rst``, ``docs/api/sources/`` and the ``generated/`` folders: one page
+  per public name, listed from each package's ``__all__``, so that a name added to a package
+  appears without editing the docs.
 """
 
 from __future__ import annotations
@@ -165,11 +165,21 @@ def write_api_pages() -> None:
         for label, group in (("Functions", functions), ("Classes", classes)):
             if group:
                 lines += [label, "-" * len(label), "", *autosummary(module_name, group)]
-        for sub in submodules:
-            sub_functions, sub_classes, _ = public_names(sub)
-            heading = f"``{sub}``"
-            lines += [heading, "-" * len(heading), "", f".. automodule:: {sub}",
-                      "   :no-members:", "", *autosummary(sub, sub_functions + sub_classes)]
+        # A package without re-exports (impact.sources): one page per submodule, so that the
+        # navigation reads "side > read" rather than a column of bare "read".
+        if submodules:
+            folder = DOCS / "api" / module_name.removeprefix("impact.")
+            folder.mkdir(exist_ok=True)
+            lines += [".. toctree::", "   :maxdepth: 1", ""]
+            for sub in submodules:
+                short = sub.rsplit(".", 1)[1]
+                lines.append(f"   {short} <{folder.name}/{short}>")
+                sub_functions, sub_classes, _ = public_names(sub)
+                title = f"``{sub}``"
+                page = [title, "=" * len(title), "", f".. automodule:: {sub}", "   :no-members:",
+                        "", *autosummary(sub, sub_functions + sub_classes)]
+                write_if_changed(folder / f"{short}.rst", "\n".join(page))
+            lines.append("")
         write_if_changed(DOCS / "api" / f"{module_name.removeprefix('impact.')}.rst",
                          "\n".join(lines))
 
