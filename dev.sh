@@ -67,7 +67,8 @@ case "$cmd" in
     # Offline (no intersphinx, notebooks not executed), from scratch (-E: every warning is
     # seen again, not only those of changed pages), and any warning fails the build.
     install_docs_extra
-    exec env MPLBACKEND=Agg "$VENV/bin/python" -m sphinx -M html docs docs/_build -E -W --keep-going -q "$@" ;;
+    MPLBACKEND=Agg "$VENV/bin/python" -m sphinx -M html docs docs/_build -E -W --keep-going -q "$@"
+    echo "==> Documentation built: open docs/_build/html/index.html" ;;
   *)
     sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
     exit 2 ;;
