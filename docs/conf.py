@@ -84,6 +84,8 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
 }
 html_last_updated_fmt = None
+# Pages without sub-pages: no empty "Section Navigation" column.
+html_sidebars = {"index": [], "getting_started": []}
 # "vcov()" rather than "ATTgtResult.vcov()" in the page outline of a class.
 toc_object_entries_show_parents = "hide"
 
