@@ -53,7 +53,8 @@ case "$cmd" in
   compat)
     # CI only: the library tests again with the oldest supported pandas and geopandas. The
     # reference peers (test extra) are left out: their comparisons ran in the main suite, and
-    # here the tests that need them skip; what is checked is the library on old pandas/geopandas.
+    # the tests that use them (tests/estimate, ignored below) would fail here under CI=true;
+    # what is checked is the library on old pandas/geopandas.
     CVENV="${IMPACT_COMPAT_VENV:-.venv-compat}"
     if [ ! -x "$CVENV/bin/python" ]; then
       echo "==> Creating $CVENV with pandas 2.2 and geopandas 1.0"

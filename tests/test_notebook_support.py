@@ -7,6 +7,7 @@ import pytest
 
 from impact.errors import InputError
 from impact.notebook import check_parameters, check_period_has_data, write_headline
+from references import read_reference
 
 
 def test_valid_parameters_pass_and_region_is_normalised():
@@ -48,14 +49,11 @@ def test_headline_written_atomically(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["headline.json"]
 
 
-def test_conclusion_numbers_come_from_results(shared_data):
+def test_conclusion_numbers_come_from_results():
     from impact.estimate import att_gt, twfe
     from impact.notebook import conclusion
 
-    path = shared_data / "mpdta.csv"
-    if not path.exists():
-        pytest.skip("mpdta.csv absent")
-    d = pd.read_csv(path)
+    d = read_reference("mpdta.csv")
     res = att_gt(d, outcome="lemp", unit="countyreal", time="year", group="first.treat")
     simple, dyn = res.aggregate("simple"), res.aggregate("dynamic")
     d["post"] = ((d["first.treat"] > 0) & (d["year"] >= d["first.treat"])).astype(float)

@@ -6,6 +6,8 @@ import pandas as pd
 import pytest
 from did_sim import simulate_staggered
 
+from references import read_reference
+
 
 @pytest.fixture(scope="session")
 def staggered():
@@ -13,8 +15,6 @@ def staggered():
 
 
 @pytest.fixture(scope="session")
-def mpdta(shared_data):
-    path = shared_data / "mpdta.csv"
-    if not path.exists():
-        pytest.skip("mpdta.csv is absent from the shared reference data")
-    return pd.read_csv(path)
+def mpdta() -> pd.DataFrame:
+    """R did's mpdta, committed in tests/data/reference (never skipped)."""
+    return read_reference("mpdta.csv")

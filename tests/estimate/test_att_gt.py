@@ -8,6 +8,7 @@ from did_sim import simulate_staggered
 
 from impact.estimate import att_gt
 from impact.estimate.inference import multiplier_weights
+from references import peer
 
 
 def test_bootstrap_se_close_to_analytic_and_reproducible(mpdta):
@@ -243,7 +244,7 @@ def test_event_study_summary_is_pasteable(mpdta):
 def test_clustered_se_of_a_cell_equals_cr0_ols_from_pyfixest(staggered):
     """Without covariates a cell is the OLS slope of the outcome change on the
     cohort dummy; our clustered SE is its CR0 cluster-robust SE."""
-    pf = pytest.importorskip("pyfixest")
+    pf = peer("pyfixest")
     df, _ = staggered
     res = att_gt(
         df, outcome="y", unit="unit", time="year", group="g", cluster="region", weights="pop"

@@ -11,6 +11,7 @@ import pytest
 
 from impact.errors import InputError
 from impact.estimate.bacon import bacon_decomposition
+from references import peer
 
 
 def staggered(cohorts, n=240, years=range(2000, 2012), seed=0, noise=1.0, effect=None):
@@ -59,7 +60,7 @@ def test_single_cohort_is_the_plain_2x2_did():
 
 
 def test_matches_diff_diff_comparison_by_comparison():
-    dd = pytest.importorskip("diff_diff")
+    dd = peer("diff_diff")
     df, _, _ = staggered([0, 2003, 2005, 2008], seed=2)
     res = bacon_decomposition(df, outcome="y", unit="u", time="t", group="g")
     ref = dd.BaconDecomposition().fit(df, outcome="y", unit="u", time="t", first_treat="g")

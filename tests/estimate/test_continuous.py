@@ -10,10 +10,11 @@ from cont_sim import dose_panel, true_acrt, true_att
 
 from impact.errors import InputError
 from impact.estimate.continuous import continuous_did
+from references import peer
 
 
 def test_matches_diff_diff_continuous_did():
-    dd = pytest.importorskip("diff_diff")
+    dd = peer("diff_diff")
     df = dose_panel(n=500, seed=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -17,17 +17,19 @@ from impact.estimate.honest import (
     folded_normal_quantile,
     sd_worst_case_bias,
 )
+from references import peer as import_peer
+from references import read_reference
 
 
 @pytest.fixture(scope="module")
 def medicaid():
     """HonestDiD's README example: TWFE event study of Medicaid expansion on insurance (ehec).
 
-    The data ship with moderndid (test dependency). Coefficients and CR1 covariance
-    come from impact's twfe(), which reproduces fixest's ``cluster = "stfips"``.
+    The data (as shipped by moderndid) are committed in tests/data/reference/ehec.csv.
+    Coefficients and CR1 covariance come from impact's twfe(), which reproduces
+    fixest's ``cluster = "stfips"``.
     """
-    data = pytest.importorskip("moderndid.core.data")
-    df = data.load_ehec().to_pandas()
+    df = read_reference("ehec.csv")
     df = df[(df.year < 2016) & (df.yexp2.isna() | (df.yexp2 != 2015))].copy()
     names = []
     for y in sorted(df.year.unique()):
@@ -38,11 +40,13 @@ def medicaid():
     return fit.table["estimate"].to_numpy(), fit.vcov
 
 
-# Published in the HonestDiD README (R package, createSensitivityResults*; printed to 3 digits).
-PUBLISHED_RM = {0.5: (0.0240, 0.0672), 1.0: (0.0170, 0.0720), 1.5: (0.00824, 0.0797),
-                2.0: (-0.000916, 0.0881)}
-PUBLISHED_SD = {0.0: (0.0259, 0.0607), 0.01: (0.0132, 0.0787), 0.02: (0.00286, 0.0907),
-                0.03: (-0.00714, 0.101), 0.04: (-0.0171, 0.111), 0.05: (-0.0271, 0.121)}
+# Published in the HonestDiD README (R package, createSensitivityResults*; printed to 3 digits),
+# committed with the README's R code in tests/data/reference/.
+_README = read_reference("honestdid_readme_ehec.csv")
+PUBLISHED_RM, PUBLISHED_SD = (
+    {r.M: (r.lb, r.ub) for r in _README[_README["method"] == method].itertuples()}
+    for method in ("relative_magnitude", "smoothness")
+)
 
 
 def test_relative_magnitudes_match_published_honestdid(medicaid):
@@ -75,7 +79,7 @@ def test_agrees_with_moderndid_on_average_effect(medicaid):
     """Same inputs, the average of the two post periods (l_vec = (1/2, 1/2)), 3 pre-periods.
 
     Small settings (one M each, a 101-point grid of step 0.001) keep moderndid fast."""
-    sens = pytest.importorskip("moderndid.didhonest.sensitivity")
+    sens = import_peer("moderndid.didhonest.sensitivity")
     b, V = medicaid
     b, V = b[2:], V[2:, 2:]
     lv = np.array([0.5, 0.5])

@@ -8,8 +8,9 @@ from did_sim import simulate_staggered
 
 from impact.errors import InputError
 from impact.estimate import TWFE_WARNING, event_time_dummies, twfe
+from references import peer
 
-pf = pytest.importorskip("pyfixest")
+pf = peer("pyfixest")
 
 
 @pytest.mark.parametrize("cluster", ["unit", "region"])

@@ -10,6 +10,7 @@ from impact.errors import InputError
 from impact.estimate import twfe, wild_cluster_bootstrap
 from impact.estimate.inference import multiplier_weights
 from impact.estimate.wild import webb_weights
+from references import peer
 
 
 def _panel(seed: int, n_clusters: int = 12, per_cluster: int = 4, n_treated: int = 4,
@@ -32,7 +33,7 @@ def _panel(seed: int, n_clusters: int = 12, per_cluster: int = 4, n_treated: int
 
 def _wildboottest_pvalue(df: pd.DataFrame, B: int, weights: str, seed: int) -> float:
     sm = pytest.importorskip("statsmodels.api")
-    wbt = pytest.importorskip("wildboottest.wildboottest")
+    wbt = peer("wildboottest.wildboottest")
     X = pd.get_dummies(df[["unit", "year"]].astype(str), drop_first=True).astype(float)
     X.insert(0, "d", df["d"].to_numpy())
     X.insert(0, "const", 1.0)
