@@ -85,7 +85,7 @@ html_theme_options = {
 }
 html_last_updated_fmt = None
 # Pages without sub-pages: no empty "Section Navigation" column.
-html_sidebars = {"index": [], "getting_started": []}
+html_sidebars: dict[str, list[str]] = {"index": [], "getting_started": []}
 # "vcov()" rather than "ATTgtResult.vcov()" in the page outline of a class.
 toc_object_entries_show_parents = "hide"
 
