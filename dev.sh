@@ -3,6 +3,7 @@
 #   ./dev.sh report   set up .venv, generate the demonstration data, run the notebooks,
 #                     and write the HTML report (reports/index.html)
 #   ./dev.sh test     set up .venv with the test tools and run the whole test suite
+#   ./dev.sh docs     build the documentation site offline into docs/_build/html (fails on warnings)
 # Anything after the first word is passed on (e.g. ./dev.sh test -k territories).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -32,6 +33,16 @@ if [ ! -f "$stamp" ]; then
   rm -f "$VENV"/.impact-installed-*
   touch "$stamp"
 fi
+# The docs extra, installed only by `./dev.sh docs`, once per pyproject.toml (same hash as above).
+install_docs_extra() {
+  local docs_stamp="$VENV/.impact-docs-installed-${stamp##*-}"
+  if [ ! -f "$docs_stamp" ]; then
+    echo "==> Installing the documentation tools (docs extra) into $VENV"
+    "$VENV/bin/python" -m pip install --quiet -e ".[docs]"
+    rm -f "$VENV"/.impact-docs-installed-*
+    touch "$docs_stamp"
+  fi
+}
 
 cmd="${1:-}"; shift || true
 case "$cmd" in
@@ -53,7 +64,13 @@ case "$cmd" in
     # Estimators (numpy/scipy on small frames) are left to the main suite: CI stays under 15 min.
     exec "$CVENV/bin/python" -m pytest -o addopts="-ra" -p no:cacheprovider tests \
       --ignore=tests/notebooks --ignore=tests/reports --ignore=tests/estimate "$@" ;;
+  docs)
+    # Offline (no intersphinx, notebooks not executed), from scratch (-E: every warning is
+    # seen again, not only those of changed pages), and any warning fails the build.
+    install_docs_extra
+    MPLBACKEND=Agg "$VENV/bin/python" -m sphinx -M html docs docs/_build -E -W --keep-going -q "$@"
+    echo "==> Documentation built: open docs/_build/html/index.html" ;;
   *)
-    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
     exit 2 ;;
 esac

@@ -22,7 +22,8 @@ def _split(spec: str) -> tuple[str, str]:
 
 def _pyproject() -> dict[str, str]:
     meta = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
-    specs = list(meta["dependencies"]) + list(meta["optional-dependencies"]["test"])
+    extras = meta["optional-dependencies"]
+    specs = list(meta["dependencies"]) + list(extras["test"]) + list(extras.get("docs", []))
     return dict(_split(s) for s in specs)
 
 

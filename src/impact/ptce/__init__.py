@@ -9,15 +9,15 @@ call, label_year, grant_eur, source_url, notes``
 
 ``precision`` says how finely a public source places the lauréat:
 
-=============  ==========================  ========================================
-precision      place column required       meaning
-=============  ==========================  ========================================
-``commune``    ``commune_code``            the commune is known (COG code, a
-                                           former commune is harmonised to 2025)
-``departement`` ``departement``            only the département is known
-``region``     ``region``                  only the région is known
-``unknown``    none                        a lauréat whose place no source gives
-=============  ==========================  ========================================
+===============  ==========================  ========================================
+precision        place column required       meaning
+===============  ==========================  ========================================
+``commune``      ``commune_code``            the commune is known (COG code, a
+                                             former commune is harmonised to 2025)
+``departement``  ``departement``             only the département is known
+``region``       ``region``                  only the région is known
+``unknown``      none                        a lauréat whose place no source gives
+===============  ==========================  ========================================
 
 ``call`` is the call for projects (2013 or 2015), ``label_year`` the year of
 the label (2014 for the 2013 call, 2016 for the 2015 call); ``grant_eur`` may
