@@ -198,7 +198,7 @@ def randomization_inference(
     --------
     Eight territories (two per cohort, four never treated) allow 420
     distinct assignments; 19 random permutations are drawn here, none giving an
-effect as large as the observed one (p = 1/20):
+    effect as large as the observed one (p = 1/20):
 
     >>> from impact.datasets import example_panel
     >>> ri = randomization_inference(example_panel(n_units=8), outcome="outcome",

@@ -37,9 +37,6 @@ def metric_crs(departement: str) -> str:
     --------
     >>> metric_crs("74"), metric_crs("974")
     ('EPSG:2154', 'EPSG:2975')
-
-    Examples
-    --------
     >>> metric_crs("29"), metric_crs("971")
     ('EPSG:2154', 'EPSG:5490')
     """

@@ -355,8 +355,6 @@ def passage(vintage: int | None = None) -> pd.DataFrame:
     >>> p.loc[p["code"] == "01172", ["code_2025", "weight"]].values.tolist()
     [['01095', 1.0]]
 
-    Examples
-    --------
     >>> passage(2014).query("code == '01172'")
          vintage_year   code code_2025  weight
     156          2014  01172     01095     1.0
