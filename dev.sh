@@ -2,7 +2,7 @@
 # One entry point for a fresh machine with Python 3.11:
 #   ./dev.sh report   set up .venv, generate the demonstration data, run the notebooks,
 #                     and write the HTML report (reports/index.html)
-#   ./dev.sh test     set up .venv with the test tools and run the whole test suite
+#   ./dev.sh test     set up .venv with the test tools; run ruff, mypy and the whole test suite
 #   ./dev.sh docs     build the documentation site offline into docs/_build/html (fails on warnings)
 # Anything after the first word is passed on (e.g. ./dev.sh test -k territories).
 set -euo pipefail
@@ -48,7 +48,15 @@ cmd="${1:-}"; shift || true
 case "$cmd" in
   report)
     exec "$VENV/bin/impact" report "$@" ;;
+  setup)
+    # The environment only (CI installs it first, then runs the suites side by side).
+    echo "==> $VENV is ready" ;;
   test)
+    # Lint and types first (seconds), then the tests, the docstring examples and the notebooks.
+    echo "==> ruff check src tests"
+    "$VENV/bin/ruff" check src tests
+    echo "==> mypy (src/impact)"
+    "$VENV/bin/mypy"
     exec "$VENV/bin/python" -m pytest "$@" ;;
   compat)
     # CI only: the library tests again with the oldest supported pandas and geopandas. The
@@ -61,9 +69,11 @@ case "$cmd" in
       "$PYTHON_BIN" -m venv "$CVENV"
       "$CVENV/bin/python" -m pip install --quiet -e . "pytest>=8" "pandas==2.2.*" "geopandas==1.0.*"
     fi
-    # Estimators (numpy/scipy on small frames) are left to the main suite: CI stays under 15 min.
-    exec "$CVENV/bin/python" -m pytest -o addopts="-ra" -p no:cacheprovider tests \
-      --ignore=tests/notebooks --ignore=tests/reports --ignore=tests/estimate "$@" ;;
+    # Estimators' tests (numpy/scipy on small frames) are left to the main suite: CI stays under
+    # 15 min. Every docstring example runs here too: their printed frames must not depend on
+    # the pandas version.
+    exec "$CVENV/bin/python" -m pytest -o addopts="-ra --doctest-modules" -p no:cacheprovider \
+      src/impact tests --ignore=tests/notebooks --ignore=tests/reports --ignore=tests/estimate "$@" ;;
   docs)
     # Offline (no intersphinx, notebooks not executed), from scratch (-E: every warning is
     # seen again, not only those of changed pages), and any warning fails the build.

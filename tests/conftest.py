@@ -46,4 +46,8 @@ def shared_data() -> Path:
 
 
 # Toy notebooks used by the report-runner tests are inputs, not notebooks to validate.
-collect_ignore_glob = ["reports/notebooks/*", "**/.ipynb_checkpoints/*"]
+# conftest files configure tests: collected as doctest modules (--doctest-modules) they would
+# clash by name. pytest reads the nearest conftest's list only, so the patterns live here.
+collect_ignore_glob = [
+    "reports/notebooks/*", "**/.ipynb_checkpoints/*", "conftest.py", "*/conftest.py",
+]
