@@ -2,10 +2,9 @@
 
 import re
 import tomllib
+from pathlib import Path
 
 import yaml
-
-from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

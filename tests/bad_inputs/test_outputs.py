@@ -15,7 +15,14 @@ from _corpus import expect_error, tree
 from typer.testing import CliRunner
 
 import impact._io as io_mod
-from impact._io import atomic_files, atomic_path, check_writable, clean_partials, commit_dir, partial_dir
+from impact._io import (
+    atomic_files,
+    atomic_path,
+    check_writable,
+    clean_partials,
+    commit_dir,
+    partial_dir,
+)
 from impact.cli import app
 from impact.errors import OutputError
 from impact.reports import run_reports, write_index

@@ -11,10 +11,10 @@ from did_sim import simulate_staggered
 
 from impact.errors import InputError
 from impact.estimate import (
+    att_gt,
     dose_plot,
     dose_response,
     event_study_plot,
-    att_gt,
     randomization_inference,
     synthetic_control,
     synthetic_control_staggered,

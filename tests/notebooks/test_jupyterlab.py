@@ -1,11 +1,10 @@
 """The notebooks run in a JupyterLab server's kernel, as a user would run them."""
 
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
-
-from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +52,7 @@ def test_map_notebook_runs_in_a_lab_kernel(server, tmp_path):
     """The real map notebook, cell by cell, through the server's kernel websocket."""
     nb_path = REPO_ROOT / "notebooks" / "02_map_ptce.ipynb"
     params = {"output_dir": repr(str(tmp_path)), "region": repr("53")}
-    sources = ["import os; os.chdir(%r)" % str(nb_path.parent), *lab.notebook_sources(nb_path, params)]
+    sources = [f"import os; os.chdir({str(nb_path.parent)!r})", *lab.notebook_sources(nb_path, params)]
     outputs = lab.execute_through_kernel(server, sources)
     assert "'n_territories': 4" in outputs[-1]  # the four départements of Bretagne
     assert (tmp_path / "carte_interactive.html").exists()
