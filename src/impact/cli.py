@@ -160,10 +160,24 @@ def build_command(
                                                      "for real data.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the demonstration data.")] = 2014,
     scale: Annotated[float, typer.Option(help="Scale of the demonstration data (see 'impact demo --help').")] = 1.0,
-    uncertain: Annotated[Optional[str], typer.Option(help="Territories that may hold a PTCE the registry "
-                                                     "places only more coarsely: 'exclude' them from the "
-                                                     "panel or 'keep' them (default: exclude on real "
-                                                     "data, keep on the demonstration).")] = None,
+    uncertain: Annotated[Optional[str], typer.Option(help="Territories that may hold a treated place known "
+                                                     "only more coarsely (a PTCE the registry places by "
+                                                     "région, a --treatment row with a coarser precision): "
+                                                     "'exclude' them from the panel or 'keep' them "
+                                                     "(default: exclude on real data, keep on the "
+                                                     "demonstration).")] = None,
+    treatment: Annotated[Optional[Path], typer.Option(help="Study another programme: a CSV with one row "
+                                                      "per treated territory, columns territory_code "
+                                                      "(COG code: commune, EPCI, département or région), "
+                                                      "first_treated (first year of treatment; 0 or empty = "
+                                                      "never) and intensity (any amount >= 0, summed when "
+                                                      "communes are grouped), plus an optional precision "
+                                                      "column (the level of each code). Default: the PTCE "
+                                                      "registry (data/raw/ptce.csv). See "
+                                                      "docs/guide/second_programme.md.")] = None,
+    data_kind: Annotated[Optional[str], typer.Option("--data-kind", help="'real' or 'demo': recorded in "
+                                                     "the panel so that reports say which data they show "
+                                                     "(default: 'demo' for --source demo, else 'real').")] = None,
 ) -> None:
     """Build the long table and the estimation panel, and write them as Parquet.
 
@@ -191,6 +205,24 @@ def build_command(
             typer.echo(f"impact build: {name} must be one of {', '.join(allowed)}, not {value!r}",
                        err=True)
             raise typer.Exit(2)
+    from impact.panel.treatment_table import read_treatment, treatment_at_level
+
+    data_kind = data_kind or ("demo" if source == "demo" else "real")
+    for name, value, allowed in (("--data-kind", data_kind, ("real", "demo")),
+                                 ("--uncertain", uncertain, (None, "exclude", "keep"))):
+        if value not in allowed:
+            shown = ", ".join(repr(a) for a in allowed if a is not None)
+            typer.echo(f"impact build: {name} must be one of {shown}, not {value!r}", err=True)
+            raise typer.Exit(2)
+    table = None
+    if treatment is not None:
+        # A treatment table is small: validate it before reading every source.
+        try:
+            table = read_treatment(treatment)
+            treatment_at_level(table, level, uncertain=uncertain or "exclude")  # codes known?
+        except ImpactError as exc:
+            typer.echo(f"impact build: --treatment: {exc}", err=True)
+            raise typer.Exit(2) from exc
     if spending is not None and not spending.is_file():
         typer.echo(f"impact build: --spending {spending}: spending table not found; give the path "
                    "of your CSV (see docs/data_dictionary.md)", err=True)
@@ -209,12 +241,15 @@ def build_command(
     try:
         long = build_long(source, seed=seed, scale=scale, raw_dir=raw_dir,
                           freq="year" if freq == "year" else "month")
-        panel = build_panel(long, level=level, freq=freq, spending_path=spending, uncertain=uncertain)
+        panel = build_panel(long, level=level, freq=freq, spending_path=spending,
+                            uncertain=uncertain,  # type: ignore[arg-type]  # checked above
+                            treatment=table,
+                            data_kind=data_kind)  # type: ignore[arg-type]  # checked above
         paths = write_outputs(long, panel, out)
     except ImpactError as exc:
         typer.echo(f"impact build: {exc}", err=True)
         raise typer.Exit(2) from exc
-    label = " (DEMONSTRATION data, not real)" if long.attrs.get("demo") else " (real data)"
+    label = " (DEMONSTRATION data, not real)" if data_kind == "demo" else " (real data)"
     typer.echo(f"Data: {source} — {DATA_SOURCES[source]}")
     typer.echo(f"Sources used: {', '.join(long.attrs.get('sources', []))}{label}")
     for f in long.attrs.get("files", []):
@@ -222,10 +257,21 @@ def build_command(
     typer.echo(f"Long table: {len(long):,} rows -> {paths['long']}")
     typer.echo(f"Panel: {panel['territory_code'].nunique():,} territories x {panel['period'].nunique()} "
                f"periods ({panel['period'].iloc[0]}-{panel['period'].iloc[-1]}) -> {paths['panel']}")
+    info = panel.attrs.get("treatment", {})
+    origin = {"ptce_registry": "PTCE registry", "ptce_demo": "demonstration PTCE",
+              "spending": "spending table"}.get(info.get("origin"), f"table {treatment}")
+    typer.echo(f"Treatment: {origin} ({len(info.get('treated', []))} treated territories"
+               + (f", digest {info['digest']}" if info.get("origin") == "table" else "") + ")")
+    if info.get("treated_after_end"):
+        typer.echo(f"First treated after the panel's last year (untreated within it): "
+                   f"{', '.join(info['treated_after_end'][:12])}")
+    if info.get("always_treated"):
+        typer.echo(f"Treated from the panel's first year (no untreated period): "
+                   f"{', '.join(info['always_treated'][:12])}")
     if panel.attrs.get("not_covered"):
         typer.echo(f"Not covered by the source: {', '.join(panel.attrs['not_covered'][:12])}")
     if panel.attrs.get("excluded_uncertain"):
-        typer.echo(f"Left out as uncertain (may hold a PTCE placed only more coarsely; "
+        typer.echo(f"Left out as uncertain (may hold a treated place known only more coarsely; "
                    f"--uncertain keep keeps them): {', '.join(panel.attrs['excluded_uncertain'])}")
     if panel.attrs.get("dropped"):
         typer.echo(f"Left out (no population): {', '.join(panel.attrs['dropped'][:10])}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,8 +23,22 @@ logger = logging.getLogger(__name__)
 CALL_ENVELOPES: dict[int, tuple[float, int]] = {2014: (3_000_000.0, 23), 2016: (2_700_000.0, 14)}
 
 
-def demo_folder_of(long: pd.DataFrame, demo_folder: str | Path | None) -> Path | None:
-    folder = demo_folder or (long.attrs.get("demo_folder") if long.attrs.get("demo") else None)
+def demo_folder_of(
+    long: pd.DataFrame, demo_folder: str | Path | None, *, demo: bool | None = None
+) -> Path | None:
+    """The demonstration folder: ``demo_folder``, else the long table's when it is a demonstration.
+
+    Examples
+    --------
+    >>> long = pd.DataFrame()
+    >>> long.attrs = {"demo": True, "demo_folder": "data/processed/demo/seed2014-scale1"}
+    >>> demo_folder_of(long, None).name
+    'seed2014-scale1'
+    >>> demo_folder_of(long, None, demo=False) is None
+    True
+    """
+    is_demo = bool(long.attrs.get("demo")) if demo is None else demo
+    folder = demo_folder or (long.attrs.get("demo_folder") if is_demo else None)
     return Path(folder) if folder else None
 
 
@@ -281,3 +296,196 @@ def spending_table(
     return out.groupby(["territory_code", "year"], as_index=False)["euros"].sum()
 
 
+
+
+def spending_treatment(level: str, *, path: str | Path | None = None) -> pd.DataFrame:
+    """Spending as a treatment table: first year with euros spent, and the euros in all.
+
+    The spending table (``path``, default ``data/raw/spending.csv``; layout in
+    :mod:`impact.sources.spending`) summed to ``level`` as in
+    :func:`spending_table`; a territory is treated from the first year it
+    received a positive amount, with the total amount as intensity.
+
+    Parameters
+    ----------
+    level
+        Territory level of the panel.
+    path
+        The spending table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``territory_code, first_treated, intensity`` (euros), one row per
+        territory that received spending; ``attrs["origin"] = "spending"`` and
+        ``attrs["spending_path"]``.
+
+    Raises
+    ------
+    InputError
+        The table is missing, or none of its rows is at ``level`` or finer
+        (national envelopes cannot say which territory is treated).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "spending.csv").write_text(
+    ...     "territory_code,level,year,programme,euros,source\\n"
+    ...     "29,departement,2016,fonds,120000,convention\\n"
+    ...     "29,departement,2017,fonds,80000,convention\\n"
+    ...     "35238,commune,2017,fonds,50000,convention\\n")
+    >>> spending_treatment("departement", path=folder / "spending.csv")
+      territory_code  first_treated  intensity
+    0             29           2016   200000.0
+    1             35           2017    50000.0
+    """
+    use = Path(path) if path is not None else raw_dir() / "spending.csv"
+    if not use.exists():
+        raise InputError("spending table not found (see impact.sources.spending for its layout)",
+                         path=use)
+    none = pd.DataFrame({"territory_code": pd.Series(dtype=str),
+                         "label_year": pd.Series(dtype="int64")})
+    spend = spending_table(level, none, demo=False, path=use)
+    spend = spend[spend["euros"] > 0]
+    if spend.empty:
+        raise InputError(
+            f"no spending row can be placed at {level} level (rows at that level or finer are "
+            "needed; national envelopes do not say which territory is treated)", path=use)
+    out = (spend.groupby("territory_code")
+           .agg(first_treated=("year", "min"), intensity=("euros", "sum"))
+           .reset_index())
+    out["territory_code"] = out["territory_code"].astype(str)
+    out["first_treated"] = out["first_treated"].astype("int64")
+    out["intensity"] = out["intensity"].astype("float64")
+    out.attrs = {"origin": "spending", "spending_path": str(use)}
+    return out
+
+
+def assign_treatment(
+    panel: pd.DataFrame,
+    table: pd.DataFrame,
+    *,
+    level: str,
+    uncertain: str,
+    demo: bool,
+    spending_path: str | Path | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
+    """Add the treatment and spending columns of a treatment table to a panel.
+
+    Used by :func:`impact.panel.build_panel`. The table (from
+    :func:`impact.panel.treatment_table.read_treatment`) is placed at ``level``
+    (:func:`impact.panel.treatment_table.treatment_at_level`); territories
+    that may hold a coarsely placed treated row leave the panel under
+    ``uncertain="exclude"``; a territory treated in or before the panel's first
+    year has no untreated period (no pre-period, and it cannot be a control):
+    it stays (the estimators leave it out and say so), listed in
+    ``always_treated``; one first treated after
+    the last year is not treated within the panel (``first_label_year`` 0, as
+    R ``did`` does), listed in ``treated_after_end``.
+
+    Returns
+    -------
+    (panel, info, excluded)
+        ``info``: ``origin``, ``digest``, ``path`` (a table read from a file),
+        ``always_treated``, ``treated_after_end`` and, for the PTCE, ``ptce``
+        (counts) and ``pole_codes`` (territory of each placed lauréat).
+
+    Examples
+    --------
+    >>> from impact.panel.treatment_table import read_treatment
+    >>> grid = pd.DataFrame({"territory_code": ["29", "29", "35", "35", "22", "22"],
+    ...                      "year": [2016, 2017] * 3, "population": [1e6] * 6})
+    >>> table = read_treatment(pd.DataFrame({"territory_code": ["29", "35"],
+    ...                                      "first_treated": [2017, 2016],
+    ...                                      "intensity": [2.0, 1.0]}))
+    >>> out, info, excluded = assign_treatment(grid, table, level="departement",
+    ...                                        uncertain="exclude", demo=False)
+    >>> out[["territory_code", "year", "first_label_year", "treated"]]
+      territory_code  year  first_label_year  treated
+    0             29  2016              2017        0
+    1             29  2017              2017        1
+    2             35  2016              2016        1
+    3             35  2017              2016        1
+    4             22  2016                 0        0
+    5             22  2017                 0        0
+    >>> info["always_treated"]
+    ['35']
+    """
+    from impact.panel.treatment_table import treatment_at_level
+
+    origin = str(table.attrs.get("origin", "table"))
+    placed = treatment_at_level(table, level, uncertain=uncertain)  # type: ignore[arg-type]
+    codes = set(panel["territory_code"].astype(str))
+    provider_excluded = list(table.attrs.get("excluded", [])) if uncertain == "exclude" else []
+    excluded = sorted((set(placed.excluded) | set(provider_excluded)) & codes)
+    panel = panel[~panel["territory_code"].isin(excluded)]
+    treat = placed.table
+    years = sorted(pd.unique(panel["year"]))
+    always: list[str] = []
+    after: list[str] = []
+    if years:
+        first_year, last_year = int(years[0]), int(years[-1])
+        in_panel = treat["territory_code"].isin(codes)
+        early = in_panel & (treat["first_label_year"] > 0) & (treat["first_label_year"] <= first_year)
+        always = sorted(treat.loc[early, "territory_code"].astype(str))
+        late = in_panel & (treat["first_label_year"] > last_year)
+        after = sorted(treat.loc[late, "territory_code"].astype(str))
+        if always:
+            # Kept (a descriptive panel of one year needs them); the estimators drop units
+            # without an untreated period themselves and say so.
+            logger.info(
+                "%d territory(ies) first treated in or before %d, the panel's first year, have "
+                "no untreated period (estimators leave them out): %s", len(always), first_year,
+                ", ".join(always[:12]))
+        if after:
+            logger.info(
+                "%d territory(ies) first treated after %d, the panel's last year, are untreated "
+                "within it (first_label_year 0): %s", len(after), last_year, ", ".join(after[:12]))
+            treat = treat.assign(first_label_year=treat["first_label_year"].where(~late, 0))
+    panel = panel.merge(treat[["territory_code", "first_label_year", "intensity"]],
+                        on="territory_code", how="left")
+    panel["first_label_year"] = panel["first_label_year"].fillna(0).astype("int64")
+    panel["intensity"] = panel["intensity"].fillna(0.0).astype("float64")
+    ptce = origin.startswith("ptce")
+    panel["ptce_count"] = (panel["intensity"].round().astype("int64") if ptce
+                           else pd.Series(0, index=panel.index, dtype="int64"))
+    panel["treated"] = (
+        (panel["first_label_year"] > 0) & (panel["year"] >= panel["first_label_year"])
+    ).astype("int64")
+
+    none = pd.DataFrame({"territory_code": pd.Series(dtype=str),
+                         "label_year": pd.Series(dtype="int64")})
+    if ptce:
+        poles = pd.DataFrame(table.attrs.get("poles", []))
+        if poles.empty:
+            poles = none
+        spend = spending_table(level, poles, demo=demo, path=spending_path)
+    elif origin == "spending":
+        spend = spending_table(level, none, demo=False,
+                               path=spending_path or table.attrs.get("spending_path"))
+    else:
+        # Another programme: only an explicit spending table gives euros (demo=True keeps the
+        # PTCE envelopes of data/raw/spending.csv out of it).
+        spend = spending_table(level, none, demo=True, path=spending_path)
+    spend = spend.groupby(["territory_code", "year"], as_index=False)["euros"].sum()
+    panel = panel.merge(
+        spend.rename(columns={"euros": "spending_eur"}), on=["territory_code", "year"], how="left"
+    )
+    panel["spending_eur"] = panel["spending_eur"].fillna(0.0)
+    panel["spending_per_inhabitant"] = (
+        panel["spending_eur"] / panel["population"].where(panel["population"] > 0)
+    ).fillna(0.0)
+    info: dict[str, Any] = {
+        "origin": origin,
+        "digest": str(table.attrs.get("digest", "")),
+        "always_treated": always,
+        "treated_after_end": after,
+    }
+    for key in ("path", "spending_path"):
+        if table.attrs.get(key):
+            info[key] = str(table.attrs[key])
+    if ptce:
+        info["ptce"] = dict(table.attrs.get("ptce", {}))
+        info["pole_codes"] = [str(p["territory_code"]) for p in table.attrs.get("poles", [])]
+    return panel, info, excluded

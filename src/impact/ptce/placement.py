@@ -18,8 +18,6 @@ import pandas as pd
 
 from impact.errors import InputError
 
-logger = logging.getLogger(__name__)
-
 from impact.ptce.registry import (
     _PLACE_COLUMN,
     _RANK,
@@ -27,6 +25,8 @@ from impact.ptce.registry import (
     PLACEMENT_LEVELS,
     read_registry,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,8 +73,19 @@ class Placement:
         )
 
 
-def _members(level: str, precision: str, code: str) -> list[str]:
-    """Territories of ``level`` inside (or meeting) the place ``code`` of ``precision``."""
+def members(level: str, precision: str, code: str) -> list[str]:
+    """Territories of ``level`` inside (or meeting) the place ``code`` of ``precision``.
+
+    ``precision`` is coarser than ``level`` (a région for départements, a
+    département or région for communes and EPCI). An EPCI meets a place when
+    one of its communes is inside.
+
+    Examples
+    --------
+    >>> from impact.ptce.placement import members
+    >>> members("departement", "region", "53")
+    ['22', '29', '35', '56']
+    """
     from impact.territories import commune_to, departements
 
     if level == "departement":  # precision is region
@@ -154,7 +165,7 @@ def placement(level: str, *, path: str | Path | None = None) -> Placement:
         rows += [
             {"territory_code": t, "ptce_id": r["ptce_id"], "label_year": int(r["label_year"]),
              "reason": reason}
-            for t in _members(level, r["precision"], code)
+            for t in members(level, r["precision"], code)
         ]
     uncertain = pd.DataFrame(
         rows, columns=["territory_code", "ptce_id", "label_year", "reason"]
