@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from impact._io import atomic_path
 from impact.errors import InputError
 from impact.estimate.power import minimum_detectable_effect
@@ -50,7 +52,8 @@ def check_parameters(**params: Any) -> dict[str, Any]:
     ``base_period`` (checked against :data:`CHOICES`), ``start``/``end``
     (years, ``start <= end``), ``region`` (a région code or ``None``),
     ``anticipation`` (>= 0), ``bootstrap`` / ``n_permutations`` (>= 0),
-    ``seed`` (int). Other names are returned unchanged.
+    ``seed`` (int), ``treatment`` (empty, or the path of an existing CSV),
+    ``programme`` (a non-empty name). Other names are returned unchanged.
 
     Returns
     -------
@@ -90,6 +93,13 @@ def check_parameters(**params: Any) -> dict[str, Any]:
             out["region"] = code
     else:
         out["region"] = None if "region" in params else out.get("region")
+    treatment = params.get("treatment")
+    if treatment not in (None, "") and not Path(str(treatment)).is_file():
+        problems.append(f"treatment={treatment!r}: file not found (the path of a CSV with columns "
+                        "territory_code, first_treated, intensity; empty for the PTCE registry)")
+    programme = params.get("programme")
+    if "programme" in params and (not isinstance(programme, str) or not programme.strip()):
+        problems.append(f"programme={programme!r} must be a non-empty name (used in titles)")
     if problems:
         raise InputError("invalid notebook parameters:\n  - " + "\n  - ".join(problems))
     return out
@@ -264,17 +274,19 @@ def default_outcome(source: str) -> str:
     return DEFAULT_OUTCOMES.get(source, "creations_total_per10k")
 
 
-def _cache_digest(source: str, level: str, freq: str, region: str | None, uncertain: str | None) -> str:
+def _cache_digest(source: str, level: str, freq: str, region: str | None, uncertain: str | None,
+                  treatment: str = "") -> str:
     """Digest of everything a cached panel depends on besides the long table.
 
-    The registry, the spending table and the panel code can change between runs;
-    a stale cached panel would show yesterday's treatment as today's result.
+    The registry, the spending table, the treatment table (``treatment``: its
+    digest) and the panel code can change between runs; a stale cached panel
+    would show yesterday's treatment as today's result.
     """
     import hashlib
 
     from impact.config import PACKAGE_ROOT, raw_dir
 
-    h = hashlib.sha256(f"{source}|{level}|{freq}|{region}|{uncertain}".encode())
+    h = hashlib.sha256(f"{source}|{level}|{freq}|{region}|{uncertain}|{treatment}".encode())
     files = [raw_dir() / "ptce.csv", raw_dir() / "spending.csv",
              *sorted((PACKAGE_ROOT / "ptce").glob("*.py")),
              *sorted((PACKAGE_ROOT / "panel").glob("*.py"))]
@@ -286,7 +298,9 @@ def _cache_digest(source: str, level: str, freq: str, region: str | None, uncert
 
 def build_tables(*, source: str = "insee", level: str = "departement", freq: str = "year",
                  start: int | None = None, end: int | None = None, region: str | None = None,
-                 seed: int = 2014, scale: float = 1.0, uncertain: str | None = None):
+                 seed: int = 2014, scale: float = 1.0, uncertain: str | None = None,
+                 treatment: str | Path | pd.DataFrame | None = None, programme: str = "PTCE",
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Long table and estimation panel for the notebooks, cached as Parquet.
 
     The long table is built once per data source (and demo seed/scale) and the
@@ -302,22 +316,45 @@ def build_tables(*, source: str = "insee", level: str = "departement", freq: str
         or ``"real"`` (files fetched with ``impact fetch``).
     uncertain
         See :func:`impact.panel.build_panel` (default: ``"exclude"`` on real data).
+    treatment
+        A treatment table (path of a CSV, or a frame; see
+        :mod:`impact.panel.treatment_table`) to study another programme;
+        ``None`` or ``""``: the PTCE registry (the demonstration's PTCE for
+        ``source="demo"``).
+    programme
+        Name of the programme in French titles and prose (``"PTCE"``).
 
     Returns
     -------
     (long, panel, info)
         ``info`` holds labels for titles and prose: ``label`` ("Données de
-        démonstration" or "Données Insee"), ``demo``, ``source``,
-        ``level_label``, ``source_line``, ``creation_level`` and ``ptce``
-        (lauréats placed, territories excluded as uncertain).
-    """
-    import pandas as pd
+        démonstration" or "Données Insee"), ``demo``, ``data_kind``, ``source``,
+        ``level_label``, ``source_line``, ``creation_level``, ``ptce``
+        (lauréats placed, territories excluded as uncertain; empty for another
+        programme), ``programme``, ``treatment_origin`` (``"ptce_registry"``,
+        ``"ptce_demo"``, ``"table"``…), ``treatment_digest``, ``ptce_treatment``
+        (whether the treatment is the PTCE's) and ``treated`` ("Finistère (29)",
+        … : the treated territories of the panel).
 
+    Examples
+    --------
+    >>> from impact.datasets import example_treatment
+    >>> _, panel, info = build_tables(source="insee", level="departement",
+    ...                               treatment=example_treatment(), programme="Programme fictif")
+    >>> info["programme"], info["treatment_origin"], info["data_kind"]
+    ('Programme fictif', 'table', 'real')
+    >>> info["treated"]
+    ['Finistère (29)', 'Ille-et-Vilaine (35)', 'Loire-Atlantique (44)', 'Morbihan (56)']
+    """
     from impact import panel as P
     from impact.config import processed_dir
     from impact.demo import DEMO_LABEL, default_folder
 
     demo = source == "demo"
+    data_kind = "demo" if demo else "real"
+    table = None
+    if treatment is not None and not (isinstance(treatment, str) and not treatment.strip()):
+        table = P.read_treatment(treatment)
     folder = processed_dir() / "notebooks" / (f"demo-seed{seed}-scale{scale:g}" if demo else source)
     long_path = folder / "long.parquet"
     if long_path.exists():
@@ -330,13 +367,17 @@ def build_tables(*, source: str = "insee", level: str = "departement", freq: str
     long.attrs["data_source"] = source
     # The default is resolved first so that None and its explicit value share one cached panel.
     uncertain = uncertain or ("keep" if demo else "exclude")
-    digest = _cache_digest(source, level, freq, region, uncertain)
+    digest = _cache_digest(source, level, freq, region, uncertain,
+                           "" if table is None else table.attrs["digest"])
     panel_path = folder / f"panel_{level}_{freq}_{region or 'FR'}_{digest}.parquet"
     if panel_path.exists():
         panel = pd.read_parquet(panel_path)
     else:
-        panel = P.build_panel(long, level=level, freq=freq, region=region, uncertain=uncertain,
-                              demo_folder=default_folder(seed, scale) if demo else None)
+        panel = P.build_panel(long, level=level, freq=freq, region=region,
+                              uncertain=uncertain,  # type: ignore[arg-type]  # checked by the notebook
+                              treatment=table, data_kind=data_kind,  # type: ignore[arg-type]
+                              demo_folder=default_folder(seed, scale) if demo and table is None
+                              else None)
         with atomic_path(panel_path, suffix=".parquet") as tmp:
             panel.to_parquet(tmp, index=False)
     attrs = dict(panel.attrs)
@@ -346,7 +387,8 @@ def build_tables(*, source: str = "insee", level: str = "departement", freq: str
     from impact.config import raw_dir
 
     for f in [long_path, panel_path, *long.attrs.get("files", []),
-              raw_dir() / "ptce.csv", raw_dir() / "spending.csv"]:
+              raw_dir() / "ptce.csv", raw_dir() / "spending.csv",
+              *([table.attrs["path"]] if table is not None and "path" in table.attrs else [])]:
         if Path(f).exists():
             record_input(f)
     check_period_has_data(panel, "year", start, end)
@@ -356,6 +398,7 @@ def build_tables(*, source: str = "insee", level: str = "departement", freq: str
         panel = panel[panel["year"] <= end]
     panel = panel.reset_index(drop=True)
     panel.attrs.update(attrs)
+    treat = dict(attrs.get("treatment", {}))
     info = {
         "label": DEMO_LABEL if demo else SOURCE_LABELS.get(source, source),
         "demo": demo,
@@ -368,19 +411,52 @@ def build_tables(*, source: str = "insee", level: str = "departement", freq: str
         "excluded_uncertain": list(attrs.get("excluded_uncertain", [])),
         "not_covered": list(attrs.get("not_covered", [])),
         "uncertain": attrs.get("uncertain"),
+        "data_kind": attrs.get("data_kind", data_kind),
+        "programme": programme,
+        "treatment_origin": treat.get("origin", "ptce_demo" if demo else "ptce_registry"),
+        "treatment_digest": treat.get("digest", ""),
+        "ptce_treatment": str(treat.get("origin", "ptce")).startswith("ptce"),
+        "treated": treated_names(panel),
     }
     return long, panel, info
 
 
+def treated_names(panel: pd.DataFrame) -> list[str]:
+    """The treated territories of a panel as « Name (code) », by code.
+
+    Examples
+    --------
+    >>> panel = pd.DataFrame({"territory_code": ["29", "29", "22"], "name": ["Finistère"] * 2
+    ...                       + ["Côtes-d'Armor"], "first_label_year": [2016, 2016, 0]})
+    >>> treated_names(panel)
+    ['Finistère (29)']
+    """
+    first = panel.drop_duplicates("territory_code").sort_values("territory_code")
+    first = first[first["first_label_year"] > 0]
+    return [f"{n} ({c})" if isinstance(n, str) and n else str(c)
+            for c, n in zip(first["territory_code"], first["name"], strict=True)]
+
+
 def estimation_panel(*, source: str = "insee", level: str = "departement", start: int | None = None,
                      end: int | None = None, region: str | None = None, outcome: str | None = None,
-                     seed: int = 2014, scale: float = 1.0, uncertain: str | None = None):
+                     seed: int = 2014, scale: float = 1.0, uncertain: str | None = None,
+                     treatment: str | Path | pd.DataFrame | None = None, programme: str = "PTCE",
+                     ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The estimation panel and labels (see :func:`build_tables`); checks the outcome exists.
 
     ``outcome=None`` takes the source's headline outcome (:func:`default_outcome`).
+    ``treatment`` and ``programme``: another programme than the PTCE (see
+    :func:`build_tables`).
+
+    Examples
+    --------
+    >>> panel, info = estimation_panel(source="insee", level="region")
+    >>> info["outcome"], info["programme"], info["treatment_origin"]
+    ('creations_companies_per10k', 'PTCE', 'ptce_registry')
     """
     _, panel, info = build_tables(source=source, level=level, start=start, end=end, region=region,
-                                  seed=seed, scale=scale, uncertain=uncertain)
+                                  seed=seed, scale=scale, uncertain=uncertain,
+                                  treatment=treatment, programme=programme)
     outcome = outcome or default_outcome(source)
     if outcome not in panel.columns:
         options = [c for c in panel.columns if c.endswith("_per10k")]

@@ -9,8 +9,10 @@ never treated), ``intensity`` a non-negative amount (euros, euros per
 inhabitant, a number of projects…) summed when several rows fall in one
 territory, and ``precision`` (optional) the level of each row's code:
 ``commune``, ``epci``, ``departement`` or ``region``. Without ``precision``,
-codes of five characters are communes, of nine digits EPCI, and any other code
-is taken at the panel's level.
+codes of five characters are communes, of nine digits EPCI, and codes of two
+or three characters départements — for a région panel, régions when every one
+is a région code (``44`` is both Loire-Atlantique and Grand Est: give
+``precision`` when in doubt).
 
 :func:`read_treatment` validates a table (a CSV file or a frame) and names the
 file, line, column and value of every problem; :func:`treatment_at_level`
@@ -66,6 +68,11 @@ def _where(source: str | Path | None, pos: int) -> dict[str, Any]:
     if source is not None:
         return {"path": source, "line": pos + 2}  # line 1 is the header
     return {"line": None}
+
+
+def _show(value: Any) -> str:
+    """A value as the user wrote it (numpy scalars shown as plain numbers)."""
+    return repr(value.item() if hasattr(value, "item") else value)
 
 
 def _row_text(source: str | Path | None, pos: int) -> str:
@@ -164,7 +171,7 @@ def read_treatment(table: pd.DataFrame | str | Path) -> pd.DataFrame:
     bad |= intensity < 0
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{_row_text(source, pos)}intensity {raw_int.iloc[pos]!r} is not a "
+        raise InputError(f"{_row_text(source, pos)}intensity {_show(raw_int.iloc[pos])} is not a "
                          "number >= 0", column="intensity", value=raw_int.iloc[pos],
                          **_where(source, pos))
     out = df.copy()
@@ -176,17 +183,16 @@ def read_treatment(table: pd.DataFrame | str | Path) -> pd.DataFrame:
         unknown = prec.notna() & ~prec.isin(TREATMENT_PRECISIONS)
         if unknown.any():
             pos = int(np.flatnonzero(unknown.to_numpy())[0])
-            raise InputError(f"{_row_text(source, pos)}precision {df['precision'].iloc[pos]!r} "
+            raise InputError(f"{_row_text(source, pos)}precision {_show(df['precision'].iloc[pos])} "
                              f"is not one of {', '.join(TREATMENT_PRECISIONS)}",
                              column="precision", value=df["precision"].iloc[pos],
                              **_where(source, pos))
         out["precision"] = prec
-    out.attrs = {"origin": origin, "digest": treatment_digest(out)}
+    # A provider's notes (excluded territories, PTCE counts, spending path) travel along.
+    out.attrs = {**(table.attrs if isinstance(table, pd.DataFrame) else {}),
+                 "origin": origin, "digest": treatment_digest(out)}
     if source is not None:
         out.attrs["path"] = str(source)
-    for key in ("excluded", "poles", "ptce", "uncertain"):
-        if key in getattr(table, "attrs", {}):
-            out.attrs[key] = table.attrs[key]  # type: ignore[union-attr]
     return out
 
 
@@ -198,7 +204,7 @@ def _years(raw: pd.Series, source: Path | None) -> pd.Series:
     if not ok.all():
         pos = int(np.flatnonzero(~ok.to_numpy())[0])
         raise InputError(
-            f"{_row_text(source, pos)}first_treated {raw.iloc[pos]!r} is not a year "
+            f"{_row_text(source, pos)}first_treated {_show(raw.iloc[pos])} is not a year "
             f"({_YEARS[0]}–{_YEARS[1]}; 0 or empty for never treated)",
             column="first_treated", value=raw.iloc[pos], **_where(source, pos))
     return num.astype("int64")
@@ -255,14 +261,35 @@ def _known_codes(level: str) -> set[str]:
     return set(commune_to(level).dropna().astype(str))
 
 
-def _row_precision(code: str, level: str) -> str:
-    """Level of a code without ``precision``: by its form, else the panel's (or coarser)."""
+def _row_precision(code: str, short: str) -> str:
+    """Level of a code without ``precision``: by its form; ``short`` for 2–3 characters."""
     if len(code) == 5:
         return "commune"
     if len(code) == 9 and code.isdigit():
         return "epci"
-    # Two or three characters: a département or a région (the forms overlap).
-    return level if level in ("departement", "region") else "departement"
+    return short
+
+
+def _short_codes_level(codes: pd.Series, table: pd.DataFrame, level: str) -> str:
+    """Level of the two- or three-character codes that carry no ``precision``.
+
+    Département and région codes overlap (``44`` is Loire-Atlantique and Grand Est). For a
+    département panel (or finer) they are départements. For a région panel they are régions
+    when every one is a région code, else départements when every one is a département code
+    (a table of départements summed to régions); a mix must say its ``precision``.
+    """
+    if level != "region":
+        return "departement"
+    no_prec = (table["precision"].isna() | (table["precision"].astype("string") == "")
+               if "precision" in table.columns else pd.Series(True, index=table.index))
+    short = set(codes[no_prec.to_numpy() & (codes.str.len() <= 3).to_numpy()])
+    if not short or short <= _known_codes("region"):
+        return "region"
+    if short <= _known_codes("departement"):
+        logger.info("treatment: codes %s are not all régions; read as départements",
+                    ", ".join(sorted(short)[:8]))
+        return "departement"
+    return "region"
 
 
 @check_options
@@ -317,13 +344,12 @@ def treatment_at_level(
 
     source = table.attrs.get("path")
     codes = table["territory_code"].astype(str)
-    if "precision" in table.columns:
-        prec = table["precision"].astype("string").fillna("")
-        prec = pd.Series(
-            [p if p else _row_precision(c, level) for p, c in zip(prec, codes, strict=True)],
-            index=table.index)
-    else:
-        prec = pd.Series([_row_precision(c, level) for c in codes], index=table.index)
+    short = _short_codes_level(codes, table, level)
+    given = (table["precision"].astype("string").fillna("") if "precision" in table.columns
+             else pd.Series("", index=table.index))
+    prec = pd.Series(
+        [p if p else _row_precision(c, short) for p, c in zip(given, codes, strict=True)],
+        index=table.index)
     has_precision = "precision" in table.columns and table["precision"].notna().any()
     known: dict[str, set[str]] = {}
     for pos, (code, p) in enumerate(zip(codes, prec, strict=True)):
