@@ -96,12 +96,28 @@ def test_second_programme_estimate_matches_a_hand_computation(panel):
     assert simple.overall_att == pytest.approx(hand_simple_att(panel, OUTCOME), rel=1e-9)
 
 
-def test_second_programme_report(panel, tmp_path):
+def test_second_programme_report(panel, tmp_path, monkeypatch):
     """Notebook 03 run once on the invented programme: the report names it and its territories."""
+    import os
+
+    import impact
+
+    # The kernel imports the same `impact` as this test (a checkout run with PYTHONPATH=src).
+    package_parent = str(Path(impact.__file__).resolve().parents[1])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]))
     jupytext = pytest.importorskip("jupytext")
     papermill = pytest.importorskip("papermill")
+    from impact.notebook import estimation_panel
+
     csv = tmp_path / "programme_fictif.csv"
     example_treatment().to_csv(csv, index=False)
+    # Built here, the notebook's tables are cached (data/processed/notebooks under the test's
+    # IMPACT_DATA_DIR, inherited by the kernel): the kernel reads them instead of rebuilding.
+    nb_panel, info = estimation_panel(source="insee", treatment=str(csv),
+                                      programme="Programme fictif")
+    assert info["treated"] == [f"{n} ({c})" for c, n in sorted(TREATED.items())]
+    pd.testing.assert_series_equal(nb_panel[OUTCOME], panel[OUTCOME])
     nb = jupytext.read(NOTEBOOKS / "03_estimate_impact.py")
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python",
                                  "name": "python3"}
@@ -118,7 +134,7 @@ def test_second_programme_report(panel, tmp_path):
     assert headline["programme"] == "Programme fictif" and headline["treatment"] == "table"
     assert headline["treated"] == [f"{n} ({c})" for c, n in sorted(TREATED.items())]
     assert headline["n_treated"] == 4 and headline["outcome"] == OUTCOME
-    assert headline["overall_att"] == round(hand_simple_att(panel, OUTCOME), 2)
+    assert headline["overall_att"] == round(hand_simple_att(nb_panel, OUTCOME), 2)
     text = (tmp_path / "03-out.ipynb").read_text(encoding="utf-8")
     assert "Programme fictif" in text and "Loire-Atlantique (44)" in text
     assert "Effet du programme Programme fictif" in text or (out / "event_study.png").exists()
