@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import pandas as pd
 
@@ -26,6 +26,9 @@ from impact.narrative import conclusion as conclusion
 from impact.narrative import pre_period_note as pre_period_note
 from impact.narrative import real_data_caveats as real_data_caveats
 from impact.narrative import robust_inference_text as robust_inference_text
+
+if TYPE_CHECKING:
+    from impact.panel.estimation import DataKind, PanelFreq, PanelLevel, UncertainRule
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +67,14 @@ def check_parameters(**params: Any) -> dict[str, Any]:
     out = dict(params)
     for name, allowed in CHOICES.items():
         if name in params and params[name] not in allowed:
-            problems.append(f"{name}={params[name]!r} is not valid; expected one of {', '.join(map(repr, allowed))}")
+            shown = ", ".join(map(repr, allowed))
+            problems.append(f"{name}={params[name]!r} is not valid; expected one of {shown}")
     start, end = params.get("start"), params.get("end")
     for name in ("start", "end"):
         v = params.get(name)
         if v is not None and (not isinstance(v, int) or not YEAR_RANGE[0] <= v <= YEAR_RANGE[1]):
-            problems.append(f"{name}={v!r} is not a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}")
+            problems.append(
+                f"{name}={v!r} is not a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}")
     if isinstance(start, int) and isinstance(end, int) and start > end:
         problems.append(f"start={start} is after end={end}: the period range is empty")
     scale = params.get("scale")
@@ -88,7 +93,8 @@ def check_parameters(**params: Any) -> dict[str, Any]:
         known = regions().set_index("region")["region_name"]
         if code not in known.index:
             listing = ", ".join(f"{c} {n}" for c, n in known.items())
-            problems.append(f"region={params['region']!r} is not a région code; known codes: {listing}")
+            problems.append(
+                f"region={params['region']!r} is not a région code; known codes: {listing}")
         else:
             out["region"] = code
     else:
@@ -207,7 +213,9 @@ def secondary_outcomes(panel, *, exclude: str | None = None, control: str = "nev
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             agg = att_gt(panel, outcome=col, unit="territory_code", time="year",
-                         group="first_label_year", control=control, seed=seed).aggregate("simple")
+                         group="first_label_year",
+                         control=cast(Literal["never", "notyet"], control),
+                         seed=seed).aggregate("simple")
         lo, hi = agg.overall_ci
         rows.append({"indicateur": OUTCOME_SHORT.get(col, col),
                      "niveau moyen": float(panel[col].mean()),
@@ -217,19 +225,22 @@ def secondary_outcomes(panel, *, exclude: str | None = None, control: str = "nev
     return pd.DataFrame(rows).set_index("indicateur").round(3)
 
 
-LEVEL_LABELS = {"commune": "communes", "epci": "EPCI", "departement": "départements", "region": "régions"}
+LEVEL_LABELS = {"commune": "communes", "epci": "EPCI", "departement": "départements",
+                "region": "régions"}
 OUTCOME_LABELS = {
     "creations_tpe_per10k": "créations de TPE pour 10 000 habitants",
     "creations_total_per10k": "créations d'entreprises pour 10 000 habitants",
     "creations_ess_per10k": "créations d'entreprises de l'ESS pour 10 000 habitants",
     "creations_companies_per10k": "créations de sociétés pour 10 000 habitants",
-    "creations_legal_individual_per10k": "créations d'entreprises individuelles pour 10 000 habitants",
+    "creations_legal_individual_per10k":
+        "créations d'entreprises individuelles pour 10 000 habitants",
     "creations_legal_sarl_per10k": "créations de SARL pour 10 000 habitants",
     "creations_legal_sas_per10k": "créations de SAS pour 10 000 habitants",
     "creations_legal_other_per10k": "créations d'autres sociétés pour 10 000 habitants",
     "creations_naf_industry_per10k": "créations dans l'industrie pour 10 000 habitants",
     "creations_naf_construction_per10k": "créations dans la construction pour 10 000 habitants",
-    "creations_naf_trade_per10k": "créations dans le commerce, transports, hébergement et restauration "
+    "creations_naf_trade_per10k":
+        "créations dans le commerce, transports, hébergement et restauration "
     "pour 10 000 habitants",
     "creations_naf_services_per10k": "créations dans les autres services pour 10 000 habitants",
 }
@@ -373,9 +384,10 @@ def build_tables(*, source: str = "insee", level: str = "departement", freq: str
     if panel_path.exists():
         panel = pd.read_parquet(panel_path)
     else:
-        panel = P.build_panel(long, level=level, freq=freq, region=region,
-                              uncertain=uncertain,  # type: ignore[arg-type]  # checked by the notebook
-                              treatment=table, data_kind=data_kind,  # type: ignore[arg-type]
+        # The options were checked by check_parameters: cast to build_panel's Literals.
+        panel = P.build_panel(long, level=cast("PanelLevel", level), freq=cast("PanelFreq", freq),
+                              region=region, uncertain=cast("UncertainRule", uncertain),
+                              treatment=table, data_kind=cast("DataKind", data_kind),
                               demo_folder=default_folder(seed, scale) if demo and table is None
                               else None)
         with atomic_path(panel_path, suffix=".parquet") as tmp:

@@ -3,6 +3,8 @@ message in the user's terms (no traceback)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -37,7 +39,7 @@ def no_build(monkeypatch):
     (["build", "--freq", "weekly"], ["--freq must be one of", "year, quarter, month"]),
     (["build", "--source", "melodi"], ["--source must be one of", "'demo'", "'melodi'"]),
     (["build", "--spending", "/nonexistent/spending.csv"], ["spending table not found"]),
-    (["build", "--spending", str(__import__("pathlib").Path(__file__).parent / "files" / "spending_inf.csv")],
+    (["build", "--spending", str(Path(__file__).parent / "files" / "spending_inf.csv")],
      ["spending_inf.csv, line 3, column 'euros'", "'inf' is not a finite number"]),
     (["report", "--jobs", "0"], ["--jobs must be 1 or more"]),
     (["report", "-p", "level"], ["-p needs a NAME and a VALUE"]),
@@ -45,8 +47,9 @@ def no_build(monkeypatch):
     (["report", "/nonexistent/nb.ipynb"], ["notebook(s) not found", "nb.ipynb"]),
 ])
 def test_bad_options_exit_2_with_a_message(no_build, tmp_path, args, fragments):
-    res = CliRunner().invoke(app, [*args, *(["--output-dir", str(tmp_path / "r")] if args[0] == "report"
-                                            else ["--out", str(tmp_path / "o")])])
+    out = ["--output-dir", str(tmp_path / "r")] if args[0] == "report" else [
+        "--out", str(tmp_path / "o")]
+    res = CliRunner().invoke(app, [*args, *out])
     assert res.exit_code == 2, res.output
     for f in fragments:
         assert f in res.output, res.output
@@ -93,7 +96,8 @@ def test_coarser_treatment_table_needs_a_precision(no_build, tmp_path):
 
 def test_bad_data_kind_exits_2(no_build, tmp_path):
     res = CliRunner().invoke(app, ["build", "--data-kind", "fake", "--out", str(tmp_path / "o")])
-    assert res.exit_code == 2 and "--data-kind must be one of 'real', 'demo', not 'fake'" in res.output
+    assert res.exit_code == 2
+    assert "--data-kind must be one of 'real', 'demo', not 'fake'" in res.output
 
 
 def test_build_help_explains_the_treatment_table():

@@ -157,7 +157,8 @@ def tpe_stock_rate(level: str, panel: pd.DataFrame, com: pd.DataFrame) -> pd.Dat
     pop = panel.loc[panel["year"] == 2014].groupby("territory_code")["population"].first()
     if pop.empty:
         pop = com.groupby("target")["population"].sum(min_count=1)
-        logger.info("tpe_stock_2014_per10k: the panel does not cover 2014; COG 2025 population used")
+        logger.info(
+            "tpe_stock_2014_per10k: the panel does not cover 2014; COG 2025 population used")
     rate = PER * stock.reindex(codes) / pop.reindex(codes).where(pop.reindex(codes) > 0)
     return pd.DataFrame({"territory_code": codes, "tpe_stock_2014_per10k": rate.to_numpy(float)})
 

@@ -34,6 +34,12 @@ from impact.sources._common import LONG_COLUMNS
 logger = logging.getLogger(__name__)
 
 
+#: Options of :func:`build_panel` (the CLI and the notebooks cast checked strings to them).
+PanelLevel = Literal["commune", "epci", "departement", "region"]
+PanelFreq = Literal["year", "quarter", "month"]
+DataKind = Literal["real", "demo"]
+UncertainRule = Literal["exclude", "keep"]
+
 #: Default outcomes of the panel (any ``creations_*`` indicator of the long table may be asked for).
 COUNT_OUTCOMES: tuple[str, ...] = ("creations_total", "creations_tpe", "creations_ess")
 #: Sources whose creation counts are published tables (every cell present; a missing one is
@@ -90,17 +96,17 @@ def _territories(level: str, region: str | None) -> tuple[pd.DataFrame, pd.DataF
 def build_panel(
     long: pd.DataFrame,
     *,
-    level: Literal["commune", "epci", "departement", "region"] = "departement",
-    freq: Literal["year", "quarter", "month"] = "year",
+    level: PanelLevel = "departement",
+    freq: PanelFreq = "year",
     treatment: pd.DataFrame | str | Path | None = None,
     outcomes: Sequence[str] | None = None,
-    data_kind: Literal["real", "demo"] | None = None,
+    data_kind: DataKind | None = None,
     start: int | None = None,
     end: int | None = None,
     region: str | None = None,
     demo_folder: str | Path | None = None,
     spending_path: str | Path | None = None,
-    uncertain: Literal["exclude", "keep"] | None = None,
+    uncertain: UncertainRule | None = None,
 ) -> pd.DataFrame:
     """The balanced estimation panel at ``level`` and ``freq``.
 
@@ -323,7 +329,8 @@ def build_panel(
         salaried_jobs_table(long, level, com, years), on=["territory_code", "year"], how="left"
     )
     panel = panel.merge(
-        unemployment_table(long, level, com, freq, periods), on=["territory_code", "period"], how="left"
+        unemployment_table(long, level, com, freq, periods), on=["territory_code", "period"],
+        how="left"
     )
     panel = panel.merge(tpe_stock_rate(level, panel, com), on="territory_code", how="left")
 

@@ -85,7 +85,7 @@ def find_real_files(folders: Iterable[Path]) -> dict[str, Path]:
 
 
 def _union(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate long frames keeping text columns categorical (millions of rows, little memory)."""
+    """Concatenate long frames, text columns kept categorical (millions of rows, little memory)."""
     from pandas.api.types import union_categoricals
 
     out = {}
@@ -189,9 +189,11 @@ def build_long(
         if not paths:
             wanted = "; ".join(f"{k}: {' or '.join(v)}" for k, v in REAL_PATTERNS.items())
             raise InputError(
-                f"no real source file found. Looked for {wanted} in {', '.join(str(f) for f in folders)}. "
+                f"no real source file found. Looked for {wanted} in "
+                f"{', '.join(str(f) for f in folders)}. "
                 "Download them with 'impact fetch <source>' (see 'impact fetch --help'), put them "
-                "in one of these folders, or use the demonstration data ('impact build --source demo')."
+                "in one of these folders, or use the demonstration data "
+                "('impact build --source demo')."
             )
     elif isinstance(sources, Mapping):
         paths = {k: Path(v) for k, v in sources.items() if v is not None}
@@ -234,7 +236,7 @@ def build_long(
             sirene.creations(
                 paths["sirene_ul"],
                 paths["sirene_et"],
-                freq=freq,
+                freq="month" if freq == "month" else "year",
                 start=start,
                 end=None if end is None else end,
             )

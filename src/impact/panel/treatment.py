@@ -427,7 +427,8 @@ def assign_treatment(
     if years:
         first_year, last_year = int(years[0]), int(years[-1])
         in_panel = treat["territory_code"].isin(codes)
-        early = in_panel & (treat["first_label_year"] > 0) & (treat["first_label_year"] <= first_year)
+        g = treat["first_label_year"]
+        early = in_panel & (g > 0) & (g <= first_year)
         always = sorted(treat.loc[early, "territory_code"].astype(str))
         late = in_panel & (treat["first_label_year"] > last_year)
         after = sorted(treat.loc[late, "territory_code"].astype(str))

@@ -152,15 +152,17 @@ def read_treatment(table: pd.DataFrame | str | Path) -> pd.DataFrame:
             path=source, column=missing[0])
     df = df.reset_index(drop=True)
     code = df["territory_code"].astype("string").str.strip()
-    for pos in np.flatnonzero(code.isna().to_numpy() | (code.fillna("") == "").to_numpy()):
+    empty = np.flatnonzero(code.isna().to_numpy() | (code.fillna("") == "").to_numpy())
+    if len(empty):
+        pos = int(empty[0])
         raise InputError(f"{_row_text(source, pos)}empty territory code; expected a COG code",
                          column="territory_code", **_where(source, pos))
     dup = code.duplicated(keep=False)
     if dup.any():
         first_dup = code[dup].iloc[0]
-        pos = np.flatnonzero((code == first_dup).to_numpy())
-        where = (f"lines {pos[0] + 2} and {pos[1] + 2}" if source is not None
-                 else f"rows {pos[0]} and {pos[1]}")
+        at = [int(i) for i in np.flatnonzero((code == first_dup).to_numpy())]
+        where = (f"lines {at[0] + 2} and {at[1] + 2}" if source is not None
+                 else f"rows {at[0]} and {at[1]}")
         raise InputError(f"code {first_dup!r} is given twice ({where}); give one row per "
                          "territory (its first year and total intensity)",
                          path=source, column="territory_code", value=first_dup)
@@ -183,7 +185,8 @@ def read_treatment(table: pd.DataFrame | str | Path) -> pd.DataFrame:
         unknown = prec.notna() & ~prec.isin(TREATMENT_PRECISIONS)
         if unknown.any():
             pos = int(np.flatnonzero(unknown.to_numpy())[0])
-            raise InputError(f"{_row_text(source, pos)}precision {_show(df['precision'].iloc[pos])} "
+            shown = _show(df["precision"].iloc[pos])
+            raise InputError(f"{_row_text(source, pos)}precision {shown} "
                              f"is not one of {', '.join(TREATMENT_PRECISIONS)}",
                              column="precision", value=df["precision"].iloc[pos],
                              **_where(source, pos))
@@ -339,8 +342,8 @@ def treatment_at_level(
     >>> treatment_at_level(t, "commune").table["territory_code"].tolist()
     ['29019', '29232', '35238']
     """
-    from impact.ptce.placement import members
     from impact.panel.treatment import uncertain_to_exclude
+    from impact.ptce.placement import members
 
     source = table.attrs.get("path")
     codes = table["territory_code"].astype(str)
@@ -353,7 +356,8 @@ def treatment_at_level(
     has_precision = "precision" in table.columns and table["precision"].notna().any()
     known: dict[str, set[str]] = {}
     for pos, (code, p) in enumerate(zip(codes, prec, strict=True)):
-        if _RANK[p] > _RANK[level] and not (has_precision and pd.notna(table["precision"].iloc[pos])):
+        stated = has_precision and pd.notna(table["precision"].iloc[pos])
+        if _RANK[p] > _RANK[level] and not stated:
             raise InputError(
                 f"{_row_text(source, pos)}code {code!r} is a département or région code but the "
                 f"panel is by {level}: a table coarser than the panel cannot say which {level} is "

@@ -17,7 +17,6 @@ from pathlib import Path
 import pandas as pd
 
 from impact.errors import InputError
-
 from impact.ptce.registry import (
     _PLACE_COLUMN,
     _RANK,

@@ -17,6 +17,7 @@ import logging
 import math
 import re
 from pathlib import Path
+from typing import NoReturn
 
 import geopandas as gpd
 import pandas as pd
@@ -93,7 +94,7 @@ def _check_field_counts(path: Path, encoding: str, sep: str) -> None:
             )
 
 
-def _fail(msg: str, path: Path, row: pd.Series, column: str | None) -> None:
+def _fail(msg: str, path: Path, row: pd.Series, column: str | None) -> NoReturn:
     raise InputError(msg, path=path, line=int(row["_line"]), column=column)
 
 
