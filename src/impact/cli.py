@@ -46,7 +46,14 @@ def main(
         ),
     ] = False,
 ) -> None:
-    """Territorial impact analysis for French public policy."""
+    """Territorial impact analysis for French public policy.
+
+    Examples
+    --------
+    >>> from typer.testing import CliRunner
+    >>> CliRunner().invoke(app, ["--version"]).output.startswith("impact ")
+    True
+    """
     configure(-1 if quiet else verbose)
 
 
@@ -70,6 +77,22 @@ Sources (name, approximate size, licence: description):
 The three INSEE Melodi sources fetch the newest vintage listed in the Melodi
 catalogue (or --product), resume an interrupted download, and record the SHA-256.
 Set IMPACT_MIRROR_URL (or --mirror) to download from a mirror."""  # noqa: E501 (a table of sources)
+
+
+def _help_text(command: str) -> str:
+    """The ``--help`` text of a command, as plain text (without running the app's callback)."""
+    import contextlib
+    import io
+
+    import click
+
+    group = typer.main.get_command(app)
+    cmd = group.commands[command]  # type: ignore[attr-defined]
+    buffer = io.StringIO()
+    # Typer prints its (rich) help rather than returning it.
+    with contextlib.redirect_stdout(buffer):
+        text = cmd.get_help(click.Context(cmd, info_name=command))
+    return " ".join(((text or "") + buffer.getvalue()).split())
 
 
 @app.command("fetch", help=_FETCH_HELP)
@@ -97,6 +120,15 @@ def fetch_command(
         ),
     ] = None,
 ) -> None:
+    """Download one public source into the cache (help text: ``_FETCH_HELP``).
+
+    Examples
+    --------
+    The help a newcomer reads (``impact fetch --help``):
+
+    >>> "sirene_unites_legales" in _help_text("fetch")
+    True
+    """
     from impact.errors import ImpactError
     from impact.sources.fetch import fetch
 
@@ -161,6 +193,13 @@ def demo_command(
     hosting a PTCE, rising to +15 % three years later. 'impact build' then reads
     them through the same readers as the real files. Everything made from them is
     labelled "Données de démonstration".
+
+    Examples
+    --------
+    The help a newcomer reads (``impact demo --help``):
+
+    >>> '--seed' in _help_text("demo")
+    True
     """
     from impact.demo import DEMO_EFFECT, generate
     from impact.errors import ImpactError
@@ -275,6 +314,13 @@ def build_command(
     counts and per 10,000 inhabitants, PTCE treatment, spending, covariates; see
     docs/data_dictionary.md). Both files are written together or not at all. Exits
     with status 2 and a message listing what was looked for when no source is found.
+
+    Examples
+    --------
+    The help a newcomer reads (``impact build --help``):
+
+    >>> '--treatment' in _help_text("build")
+    True
     """
     import time
 
@@ -448,6 +494,13 @@ def report_command(
     -p level departement -p level region). Each run gets a folder reports/<run>/ with the executed
     notebook, report.html (no code), the figures as PNG, the interactive map and provenance.json.
     Open reports/index.html to see every run. Exits non-zero if any run failed.
+
+    Examples
+    --------
+    The help a newcomer reads (``impact report --help``):
+
+    >>> '-p NAME VALUE' in _help_text("report")
+    True
     """
     from impact.config import project_root
     from impact.errors import ImpactError

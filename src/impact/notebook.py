@@ -62,6 +62,17 @@ def check_parameters(**params: Any) -> dict[str, Any]:
     -------
     dict
         The parameters, with ``region`` normalised (``84``, ``"84"`` → ``"84"``).
+
+    Examples
+    --------
+    >>> check_parameters(level="region", region=53, start=2014, end=2020)["region"]
+    '53'
+    >>> check_parameters(level="canton", start=2020, end=2010)
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: invalid notebook parameters:
+      - level='canton' is not valid; expected one of 'commune', 'epci', 'departement', 'region'
+      - start=2020 is after end=2010: the period range is empty
     """
     problems: list[str] = []
     out = dict(params)
@@ -112,7 +123,15 @@ def check_parameters(**params: Any) -> dict[str, Any]:
 
 
 def check_period_has_data(panel, time_col: str, start: int | None, end: int | None) -> None:
-    """Raise a clear error when the panel has no row in ``[start, end]``."""
+    """Raise a clear error when the panel has no row in ``[start, end]``.
+
+    Examples
+    --------
+    >>> check_period_has_data(pd.DataFrame({"year": [2012, 2021]}), "year", 2030, None)
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: no data between start=2030 and end=None; the data cover 2012–2021
+    """
     years = sorted(set(panel[time_col]))
     if not years:
         raise InputError(
@@ -124,14 +143,29 @@ def check_period_has_data(panel, time_col: str, start: int | None, end: int | No
 
 
 def output_folder(output_dir: str | Path) -> Path:
-    """Create and return the notebook's output folder (figures, maps, headline)."""
+    """Create and return the notebook's output folder (figures, maps, headline).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> output_folder(Path(tempfile.mkdtemp()) / "03").is_dir()
+    True
+    """
     path = Path(output_dir)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def write_headline(output_dir: str | Path, values: Mapping[str, Any]) -> Path:
-    """Write ``headline.json``: the numbers the report index shows for this run."""
+    """Write ``headline.json``: the numbers the report index shows for this run.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = write_headline(tempfile.mkdtemp(), {"overall_att": 0.37, "programme": "PTCE"})
+    >>> json.loads(path.read_text())["programme"]
+    'PTCE'
+    """
     path = Path(output_dir) / "headline.json"
     with atomic_path(path, suffix=".json") as tmp:
         tmp.write_text(json.dumps(dict(values), ensure_ascii=False, indent=2, default=str))
@@ -149,7 +183,15 @@ NATIONAL_SERIES = {
 
 
 def national_indicators(long) -> tuple[list[str], dict[str, str]]:
-    """Count indicators of the long table worth a national series, and their French labels."""
+    """Count indicators of the long table worth a national series, and their French labels.
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"indicator": ["creations_total", "population", "creations_ess"]})
+    >>> chosen, labels = national_indicators(long)
+    >>> chosen, labels["creations_ess"]
+    (['creations_total', 'creations_ess'], "Créations dans l'ESS")
+    """
     import pandas as pd
 
     present = set(pd.unique(long["indicator"].astype(str)))
@@ -166,6 +208,12 @@ def laureates_by_call(source: str = "insee", *, seed: int = 2014, scale: float =
     demonstration, from its own PTCE. ``subvention retenue`` is the published
     grant, else an even share of what is left of the call's envelope
     (:func:`impact.panel.pole_grants`).
+
+    Examples
+    --------
+    >>> table = laureates_by_call("insee")
+    >>> table[["appel", "label", "laureats"]].to_dict("records")
+    [{'appel': 2013, 'label': 2014, 'laureats': 23}, {'appel': 2015, 'label': 2016, 'laureats': 14}]
     """
     import pandas as pd
 
@@ -197,6 +245,13 @@ def secondary_outcomes(panel, *, exclude: str | None = None, control: str = "nev
     Analytic standard errors (no bootstrap) keep it quick; each row has its
     95 % interval and minimum detectable effect. A secondary table: with many
     outcomes, one "significant" row in twenty is expected by chance.
+
+    Examples
+    --------
+    >>> panel, _ = estimation_panel(source="insee", level="region")
+    >>> table = secondary_outcomes(panel, exclude="creations_companies_per10k")
+    >>> "toutes créations" in table.index, "effet (ATT)" in table.columns
+    (True, True)
     """
     import warnings
 
@@ -281,6 +336,11 @@ def default_outcome(source: str) -> str:
     dominated by the micro-entrepreneur reforms of 2014–2015 and 2018–2020,
     which would swamp any local effect. The demonstration and the SIRENE
     files have a TPE count.
+
+    Examples
+    --------
+    >>> default_outcome("insee"), default_outcome("demo")
+    ('creations_companies_per10k', 'creations_tpe_per10k')
     """
     return DEFAULT_OUTCOMES.get(source, "creations_total_per10k")
 
@@ -481,7 +541,13 @@ def estimation_panel(*, source: str = "insee", level: str = "departement", start
 
 def ptce_points(source: str = "insee", *, seed: int = 2014, scale: float = 1.0):
     """PTCE to map: the registry's lauréats placed on a commune for real data, the
-    demonstration's own PTCE otherwise."""
+    demonstration's own PTCE otherwise.
+
+    Examples
+    --------
+    >>> ptce_points("insee").geometry.geom_type.unique().tolist()
+    ['Point']
+    """
     from impact import ptce
     from impact.demo import default_folder, generate
 

@@ -26,6 +26,19 @@ PER = 10_000
 
 
 def indicator_rows(long: pd.DataFrame, names_: Sequence[str]) -> pd.DataFrame:
+    """Rows of the long table for some indicators, text columns as plain strings.
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"territory_code": ["29", "35", "29"], "level": "departement",
+    ...                      "period": ["2016", "2016", "2017"],
+    ...                      "indicator": ["population", "population", "salaried_jobs"],
+    ...                      "value": [915_000.0, 1_080_000.0, 250_000.0]})
+    >>> indicator_rows(long, ["population"])
+      territory_code        level period   indicator      value
+    0             29  departement   2016  population   915000.0
+    1             35  departement   2016  population  1080000.0
+    """
     sel = long["indicator"].isin(list(names_)).to_numpy()
     sub = long.loc[sel, ["territory_code", "level", "period", "indicator", "value"]]
     return pd.DataFrame(
@@ -39,7 +52,19 @@ def indicator_rows(long: pd.DataFrame, names_: Sequence[str]) -> pd.DataFrame:
 def published_population(
     long: pd.DataFrame, units: pd.Series, count_level: str, years: Sequence[int]
 ) -> pd.DataFrame:
-    """Population of each year as published at ``count_level``, summed to the territories."""
+    """Population of each year as published at ``count_level``, summed to the territories.
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"territory_code": ["29", "35", "29"], "level": "departement",
+    ...                      "period": ["2016", "2016", "2017"],
+    ...                      "indicator": ["population", "population", "salaried_jobs"],
+    ...                      "value": [915_000.0, 1_080_000.0, 250_000.0]})
+    >>> units = pd.Series({"29": "53", "35": "53"}, name="target")
+    >>> published_population(long, units, "departement", [2016])
+      territory_code  year  population
+    0             53  2016   1995000.0
+    """
     rows = indicator_rows(long[long["level"].astype(str) == count_level], ["population"])
     rows = rows[rows["territory_code"].isin(units.index)]
     rows["year"] = rows["period"].str[:4].astype(int)
@@ -54,7 +79,19 @@ def published_population(
 
 
 def commune_population(long: pd.DataFrame, com: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
-    """Population per target territory and year (long table's commune rows, else COG 2025)."""
+    """Population per target territory and year (long table's commune rows, else COG 2025).
+
+    Examples
+    --------
+    Without commune rows in the long table, the COG 2025 population of each commune:
+
+    >>> com = pd.DataFrame({"code": ["29019", "29232"], "target": ["29", "29"],
+    ...                     "population": [139_000.0, 63_000.0]})
+    >>> empty = pd.DataFrame(columns=["territory_code", "level", "period", "indicator", "value"])
+    >>> commune_population(empty, com, [2016])
+      territory_code  year  population
+    0             29  2016    202000.0
+    """
     base = com[["code", "target", "population"]]
     rows = indicator_rows(long[long["level"].astype(str) == "commune"], ["population"])
     frames = []
@@ -94,7 +131,20 @@ def commune_population(long: pd.DataFrame, com: pd.DataFrame, years: Sequence[in
 def salaried_jobs_table(
     long: pd.DataFrame, level: str, com: pd.DataFrame, years: Sequence[int]
 ) -> pd.DataFrame:
-    """Salaried jobs per territory and year, summed from the finest published level."""
+    """Salaried jobs per territory and year, summed from the finest published level.
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"territory_code": ["29", "35", "29"], "level": "departement",
+    ...                      "period": ["2016", "2016", "2017"],
+    ...                      "indicator": ["population", "population", "salaried_jobs"],
+    ...                      "value": [915_000.0, 1_080_000.0, 250_000.0]})
+    >>> com = pd.DataFrame({"code": ["29019"], "target": ["29"], "departement": ["29"],
+    ...                     "region": ["53"]})
+    >>> salaried_jobs_table(long, "departement", com, [2017])
+      territory_code  year  salaried_jobs
+    0             29  2017       250000.0
+    """
     rows = indicator_rows(long, ["salaried_jobs"])
     empty = pd.DataFrame(
         {
@@ -145,6 +195,13 @@ def tpe_stock_rate(level: str, panel: pd.DataFrame, com: pd.DataFrame) -> pd.Dat
 
     The population is the panel's population of 2014 when the panel covers that year (the
     year's estimate for the INSEE source), else the territory layer's (COG 2025).
+
+    Examples
+    --------
+    >>> panel = pd.DataFrame({"territory_code": ["29"], "year": [2014], "population": [1e6]})
+    >>> rate = tpe_stock_rate("departement", panel, pd.DataFrame())
+    >>> rate.columns.tolist(), bool(rate["tpe_stock_2014_per10k"].iloc[0] > 0)
+    (['territory_code', 'tpe_stock_2014_per10k'], True)
     """
     from impact.sources.establishments import default_path, tpe_stock
 
@@ -166,7 +223,18 @@ def tpe_stock_rate(level: str, panel: pd.DataFrame, com: pd.DataFrame) -> pd.Dat
 def unemployment_table(
     long: pd.DataFrame, level: str, com: pd.DataFrame, freq: str, periods: Sequence[str]
 ) -> pd.DataFrame:
-    """Unemployment rate per territory and period (see the module and data dictionary)."""
+    """Unemployment rate per territory and period (see the module and data dictionary).
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"territory_code": ["29", "35"], "level": "departement",
+    ...                      "period": "2016", "indicator": "unemployment_rate",
+    ...                      "value": [8.1, 7.2]})
+    >>> unemployment_table(long, "departement", pd.DataFrame(), "year", ["2016"])
+      territory_code period  unemployment_rate
+    0             29   2016                8.1
+    1             35   2016                7.2
+    """
     rows = indicator_rows(long, ["unemployment_rate"])
     empty = pd.DataFrame(
         {

@@ -545,6 +545,16 @@ def other_outcome(
     with a missing part staying missing. A rate
     (:data:`impact.schema.RATE_INDICATORS`) cannot be summed: it must be published
     at the panel's level. Annual values are repeated in every sub-annual period.
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"territory_code": ["29019", "29232"], "level": "commune",
+    ...                      "period": "2016", "indicator": "salaried_jobs",
+    ...                      "value": [60_000.0, 30_000.0]})
+    >>> com = pd.DataFrame({"code": ["29019", "29232"], "target": ["29", "29"]})
+    >>> other_outcome(long, "salaried_jobs", "departement", com, "year")
+      territory_code period  salaried_jobs
+    0             29   2016        90000.0
     """
     rows = indicator_rows(long, [indicator])
     have = set(rows["level"])
@@ -601,6 +611,14 @@ def validate_panel(panel: pd.DataFrame, outcomes: Sequence[str] | None = None) -
 
     Duplicated keys are reported first, in plain words (they make every other
     check misleading).
+
+    Examples
+    --------
+    >>> dup = pd.DataFrame({"territory_code": ["29", "29"], "year": [2016, 2016]})
+    >>> validate_panel(dup)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: 2 duplicated territory-year rows in the panel ...
     """
     from impact.schema import validate_panel as _validate
 

@@ -52,7 +52,13 @@ REAL_PATTERNS: dict[str, list[str]] = {
 
 def real_folders(raw_dir_: str | Path | None = None) -> list[Path]:
     """Folders searched by ``build_long("real")``: the one given, else ``data/real``,
-    ``data/raw`` and the download cache of ``impact fetch``."""
+    ``data/raw`` and the download cache of ``impact fetch``.
+
+    Examples
+    --------
+    >>> [f.name for f in real_folders("my_files")]
+    ['my_files']
+    """
     if raw_dir_ is not None:
         return [Path(raw_dir_)]
     folders = [data_dir() / "real", raw_dir()]
@@ -66,7 +72,16 @@ def real_folders(raw_dir_: str | Path | None = None) -> list[Path]:
 
 
 def find_real_files(folders: Iterable[Path]) -> dict[str, Path]:
-    """The first file matching each of :data:`REAL_PATTERNS` in ``folders`` (in order)."""
+    """The first file matching each of :data:`REAL_PATTERNS` in ``folders`` (in order).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "StockUniteLegale_utf8.zip").write_bytes(b"")
+    >>> {k: v.name for k, v in find_real_files([folder]).items()}
+    {'sirene_ul': 'StockUniteLegale_utf8.zip'}
+    """
     found: dict[str, Path] = {}
     for folder in folders:
         if not Path(folder).is_dir():
@@ -159,6 +174,16 @@ def build_long(
     InputError
         When no source is available: the message lists the files looked for
         and the folders searched.
+
+    Examples
+    --------
+    The real INSEE files shipped with the project (départements, 2012–2021):
+
+    >>> long = build_long("insee")
+    >>> long.attrs["data_source"], long.attrs["sources"]
+    ('insee', ['insee_population', 'insee_side', 'insee_tcl'])
+    >>> sorted(long["indicator"].astype(str).unique())[:3]
+    ['creations_companies', 'creations_legal_individual', 'creations_legal_other']
     """
     from impact.sources import sirene, unemployment, urssaf
 

@@ -58,6 +58,12 @@ class TreatmentPlacement:
     counts
         Lauréats in the registry, placed at this level, placed only more
         coarsely, not placed at all, and missing from the registry.
+
+    Examples
+    --------
+    >>> where = ptce_placement("region")
+    >>> where.placed.columns[:3].tolist(), where.counts["laureates"]
+    (['ptce_id', 'name', 'territory_code'], 37)
     """
 
     placed: pd.DataFrame
@@ -72,6 +78,14 @@ def ptce_placement(level: str, *, demo_folder: str | Path | None = None) -> Trea
     commune) when ``demo_folder`` is given, otherwise from the registry
     (:func:`impact.ptce.placement`, which knows each lauréat to a precision:
     commune, département, région or unknown).
+
+    Examples
+    --------
+    >>> where = ptce_placement("departement")
+    >>> sorted(set(where.placed["label_year"]))
+    [2014, 2016]
+    >>> set(where.uncertain.columns) == {"territory_code", "ptce_id", "label_year"}
+    True
     """
     from impact import ptce
 
@@ -103,6 +117,17 @@ def uncertain_to_exclude(uncertain: pd.DataFrame, treat: pd.DataFrame) -> list[s
     when its first placed label year is no later than the coarse lauréat's
     (its adoption date cannot move earlier); otherwise its date is uncertain
     and it leaves too.
+
+    Examples
+    --------
+    A lauréat placed only in Bretagne (2014): Côtes-d'Armor (no placed lauréat) leaves, and
+    so does Finistère, whose placed lauréat came later (2016); Ille-et-Vilaine (2014) stays.
+
+    >>> unc = pd.DataFrame({"territory_code": ["22", "29", "35"], "ptce_id": "P1",
+    ...                     "label_year": 2014})
+    >>> treat = pd.DataFrame({"territory_code": ["29", "35"], "first_label_year": [2016, 2014]})
+    >>> uncertain_to_exclude(unc, treat)
+    ['22', '29']
     """
     if uncertain.empty:
         return []
@@ -126,6 +151,12 @@ def ptce_list(level: str, *, demo_folder: str | Path | None = None) -> pd.DataFr
         ``label_year, grant_eur, territory_code`` and, where known,
         ``commune_code`` and ``ptce_id`` (``grant_eur`` NaN where no grant was
         published, and always for the demonstration).
+
+    Examples
+    --------
+    >>> poles = ptce_list("region")
+    >>> bool(poles[["territory_code", "label_year"]].notna().all().all())
+    True
     """
     from impact.territories import commune_to
 
@@ -166,12 +197,28 @@ def treatment_table(level: str, *, demo_folder: str | Path | None = None) -> pd.
     -------
     pandas.DataFrame
         ``territory_code, first_label_year, ptce_count`` (treated territories only).
+
+    Examples
+    --------
+    >>> t = treatment_table("region")
+    >>> t.columns.tolist(), sorted(set(t["first_label_year"]))
+    (['territory_code', 'first_label_year', 'ptce_count'], [2014, 2016])
     """
     return first_labels(ptce_list(level, demo_folder=demo_folder))
 
 
 def first_labels(poles: pd.DataFrame) -> pd.DataFrame:
-    """``territory_code, first_label_year, ptce_count`` from :func:`ptce_list` rows."""
+    """``territory_code, first_label_year, ptce_count`` from :func:`ptce_list` rows.
+
+    Examples
+    --------
+    >>> poles = pd.DataFrame({"territory_code": ["29", "29", "35"],
+    ...                       "label_year": [2016, 2014, 2016]})
+    >>> first_labels(poles)
+      territory_code  first_label_year  ptce_count
+    0             29              2014           2
+    1             35              2016           1
+    """
     return (
         poles.groupby("territory_code")
         .agg(first_label_year=("label_year", "min"), ptce_count=("label_year", "size"))
@@ -199,6 +246,16 @@ def pole_grants(poles: pd.DataFrame) -> pd.Series:
     pandas.Series
         Euros per PTCE, aligned on ``poles``; 0 for a label year without a
         known envelope.
+
+    Examples
+    --------
+    Three 2014 lauréats, one with a published grant of 100,000 €: the other two get
+    an even share of what is left of the 3 M€ envelope for the 22 other lauréats of the call.
+
+    >>> poles = pd.DataFrame({"label_year": [2014, 2014, 2014],
+    ...                       "grant_eur": [100_000.0, np.nan, np.nan]})
+    >>> pole_grants(poles).round(0).tolist()
+    [100000.0, 131818.0, 131818.0]
     """
     known = pd.to_numeric(poles.get("grant_eur", pd.Series(np.nan, index=poles.index)),
                           errors="coerce")
@@ -239,6 +296,17 @@ def spending_table(
     -------
     pandas.DataFrame
         ``territory_code, year, euros``.
+
+    Examples
+    --------
+    Without a spending table placeable at the level, each PTCE gets its grant in its
+    label year:
+
+    >>> poles = pd.DataFrame({"territory_code": ["29"], "label_year": [2016],
+    ...                       "grant_eur": [50_000.0]})
+    >>> spending_table("departement", poles, demo=True)
+      territory_code  year    euros
+    0             29  2016  50000.0
     """
     from impact.sources import spending as sp
     from impact.territories import commune_to, departements

@@ -249,6 +249,13 @@ class PlacedTreatment:
     uncertain
         ``territory_code, label_year``: every territory inside the place of a
         coarser row.
+
+    Examples
+    --------
+    >>> t = read_treatment(pd.DataFrame({"territory_code": ["29019"], "first_treated": [2016],
+    ...                                  "intensity": [2.0]}))
+    >>> treatment_at_level(t, "departement").table.to_dict("records")
+    [{'territory_code': '29', 'first_label_year': 2016, 'n_rows': 1, 'intensity': 2.0}]
     """
 
     table: pd.DataFrame

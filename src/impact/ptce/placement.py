@@ -52,6 +52,12 @@ class Placement:
         ``not_in_registry`` (lauréats of the calls missing from the registry),
         ``uncertain_territories`` (distinct territories in ``uncertain``), and
         ``by_call``: the same counts (without the last) for each call.
+
+    Examples
+    --------
+    >>> where = placement("departement")
+    >>> where.level, where.counts["laureates"]
+    ('departement', 37)
     """
 
     level: str
@@ -60,7 +66,13 @@ class Placement:
     counts: dict = field(default_factory=dict)
 
     def describe(self) -> str:
-        """One French sentence for a report: lauréats placed, territories uncertain."""
+        """One French sentence for a report: lauréats placed, territories uncertain.
+
+        Examples
+        --------
+        >>> placement("region").describe()  # doctest: +ELLIPSIS
+        'Niveau region : ... lauréats placés sur 37 (...'
+        """
         c = self.counts
         return (
             f"Niveau {self.level} : {c['placed']} lauréats placés sur {c['laureates']} "
@@ -127,6 +139,13 @@ def placement(level: str, *, path: str | Path | None = None) -> Placement:
     ------
     InputError
         An unknown level, or a registry error (see :func:`read_registry`).
+
+    Examples
+    --------
+    >>> where = placement("departement")
+    >>> c = where.counts
+    >>> c["placed"] + c["coarser"] + c["unknown"] == c["in_registry"]
+    True
     """
     from impact.territories import commune_to
 

@@ -373,6 +373,12 @@ def read_registry(path: str | Path | None = None) -> pd.DataFrame:
         rows for a call than it had lauréats.
     UnknownCodeError
         A commune code absent from the geography, current or former.
+
+    Examples
+    --------
+    >>> reg = read_registry()
+    >>> sorted(reg["precision"].unique())[:2], sorted(set(reg["label_year"]))
+    (['commune', 'departement'], [2014, 2016])
     """
     path = _default_path(path)
     raw = _read_raw(path)
@@ -437,6 +443,12 @@ def load(path: str | Path | None = None) -> gpd.GeoDataFrame:
     ------
     InputError, UnknownCodeError
         As :func:`read_registry`.
+
+    Examples
+    --------
+    >>> points = load()
+    >>> points.geometry.geom_type.unique().tolist(), bool((points["precision"] == "commune").all())
+    (['Point'], True)
     """
     from impact.territories import communes
 
@@ -471,6 +483,13 @@ def demo_registry(folder: str | Path) -> gpd.GeoDataFrame:
     itself is returned (real names and sources; only the outcomes around them
     are simulated). When the registry was absent, these are seeded draws of
     communes, named "PTCE fictif n" so they are never mistaken for real poles.
+
+    Examples
+    --------
+    >>> from impact.demo import generate
+    >>> files = generate(seed=1, scale=0.01)
+    >>> demo_registry(files.folder).columns[:2].tolist()
+    ['ptce_id', 'name']
     """
     t = pd.read_csv(Path(folder) / "ptce_treatment.csv", dtype={"commune": str})
     if len(t) and (t["origin"] == "registry").all():
