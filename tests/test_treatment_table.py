@@ -186,6 +186,13 @@ def test_communes_aggregate_up_and_coarse_rows_need_a_precision():
     assert dep.loc["35"].tolist() == [0, 1, 7.0]         # listed but never treated
     reg = treatment_at_level(t, "region").table.set_index("territory_code")
     assert reg.loc["53"].tolist() == [2016, 4, 11.5]
+    # At région level, short codes are régions when all are région codes, else départements.
+    only_44 = read_treatment(pd.DataFrame(
+        {"territory_code": ["44"], "first_treated": [2016], "intensity": [1.0]}))
+    assert treatment_at_level(only_44, "region").table["territory_code"].tolist() == ["44"]
+    with_29 = read_treatment(pd.DataFrame(
+        {"territory_code": ["29", "44"], "first_treated": [2016] * 2, "intensity": [1.0] * 2}))
+    assert treatment_at_level(with_29, "region").table["territory_code"].tolist() == ["52", "53"]
     with pytest.raises(InputError, match="row 0 .*'29' is a département or région code but the "
                                          "panel is by commune"):
         treatment_at_level(read_treatment(pd.DataFrame(

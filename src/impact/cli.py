@@ -409,7 +409,7 @@ def build_command(
     except ImpactError as exc:
         typer.echo(f"impact build: {exc}", err=True)
         raise typer.Exit(2) from exc
-    label = " (DEMONSTRATION data, not real)" if data_kind == "demo" else " (real data)"
+    label = " (DEMONSTRATION data, not real)" if kind == "demo" else " (real data)"
     typer.echo(f"Data: {source} — {DATA_SOURCES[source]}")
     typer.echo(f"Sources used: {', '.join(long.attrs.get('sources', []))}{label}")
     for f in long.attrs.get("files", []):

@@ -34,7 +34,8 @@ from impact.sources._common import LONG_COLUMNS
 logger = logging.getLogger(__name__)
 
 
-#: Options of :func:`build_panel` (the CLI and the notebooks cast checked strings to them).
+#: Options of :func:`build_panel` (the CLI and the notebooks cast checked strings to them;
+#: the signature spells them out for :func:`impact._options.check_options`).
 PanelLevel = Literal["commune", "epci", "departement", "region"]
 PanelFreq = Literal["year", "quarter", "month"]
 DataKind = Literal["real", "demo"]
@@ -96,17 +97,18 @@ def _territories(level: str, region: str | None) -> tuple[pd.DataFrame, pd.DataF
 def build_panel(
     long: pd.DataFrame,
     *,
-    level: PanelLevel = "departement",
-    freq: PanelFreq = "year",
+    # Literal written out: check_options reads these annotations (an alias would hide them).
+    level: Literal["commune", "epci", "departement", "region"] = "departement",
+    freq: Literal["year", "quarter", "month"] = "year",
     treatment: pd.DataFrame | str | Path | None = None,
     outcomes: Sequence[str] | None = None,
-    data_kind: DataKind | None = None,
+    data_kind: Literal["real", "demo"] | None = None,
     start: int | None = None,
     end: int | None = None,
     region: str | None = None,
     demo_folder: str | Path | None = None,
     spending_path: str | Path | None = None,
-    uncertain: UncertainRule | None = None,
+    uncertain: Literal["exclude", "keep"] | None = None,
 ) -> pd.DataFrame:
     """The balanced estimation panel at ``level`` and ``freq``.
 
