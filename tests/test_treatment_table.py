@@ -135,9 +135,13 @@ def test_second_programme_report(panel, tmp_path, monkeypatch):
     assert headline["treated"] == [f"{n} ({c})" for c, n in sorted(TREATED.items())]
     assert headline["n_treated"] == 4 and headline["outcome"] == OUTCOME
     assert headline["overall_att"] == round(hand_simple_att(nb_panel, OUTCOME), 2)
-    text = (tmp_path / "03-out.ipynb").read_text(encoding="utf-8")
-    assert "Programme fictif" in text and "Loire-Atlantique (44)" in text
-    assert "Effet du programme Programme fictif" in text or (out / "event_study.png").exists()
+    import nbformat
+
+    executed = nbformat.read(tmp_path / "03-out.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code"
+                      for o in c.get("outputs", []))
+    assert ("Programme : Programme fictif — 4 départements traités : Finistère (29), "
+            "Ille-et-Vilaine (35), Loire-Atlantique (44), Morbihan (56)") in printed
 
 
 # --------------------------------------------------------------------------- validation
