@@ -20,6 +20,7 @@ from impact.panel.covariates import (
     PER,
     commune_population,
     indicator_rows,
+    other_outcome,
     published_population,
     salaried_jobs_table,
     tpe_stock_rate,
@@ -535,67 +536,6 @@ def _ptce_counts(info: dict[str, Any], kept: set[str]) -> dict[str, Any]:
     if counts is None:
         return {}
     return {**counts, "placed_in_panel": sum(c in kept for c in codes or [])}
-
-
-def other_outcome(
-    long: pd.DataFrame, indicator: str, level: str, com: pd.DataFrame, freq: str
-) -> pd.DataFrame:
-    """A non-creation indicator of the long table at ``level``: ``territory_code, period, <name>``.
-
-    Taken as published at ``level`` when the long table has it there; otherwise a
-    count is summed from communes (or from départements for régions), a territory
-    with a missing part staying missing. A rate
-    (:data:`impact.schema.RATE_INDICATORS`) cannot be summed: it must be published
-    at the panel's level. Annual values are repeated in every sub-annual period.
-
-    Examples
-    --------
-    >>> long = pd.DataFrame({"territory_code": ["29019", "29232"], "level": "commune",
-    ...                      "period": "2016", "indicator": "salaried_jobs",
-    ...                      "value": [60_000.0, 30_000.0]})
-    >>> com = pd.DataFrame({"code": ["29019", "29232"], "target": ["29", "29"]})
-    >>> other_outcome(long, "salaried_jobs", "departement", com, "year")
-      territory_code period  salaried_jobs
-    0             29   2016        90000.0
-    """
-    rows = indicator_rows(long, [indicator])
-    have = set(rows["level"])
-    if level in have:
-        rows = rows[rows["level"] == level]
-        target = rows["territory_code"]
-    elif indicator in RATE_INDICATORS:
-        raise InputError(
-            f"outcome {indicator!r} is a rate published at level(s) {sorted(have)}, not by "
-            f"{level}: a rate cannot be summed; build the panel at a level where it is published"
-        )
-    elif "commune" in have:
-        rows = rows[rows["level"] == "commune"]
-        target = rows["territory_code"].map(com.set_index("code")["target"])
-    elif "departement" in have and level == "region":
-        rows = rows[rows["level"] == "departement"]
-        dep = com.drop_duplicates("departement").set_index("departement")["target"]
-        target = rows["territory_code"].map(dep)
-    else:
-        raise InputError(
-            f"outcome {indicator!r} is published at level(s) {sorted(have)}, which cannot be "
-            f"summed to {level}"
-        )
-    df = pd.DataFrame({"territory_code": target.to_numpy(), "period": rows["period"].to_numpy(),
-                       "value": rows["value"].to_numpy(dtype=float)}).dropna(
-                           subset=["territory_code"])
-    annual = df["period"].str.len() == 4
-    df["period"] = [p if a else to_freq(p, freq) for p, a in zip(df["period"], annual, strict=True)]
-    out = (df.groupby(["territory_code", "period"], sort=False)["value"]
-           .agg(lambda v: v.sum() if v.notna().all() else np.nan).reset_index())
-    if freq != "year" and bool(annual.any()):
-        # Annual figures are repeated in each period of their year.
-        sub = [to_freq(f"{y}-{m:02d}", freq) for y in sorted(set(out["period"]))
-               for m in range(1, 13)]
-        expand = pd.DataFrame({"period": sorted(set(sub)),
-                               "year_": [p[:4] for p in sorted(set(sub))]})
-        out = out.rename(columns={"period": "year_"}).merge(expand, on="year_").drop(
-            columns="year_")
-    return out.rename(columns={"value": indicator})[["territory_code", "period", indicator]]
 
 
 def _is_demo(long: pd.DataFrame) -> bool:
