@@ -12,6 +12,10 @@
 # juridique et par secteur), population au 1er janvier et taux de chômage localisés, par
 # département, 2012–2021 (France métropolitaine). `source = "demo"` construit le même panel
 # sur les données de démonstration (toutes les communes, 2010–2020).
+#
+# Le traitement vient par défaut du registre des PTCE ; le paramètre `treatment` (chemin d'un
+# fichier CSV `territory_code, first_treated, intensity`) permet d'étudier un autre programme,
+# nommé par `programme` dans les titres (voir `docs/guide/second_programme.md`).
 
 # %% tags=["parameters"]
 # Data: "insee" (real INSEE data shipped with the project, default), "demo" (offline
@@ -30,6 +34,11 @@ region = None
 # Territories that may hold a lauréat known only at a coarser level: "exclude" or "keep"
 # (None: "exclude" on real data, "keep" on the demonstration).
 uncertain = None
+# Treatment table of another programme: path of a CSV with columns territory_code, first_treated,
+# intensity[, precision] ("": the PTCE registry, or the demonstration's PTCE).
+treatment = ""
+# Name of the programme studied, in French titles and prose.
+programme = "PTCE"
 # Where tables, figures and the headline are written.
 output_dir = "outputs/01_build_panel"
 # Seed of the demonstration data.
@@ -42,7 +51,8 @@ scale = 1.0
 from impact.notebook import check_parameters
 
 params = check_parameters(source=source, level=level, freq=freq, start=start, end=end, region=region,
-                          uncertain=uncertain, seed=seed, scale=scale)
+                          uncertain=uncertain, seed=seed, scale=scale, treatment=treatment,
+                          programme=programme)
 region = params["region"]
 
 # %%
@@ -61,7 +71,7 @@ watch = collect_warnings()
 out = output_folder(output_dir)
 long, panel, info = build_tables(source=source, level=level, freq=freq, start=start, end=end,
                                  region=region, seed=seed, scale=scale,
-                                 uncertain=uncertain)
+                                 uncertain=uncertain, treatment=treatment, programme=programme)
 print(f"{info['label']} — table longue : {len(long):,} lignes ; panel : {len(panel):,} lignes "
       f"({panel['territory_code'].nunique()} {info['level_label']} × {panel['year'].nunique()} années)"
       .replace(",", " "))
@@ -122,15 +132,19 @@ by_territory = (panel.groupby(["territory_code", "name"])[[rate, "population"]].
 by_territory.iloc[list(range(5)) + list(range(-5, 0))]
 
 # %% [markdown]
-# ## Traitement : territoires labellisés
+# ## Traitement : territoires traités
 #
-# Sur données réelles, le registre `data/raw/ptce.csv` connaît chaque lauréat à une précision
-# (commune, département, région) ; une analyse à un niveau utilise les lauréats placés à ce
-# niveau ou plus finement.
+# Pour les PTCE sur données réelles, le registre `data/raw/ptce.csv` connaît chaque lauréat à
+# une précision (commune, département, région) ; une analyse à un niveau utilise les lauréats
+# placés à ce niveau ou plus finement. Pour un autre programme, la table de traitement donne
+# l'année du premier traitement et l'intensité de chaque territoire.
 
 # %%
-if not info["demo"]:
+if info["ptce_treatment"] and not info["demo"]:
     print(describe.placement_summary(info["ptce"], info["excluded_uncertain"], info["level_label"]))
+else:
+    print(f"Programme : {info['programme']} — {len(info['treated'])} {info['level_label']} "
+          f"traités : {', '.join(info['treated'])}")
 describe.cohort_table(panel)
 
 # %% [markdown]
@@ -144,7 +158,7 @@ display(Markdown(watch.markdown()))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-headline = {"source": source, "level": level, "rows": int(len(panel)),
+headline = {"source": source, "level": level, "programme": programme, "rows": int(len(panel)),
             "territories": int(panel["territory_code"].nunique()),
             "years": f"{int(panel['year'].min())}-{int(panel['year'].max())}",
             "treated_territories": int((panel.drop_duplicates("territory_code")["first_label_year"] > 0).sum())}

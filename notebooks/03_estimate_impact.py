@@ -19,6 +19,10 @@
 # agrégé en étude d'événement avec bandes de confiance simultanées et test de
 # pré-tendance. L'inférence par randomisation, un contrôle synthétique et la relation
 # dose-réponse sur la dépense par habitant complètent le tableau.
+#
+# Un autre programme s'étudie avec le même carnet : le paramètre `treatment` donne le chemin
+# d'une table de traitement (CSV `territory_code, first_treated, intensity`) et `programme`
+# son nom dans les titres (voir `docs/guide/second_programme.md`).
 
 # %% tags=["parameters"]
 # Data: "insee" (real INSEE data shipped with the project, départements and régions 2012–2021;
@@ -51,6 +55,11 @@ region = None
 # Territories that may hold a lauréat known only at a coarser level: "exclude" them from the
 # comparison group or "keep" them (None: "exclude" on real data, "keep" on the demonstration).
 uncertain = None
+# Treatment table of another programme: path of a CSV with columns territory_code, first_treated,
+# intensity[, precision] ("": the PTCE registry, or the demonstration's PTCE).
+treatment = ""
+# Name of the programme studied, in French titles and prose.
+programme = "PTCE"
 # Territory for the synthetic-control case (None: the first treated territory with a full pre-period).
 synth_unit = None
 # Where figures, tables and the headline are written.
@@ -67,7 +76,8 @@ from impact.notebook import check_parameters
 params = check_parameters(source=source, level=level, start=start, end=end, control=control,
                           method=method, anticipation=anticipation, base_period=base_period,
                           bootstrap=bootstrap, n_permutations=n_permutations, n_placebo=n_placebo,
-                          region=region, uncertain=uncertain, seed=seed, scale=scale)
+                          region=region, uncertain=uncertain, seed=seed, scale=scale,
+                          treatment=treatment, programme=programme)
 region = params["region"]
 
 # %%
@@ -112,13 +122,16 @@ watch = collect_warnings()
 out = output_folder(output_dir)
 panel, info = estimation_panel(source=source, level=level, start=start, end=end, region=region,
                                outcome=outcome, seed=seed, scale=scale,
-                               uncertain=uncertain)
+                               uncertain=uncertain, treatment=treatment, programme=programme)
 outcome = info["outcome"]
 label = info["label"]
 print(f"{label} — {len(panel)} lignes : {panel['territory_code'].nunique()} {info['level_label']} × "
       f"{panel['year'].nunique()} années ({panel['year'].min()}–{panel['year'].max()})")
-if not info["demo"]:
+if info["ptce_treatment"] and not info["demo"]:
     print(describe.placement_summary(info["ptce"], info["excluded_uncertain"], info["level_label"]))
+elif not info["ptce_treatment"]:
+    print(f"Programme : {info['programme']} — {len(info['treated'])} {info['level_label']} "
+          f"traités : {', '.join(info['treated'])}")
 
 # %% [markdown]
 # ## Calendrier du traitement
@@ -186,7 +199,9 @@ res.table.round(3)
 # ## Étude d'événement avec bandes simultanées et test de pré-tendance
 
 # %%
-fig = event_study_plot(dynamic, title=f"Effet de la labellisation PTCE — {OUTCOME_SHORT.get(outcome, outcome)}",
+effect_title = ("Effet de la labellisation PTCE" if info["ptce_treatment"]
+                else f"Effet du programme {programme}")
+fig = event_study_plot(dynamic, title=f"{effect_title} — {OUTCOME_SHORT.get(outcome, outcome)}",
                        ylabel=f"Effet estimé ({info['outcome_label']})",
                        note=f"{label}. Bande simultanée à 95 % (bootstrap multiplicateur).")
 _ = save_figure(fig, out / "event_study.png")
@@ -254,8 +269,10 @@ others
 # restante de son appel (`impact.panel.pole_grants`).
 
 # %%
+# PTCE: the grants per inhabitant; another programme: its table's intensity.
+dose_col = "spending_per_inhabitant" if info["ptce_treatment"] else "intensity"
 dose = dose_response(panel, outcome=outcome, unit="territory_code", time="year",
-                     dose="spending_per_inhabitant", start=2014)
+                     dose=dose_col, start=int(first[first > 0].min()))
 print(dose.summary())
 fig = dose_plot(dose, title="Effet selon la dépense par habitant")
 _ = save_figure(fig, out / "dose_response.png")
@@ -347,6 +364,8 @@ display(Markdown(watch.markdown()))
 # NBVAL_CHECK_OUTPUT
 lo, hi = simple.overall_ci
 headline = {"source": source, "level": level, "outcome": outcome, "control": control,
+            "programme": programme, "treatment": info["treatment_origin"],
+            "treatment_digest": info["treatment_digest"], "treated": info["treated"],
             "outcome_label": info["outcome_label"], "level_label": info["level_label"],
             "uncertain": info["uncertain"],
             "n_territories": int(panel["territory_code"].nunique()),

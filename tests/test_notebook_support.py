@@ -65,3 +65,39 @@ def test_conclusion_numbers_come_from_results():
     assert f"p = {dyn.pretrend_test().pvalue:.3f}".replace(".", ",") in text
     assert "Données de démonstration" not in text
     assert "Données de démonstration" in conclusion(outcome_label="x", simple=simple, dynamic=dyn, demo=True)
+
+
+def test_treatment_and_programme_parameters(tmp_path):
+    csv = tmp_path / "t.csv"
+    csv.write_text("territory_code,first_treated,intensity\n29,2016,1\n", "utf-8")
+    assert check_parameters(treatment="", programme="PTCE")["treatment"] == ""
+    assert check_parameters(treatment=str(csv), programme="Programme fictif")["programme"] == (
+        "Programme fictif")
+    with pytest.raises(InputError) as info:
+        check_parameters(treatment=str(tmp_path / "nowhere.csv"), programme="  ")
+    msg = str(info.value)
+    assert "nowhere.csv'" in msg and "file not found" in msg
+    assert "programme='  ' must be a non-empty name" in msg
+
+
+def test_treatment_table_reaches_the_panel_and_its_cache(tmp_path):
+    """A changed table is a new panel (its digest is in the cache key), never a stale one."""
+    from impact.notebook import build_tables, estimation_panel
+
+    csv = tmp_path / "t.csv"
+    csv.write_text("territory_code,first_treated,intensity\n29,2016,4\n35,2016,2.5\n", "utf-8")
+    panel, info = estimation_panel(source="insee", level="departement", treatment=str(csv),
+                                   programme="Programme fictif")
+    assert info["programme"] == "Programme fictif" and info["treatment_origin"] == "table"
+    assert not info["ptce_treatment"] and info["ptce"] == {}
+    assert info["treated"] == ["Finistère (29)", "Ille-et-Vilaine (35)"]
+    assert info["data_kind"] == "real" and panel.attrs["data_kind"] == "real"
+    csv.write_text("territory_code,first_treated,intensity\n29,2017,4\n", "utf-8")
+    _, panel2, info2 = build_tables(source="insee", level="departement", treatment=str(csv))
+    assert info2["treated"] == ["Finistère (29)"] and info2["programme"] == "PTCE"
+    assert info2["treatment_digest"] != info["treatment_digest"]
+    assert set(panel2.loc[panel2["first_label_year"] > 0, "first_label_year"]) == {2017}
+    # Empty treatment: the PTCE registry, as before.
+    _, ptce_panel, ptce_info = build_tables(source="insee", level="region", treatment="")
+    assert ptce_info["treatment_origin"] == "ptce_registry" and ptce_info["ptce_treatment"]
+    assert ptce_panel["ptce_count"].sum() > 0

@@ -205,16 +205,42 @@ def test_quarterly_panel_adds_up_to_the_annual_one(files, dep):
 
 
 def test_bad_arguments(long):
-    with pytest.raises(InputError, match="level='canton'"):
+    with pytest.raises(InputError, match="level must be .* not 'canton'"):
         build_panel(long, level="canton")
-    with pytest.raises(InputError, match="freq='week'"):
+    with pytest.raises(InputError, match="freq must be .* not 'week'"):
         build_panel(long, freq="week")
+    with pytest.raises(InputError, match="data_kind must be 'real' or 'demo', not 'fake'"):
+        build_panel(long, data_kind="fake")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="no data between"):
         build_panel(long, start=2030)
-    with pytest.raises(InputError, match="outcomes"):
-        build_panel(long, outcomes=["salaried_jobs"])
+    with pytest.raises(InputError, match=r"outcomes \['jobs_created'\]"):
+        build_panel(long, outcomes=["jobs_created"])
+    with pytest.raises(InputError, match="other than population"):
+        build_panel(long, outcomes=["population"])
     one = build_panel(long, level="region", outcomes=["creations_legal_association"], region="53")
     assert set(one["territory_code"]) == {"53"} and "creations_legal_association_per10k" in one
+
+
+def test_any_indicator_as_outcome(long, reg, caplog):
+    """A count other than creations gets a rate per 10,000 inhabitants; a rate is kept as is."""
+    with caplog.at_level("WARNING", logger="impact.panel.estimation"):
+        jobs = build_panel(long, level="region", data_kind="demo",
+                           outcomes=["salaried_jobs", "unemployment_rate"])
+    assert "data_kind not given" not in caplog.text  # passed: nothing inferred
+    assert jobs.attrs["data_kind"] == "demo"
+    assert jobs.attrs["outcomes"] == ["salaried_jobs", "unemployment_rate"]
+    assert not [c for c in jobs.columns if c.startswith("creations_")]
+    assert "unemployment_rate_per10k" not in jobs
+    expected = 10_000 * reg["salaried_jobs"] / reg["population"]
+    np.testing.assert_allclose(jobs["salaried_jobs_per10k"], expected, rtol=1e-12)
+    np.testing.assert_allclose(jobs["unemployment_rate"], reg["unemployment_rate"])
+
+
+def test_data_kind_inferred_with_a_warning(long, caplog):
+    with caplog.at_level("WARNING", logger="impact.panel.estimation"):
+        panel = build_panel(long, level="region", region="53")
+    assert "data_kind not given; inferred 'demo'" in caplog.text
+    assert panel.attrs["data_kind"] == "demo" and panel.attrs["treatment"]["origin"] == "ptce_demo"
 
 
 def test_write_outputs_all_or_nothing(long, reg, tmp_path, monkeypatch):

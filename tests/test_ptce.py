@@ -456,3 +456,26 @@ def test_old_layout_is_read_as_commune_rows_and_said(tmp_path, caplog):
         reg = ptce.read_registry(p)
     assert reg["precision"].tolist() == ["commune"]
     assert "no 'precision' column" in caplog.text
+
+
+def test_registry_as_a_treatment_provider():
+    """impact.ptce.treatment: one row per territory holding a placed lauréat, first label year,
+    number of lauréats; the uncertain territories to leave out in attrs."""
+    from impact import ptce as P
+
+    where = P.placement("departement")
+    table = P.treatment("departement", uncertain="exclude")
+    firsts = where.placed.groupby("territory_code")["label_year"].agg(["min", "size"])
+    got = table.set_index("territory_code")
+    assert list(got.index) == [str(c) for c in firsts.index]
+    assert (got["first_treated"].to_numpy() == firsts["min"].to_numpy()).all()
+    assert (got["intensity"].to_numpy() == firsts["size"].to_numpy()).all()
+    assert table.attrs["origin"] == "ptce_registry" and table.attrs["ptce"] == where.counts
+    # Excluded: uncertain territories not treated by a placed lauréat no later than the coarse one.
+    unc = where.uncertain.groupby("territory_code")["label_year"].min()
+    expected = sorted(c for c, y in unc.items()
+                      if c not in got.index or got.loc[c, "first_treated"] > y)
+    assert table.attrs["excluded"] == expected
+    assert P.treatment("departement", uncertain="keep").attrs["excluded"] == []
+    with pytest.raises(InputError, match="uncertain must be 'exclude' or 'keep', not 'drop'"):
+        P.treatment("departement", uncertain="drop")

@@ -3,11 +3,25 @@ message in the user's terms (no traceback)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
 from impact.cli import app
 from impact.panel import DATA_SOURCES
+
+
+@pytest.fixture(autouse=True)
+def _fresh_log_handler():
+    """The CLI's log handler keeps the stderr of the first invocation, which CliRunner closes:
+    drop it after each test so that a later invocation logging something does not fail."""
+    import logging
+
+    yield
+    log = logging.getLogger("impact")
+    for h in [h for h in log.handlers if getattr(h, "_impact", False)]:
+        log.removeHandler(h)
 
 
 @pytest.fixture
@@ -25,7 +39,7 @@ def no_build(monkeypatch):
     (["build", "--freq", "weekly"], ["--freq must be one of", "year, quarter, month"]),
     (["build", "--source", "melodi"], ["--source must be one of", "'demo'", "'melodi'"]),
     (["build", "--spending", "/nonexistent/spending.csv"], ["spending table not found"]),
-    (["build", "--spending", str(__import__("pathlib").Path(__file__).parent / "files" / "spending_inf.csv")],
+    (["build", "--spending", str(Path(__file__).parent / "files" / "spending_inf.csv")],
      ["spending_inf.csv, line 3, column 'euros'", "'inf' is not a finite number"]),
     (["report", "--jobs", "0"], ["--jobs must be 1 or more"]),
     (["report", "-p", "level"], ["-p needs a NAME and a VALUE"]),
@@ -33,13 +47,64 @@ def no_build(monkeypatch):
     (["report", "/nonexistent/nb.ipynb"], ["notebook(s) not found", "nb.ipynb"]),
 ])
 def test_bad_options_exit_2_with_a_message(no_build, tmp_path, args, fragments):
-    res = CliRunner().invoke(app, [*args, *(["--output-dir", str(tmp_path / "r")] if args[0] == "report"
-                                            else ["--out", str(tmp_path / "o")])])
+    out = ["--output-dir", str(tmp_path / "r")] if args[0] == "report" else [
+        "--out", str(tmp_path / "o")]
+    res = CliRunner().invoke(app, [*args, *out])
     assert res.exit_code == 2, res.output
     for f in fragments:
         assert f in res.output, res.output
     assert "Traceback" not in res.output
     assert not (tmp_path / "r").exists() and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(("content", "fragments"), [
+    (None, ["--treatment", "treatment table not found"]),
+    ("code,first_treated,intensity\n29,2016,1\n",
+     ["lacks column(s) ['territory_code']", "found ['code', 'first_treated', 'intensity']"]),
+    ("territory_code,first_treated,intensity\n29,2016,1\n35,l'an 2016,1\n",
+     ["treatment.csv, line 3, column 'first_treated'", "\"l'an 2016\" is not a year"]),
+    ("territory_code,first_treated,intensity\n29,2016,1\n29,2017,1\n",
+     ["column 'territory_code'", "'29' is given twice (lines 2 and 3)"]),
+    ("territory_code,first_treated,intensity\n29,2016,-3\n",
+     ["line 2, column 'intensity'", "'-3' is not a number >= 0"]),
+    ("territory_code;first_treated;intensity\n29;2016;1\n99;2016;1\n",
+     ["line 3, column 'territory_code'", "'99' is not a departement"]),
+    ("territory_code,first_treated,intensity,precision\n29,2016,1,canton\n",
+     ["line 2, column 'precision'", "'canton' is not one of commune, epci, departement, region"]),
+])
+def test_bad_treatment_table_exits_2_naming_the_line(no_build, tmp_path, content, fragments):
+    path = tmp_path / "treatment.csv"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    res = CliRunner().invoke(app, ["build", "--treatment", str(path), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2, res.output
+    for f in fragments:
+        assert f in res.output, res.output
+    assert "Traceback" not in res.output and not (tmp_path / "o").exists()
+
+
+def test_coarser_treatment_table_needs_a_precision(no_build, tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("territory_code,first_treated,intensity\n53,2016,1\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["build", "--level", "commune", "--treatment", str(path),
+                                   "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2, res.output
+    assert "t.csv, line 2, column 'territory_code'" in res.output
+    assert "'53' is a département or région code but the panel is by commune" in res.output
+    assert "'precision' column" in res.output
+
+
+def test_bad_data_kind_exits_2(no_build, tmp_path):
+    res = CliRunner().invoke(app, ["build", "--data-kind", "fake", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "--data-kind must be one of 'real', 'demo', not 'fake'" in res.output
+
+
+def test_build_help_explains_the_treatment_table():
+    res = CliRunner().invoke(app, ["build", "--help"])
+    text = " ".join(res.output.split())
+    for f in ("--treatment", "territory_code", "first_treated", "intensity", "--data-kind"):
+        assert f in text, text
 
 
 def test_build_sources_are_listed_in_the_help():

@@ -9,8 +9,10 @@ it into one row per territory × period at a chosen level and frequency:
 * **outcomes** as counts summed from the communes, and **per 10,000
   inhabitants** re-derived from the aggregated count and population (never
   an average of communal rates);
-* **treatment**: ``first_label_year`` (0 for never labelled, the ``group``
-  convention of :func:`impact.estimate.att_gt`), ``ptce_count``, ``treated``
+* **treatment**: from a treatment table (``treatment=``: any programme, at any
+  level; by default the PTCE registry, :func:`impact.ptce.treatment`):
+  ``first_label_year`` (0 for never treated, the ``group`` convention of
+  :func:`impact.estimate.att_gt`), ``intensity``, ``ptce_count``, ``treated``
   and spending (``spending_eur``, ``spending_per_inhabitant``);
 * **covariates**: population, salaried jobs (summed), the unemployment rate
   (as published at the panel level when it is, otherwise re-aggregated from
@@ -26,6 +28,7 @@ The package holds one concept per module:
 
 * :mod:`impact.panel.long` — :func:`build_long`, the canonical long table;
 * :mod:`impact.panel.treatment` — PTCE placement, treatment and spending tables;
+* :mod:`impact.panel.treatment_table` — a treatment given as data (any programme, any level);
 * :mod:`impact.panel.estimation` — :func:`build_panel`, the balanced estimation panel;
 * :mod:`impact.panel.periods` — period strings and the time index;
 * :mod:`impact.panel.outputs` — :func:`write_outputs`, all-or-nothing Parquet.
@@ -46,8 +49,10 @@ from impact.panel.treatment import (
     pole_grants,
     ptce_list,
     spending_table,
+    spending_treatment,
     treatment_table,
 )
+from impact.panel.treatment_table import read_treatment, treatment_at_level
 
 __all__ = [
     "CALL_ENVELOPES",
@@ -62,8 +67,11 @@ __all__ = [
     "output_paths",
     "pole_grants",
     "ptce_list",
+    "read_treatment",
     "real_folders",
     "spending_table",
+    "spending_treatment",
+    "treatment_at_level",
     "treatment_table",
     "validate_panel",
     "write_outputs",

@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from impact.errors import InputError
 from impact.panel.periods import to_freq
+from impact.schema import RATE_INDICATORS
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +28,19 @@ PER = 10_000
 
 
 def indicator_rows(long: pd.DataFrame, names_: Sequence[str]) -> pd.DataFrame:
+    """Rows of the long table for some indicators, text columns as plain strings.
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"territory_code": ["29", "35", "29"], "level": "departement",
+    ...                      "period": ["2016", "2016", "2017"],
+    ...                      "indicator": ["population", "population", "salaried_jobs"],
+    ...                      "value": [915_000.0, 1_080_000.0, 250_000.0]})
+    >>> indicator_rows(long, ["population"])
+      territory_code        level period   indicator      value
+    0             29  departement   2016  population   915000.0
+    1             35  departement   2016  population  1080000.0
+    """
     sel = long["indicator"].isin(list(names_)).to_numpy()
     sub = long.loc[sel, ["territory_code", "level", "period", "indicator", "value"]]
     return pd.DataFrame(
@@ -39,7 +54,19 @@ def indicator_rows(long: pd.DataFrame, names_: Sequence[str]) -> pd.DataFrame:
 def published_population(
     long: pd.DataFrame, units: pd.Series, count_level: str, years: Sequence[int]
 ) -> pd.DataFrame:
-    """Population of each year as published at ``count_level``, summed to the territories."""
+    """Population of each year as published at ``count_level``, summed to the territories.
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"territory_code": ["29", "35", "29"], "level": "departement",
+    ...                      "period": ["2016", "2016", "2017"],
+    ...                      "indicator": ["population", "population", "salaried_jobs"],
+    ...                      "value": [915_000.0, 1_080_000.0, 250_000.0]})
+    >>> units = pd.Series({"29": "53", "35": "53"}, name="target")
+    >>> published_population(long, units, "departement", [2016])
+      territory_code  year  population
+    0             53  2016   1995000.0
+    """
     rows = indicator_rows(long[long["level"].astype(str) == count_level], ["population"])
     rows = rows[rows["territory_code"].isin(units.index)]
     rows["year"] = rows["period"].str[:4].astype(int)
@@ -54,7 +81,19 @@ def published_population(
 
 
 def commune_population(long: pd.DataFrame, com: pd.DataFrame, years: Sequence[int]) -> pd.DataFrame:
-    """Population per target territory and year (long table's commune rows, else COG 2025)."""
+    """Population per target territory and year (long table's commune rows, else COG 2025).
+
+    Examples
+    --------
+    Without commune rows in the long table, the COG 2025 population of each commune:
+
+    >>> com = pd.DataFrame({"code": ["29019", "29232"], "target": ["29", "29"],
+    ...                     "population": [139_000.0, 63_000.0]})
+    >>> empty = pd.DataFrame(columns=["territory_code", "level", "period", "indicator", "value"])
+    >>> commune_population(empty, com, [2016])
+      territory_code  year  population
+    0             29  2016    202000.0
+    """
     base = com[["code", "target", "population"]]
     rows = indicator_rows(long[long["level"].astype(str) == "commune"], ["population"])
     frames = []
@@ -94,7 +133,20 @@ def commune_population(long: pd.DataFrame, com: pd.DataFrame, years: Sequence[in
 def salaried_jobs_table(
     long: pd.DataFrame, level: str, com: pd.DataFrame, years: Sequence[int]
 ) -> pd.DataFrame:
-    """Salaried jobs per territory and year, summed from the finest published level."""
+    """Salaried jobs per territory and year, summed from the finest published level.
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"territory_code": ["29", "35", "29"], "level": "departement",
+    ...                      "period": ["2016", "2016", "2017"],
+    ...                      "indicator": ["population", "population", "salaried_jobs"],
+    ...                      "value": [915_000.0, 1_080_000.0, 250_000.0]})
+    >>> com = pd.DataFrame({"code": ["29019"], "target": ["29"], "departement": ["29"],
+    ...                     "region": ["53"]})
+    >>> salaried_jobs_table(long, "departement", com, [2017])
+      territory_code  year  salaried_jobs
+    0             29  2017       250000.0
+    """
     rows = indicator_rows(long, ["salaried_jobs"])
     empty = pd.DataFrame(
         {
@@ -145,6 +197,13 @@ def tpe_stock_rate(level: str, panel: pd.DataFrame, com: pd.DataFrame) -> pd.Dat
 
     The population is the panel's population of 2014 when the panel covers that year (the
     year's estimate for the INSEE source), else the territory layer's (COG 2025).
+
+    Examples
+    --------
+    >>> panel = pd.DataFrame({"territory_code": ["29"], "year": [2014], "population": [1e6]})
+    >>> rate = tpe_stock_rate("departement", panel, pd.DataFrame())
+    >>> rate.columns.tolist(), bool(rate["tpe_stock_2014_per10k"].iloc[0] > 0)
+    (['territory_code', 'tpe_stock_2014_per10k'], True)
     """
     from impact.sources.establishments import default_path, tpe_stock
 
@@ -157,7 +216,8 @@ def tpe_stock_rate(level: str, panel: pd.DataFrame, com: pd.DataFrame) -> pd.Dat
     pop = panel.loc[panel["year"] == 2014].groupby("territory_code")["population"].first()
     if pop.empty:
         pop = com.groupby("target")["population"].sum(min_count=1)
-        logger.info("tpe_stock_2014_per10k: the panel does not cover 2014; COG 2025 population used")
+        logger.info(
+            "tpe_stock_2014_per10k: the panel does not cover 2014; COG 2025 population used")
     rate = PER * stock.reindex(codes) / pop.reindex(codes).where(pop.reindex(codes) > 0)
     return pd.DataFrame({"territory_code": codes, "tpe_stock_2014_per10k": rate.to_numpy(float)})
 
@@ -165,7 +225,18 @@ def tpe_stock_rate(level: str, panel: pd.DataFrame, com: pd.DataFrame) -> pd.Dat
 def unemployment_table(
     long: pd.DataFrame, level: str, com: pd.DataFrame, freq: str, periods: Sequence[str]
 ) -> pd.DataFrame:
-    """Unemployment rate per territory and period (see the module and data dictionary)."""
+    """Unemployment rate per territory and period (see the module and data dictionary).
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"territory_code": ["29", "35"], "level": "departement",
+    ...                      "period": "2016", "indicator": "unemployment_rate",
+    ...                      "value": [8.1, 7.2]})
+    >>> unemployment_table(long, "departement", pd.DataFrame(), "year", ["2016"])
+      territory_code period  unemployment_rate
+    0             29   2016                8.1
+    1             35   2016                7.2
+    """
     rows = indicator_rows(long, ["unemployment_rate"])
     empty = pd.DataFrame(
         {
@@ -216,3 +287,64 @@ def unemployment_table(
             out.rename(columns={"period": "quarter"}).merge(q, on="quarter").drop(columns="quarter")
         )
     return out[["territory_code", "period", "unemployment_rate"]]
+
+
+def other_outcome(
+    long: pd.DataFrame, indicator: str, level: str, com: pd.DataFrame, freq: str
+) -> pd.DataFrame:
+    """A non-creation indicator of the long table at ``level``: ``territory_code, period, <name>``.
+
+    Taken as published at ``level`` when the long table has it there; otherwise a
+    count is summed from communes (or from départements for régions), a territory
+    with a missing part staying missing. A rate
+    (:data:`impact.schema.RATE_INDICATORS`) cannot be summed: it must be published
+    at the panel's level. Annual values are repeated in every sub-annual period.
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"territory_code": ["29019", "29232"], "level": "commune",
+    ...                      "period": "2016", "indicator": "salaried_jobs",
+    ...                      "value": [60_000.0, 30_000.0]})
+    >>> com = pd.DataFrame({"code": ["29019", "29232"], "target": ["29", "29"]})
+    >>> other_outcome(long, "salaried_jobs", "departement", com, "year")
+      territory_code period  salaried_jobs
+    0             29   2016        90000.0
+    """
+    rows = indicator_rows(long, [indicator])
+    have = set(rows["level"])
+    if level in have:
+        rows = rows[rows["level"] == level]
+        target = rows["territory_code"]
+    elif indicator in RATE_INDICATORS:
+        raise InputError(
+            f"outcome {indicator!r} is a rate published at level(s) {sorted(have)}, not by "
+            f"{level}: a rate cannot be summed; build the panel at a level where it is published"
+        )
+    elif "commune" in have:
+        rows = rows[rows["level"] == "commune"]
+        target = rows["territory_code"].map(com.set_index("code")["target"])
+    elif "departement" in have and level == "region":
+        rows = rows[rows["level"] == "departement"]
+        dep = com.drop_duplicates("departement").set_index("departement")["target"]
+        target = rows["territory_code"].map(dep)
+    else:
+        raise InputError(
+            f"outcome {indicator!r} is published at level(s) {sorted(have)}, which cannot be "
+            f"summed to {level}"
+        )
+    df = pd.DataFrame({"territory_code": target.to_numpy(), "period": rows["period"].to_numpy(),
+                       "value": rows["value"].to_numpy(dtype=float)}).dropna(
+                           subset=["territory_code"])
+    annual = df["period"].str.len() == 4
+    df["period"] = [p if a else to_freq(p, freq) for p, a in zip(df["period"], annual, strict=True)]
+    out = (df.groupby(["territory_code", "period"], sort=False)["value"]
+           .agg(lambda v: v.sum() if v.notna().all() else np.nan).reset_index())
+    if freq != "year" and bool(annual.any()):
+        # Annual figures are repeated in each period of their year.
+        sub = [to_freq(f"{y}-{m:02d}", freq) for y in sorted(set(out["period"]))
+               for m in range(1, 13)]
+        expand = pd.DataFrame({"period": sorted(set(sub)),
+                               "year_": [p[:4] for p in sorted(set(sub))]})
+        out = out.rename(columns={"period": "year_"}).merge(expand, on="year_").drop(
+            columns="year_")
+    return out.rename(columns={"value": indicator})[["territory_code", "period", indicator]]

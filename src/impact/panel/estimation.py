@@ -9,39 +9,46 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from impact._options import check_options
 from impact.errors import InputError
 from impact.panel.covariates import (
     PER,
     commune_population,
     indicator_rows,
+    other_outcome,
     published_population,
     salaried_jobs_table,
     tpe_stock_rate,
     unemployment_table,
 )
 from impact.panel.periods import all_periods, time_index, to_freq
-from impact.panel.treatment import (
-    demo_folder_of,
-    first_labels,
-    ptce_placement,
-    spending_table,
-    uncertain_to_exclude,
-)
-from impact.schema import FREQS, PANEL_LEVELS
+from impact.panel.treatment import assign_treatment, demo_folder_of
+from impact.panel.treatment_table import read_treatment
+from impact.schema import RATE_INDICATORS
 from impact.sources._common import LONG_COLUMNS
 
 logger = logging.getLogger(__name__)
 
+
+#: Options of :func:`build_panel` (the CLI and the notebooks cast checked strings to them;
+#: the signature spells them out for :func:`impact._options.check_options`).
+PanelLevel = Literal["commune", "epci", "departement", "region"]
+PanelFreq = Literal["year", "quarter", "month"]
+DataKind = Literal["real", "demo"]
+UncertainRule = Literal["exclude", "keep"]
 
 #: Default outcomes of the panel (any ``creations_*`` indicator of the long table may be asked for).
 COUNT_OUTCOMES: tuple[str, ...] = ("creations_total", "creations_tpe", "creations_ess")
 #: Sources whose creation counts are published tables (every cell present; a missing one is
 #: secret or not published, never zero), as opposed to counts made from the SIRENE stock.
 PUBLISHED_SOURCES: tuple[str, ...] = ("insee_side", "insee_melodi")
+# Indicators the panel always carries as covariates (an outcome among them is not repeated).
+_COVARIATES = ("salaried_jobs", "unemployment_rate")
 # --------------------------------------------------------------------------- panel
 
 
@@ -87,18 +94,22 @@ def _territories(level: str, region: str | None) -> tuple[pd.DataFrame, pd.DataF
     return com, terr
 
 
+@check_options
 def build_panel(
     long: pd.DataFrame,
     *,
-    level: str = "departement",
-    freq: str = "year",
+    # Literal written out: check_options reads these annotations (an alias would hide them).
+    level: Literal["commune", "epci", "departement", "region"] = "departement",
+    freq: Literal["year", "quarter", "month"] = "year",
+    treatment: pd.DataFrame | str | Path | None = None,
     outcomes: Sequence[str] | None = None,
+    data_kind: Literal["real", "demo"] | None = None,
     start: int | None = None,
     end: int | None = None,
     region: str | None = None,
     demo_folder: str | Path | None = None,
     spending_path: str | Path | None = None,
-    uncertain: str | None = None,
+    uncertain: Literal["exclude", "keep"] | None = None,
 ) -> pd.DataFrame:
     """The balanced estimation panel at ``level`` and ``freq``.
 
@@ -115,9 +126,24 @@ def build_panel(
     freq
         ``"year"``; ``"quarter"`` or ``"month"`` when the creations in ``long``
         are monthly (``build_long(freq="month")``).
+    treatment
+        Who is treated from when: a treatment table ``territory_code,
+        first_treated, intensity[, precision]`` at any level (a frame or the
+        path of a CSV; see :mod:`impact.panel.treatment_table`), e.g.
+        :func:`impact.ptce.treatment` or :func:`impact.panel.spending_treatment`.
+        Default ``None``: the PTCE registry (or, on demonstration data, the
+        demonstration's own PTCE).
     outcomes
-        Creation count indicators to include (default: every ``creations_*``
-        indicator of the long table); each gets a ``<outcome>_per10k`` column.
+        Indicators of the long table to include (default: every ``creations_*``
+        indicator). A count (anything but a rate of
+        :data:`impact.schema.RATE_INDICATORS`) is summed to the level and gets a
+        ``<outcome>_per10k`` column; a rate (``unemployment_rate``) is kept as
+        it is.
+    data_kind
+        ``"real"`` or ``"demo"``: whether the long table holds real or
+        demonstration data, recorded in ``attrs["data_kind"]``. Callers should
+        pass it; when omitted it is inferred from the long table (with a
+        warning) for older code.
     start, end
         Years to keep (inclusive; default: the years of the creation counts).
     region
@@ -143,19 +169,39 @@ def build_panel(
     pandas.DataFrame
         One row per territory × period; columns described in
         ``docs/data_dictionary.md`` (:func:`impact.schema.panel_schema`).
-        ``attrs``: ``level``, ``freq``, ``sources``, ``data_source``, ``demo``,
-        ``count_level``, ``dropped`` (no population), ``not_covered``
-        (territories the source does not cover), ``uncertain``,
-        ``excluded_uncertain`` (codes) and ``ptce`` (lauréats placed at this
-        level, placed more coarsely, unknown and missing from the registry).
+        ``attrs``: ``level``, ``freq``, ``sources``, ``data_source``,
+        ``data_kind``, ``demo``, ``count_level``, ``outcomes``, ``dropped`` (no
+        population), ``not_covered`` (territories the source does not cover),
+        ``uncertain``, ``excluded_uncertain`` (codes), ``treatment`` (its
+        ``origin``: ``"ptce_registry"``, ``"ptce_demo"``, ``"spending"`` or
+        ``"table"``, its ``digest``, treated territories, those treated before
+        the first or after the last period) and ``ptce`` (lauréats placed at
+        this level, placed more coarsely, unknown and missing from the
+        registry; empty for another treatment).
+
+    Examples
+    --------
+    A second programme on the shipped INSEE data (départements, 2012–2021):
+
+    >>> from impact.datasets import example_treatment
+    >>> long = impact.panel.build_long("insee")
+    >>> panel = build_panel(long, level="departement", data_kind="real",
+    ...                     treatment=example_treatment(),
+    ...                     outcomes=["creations_companies", "unemployment_rate"])
+    >>> panel.attrs["treatment"]["origin"], panel.attrs["data_kind"]
+    ('table', 'real')
+    >>> treated = panel.loc[panel["first_label_year"] > 0].drop_duplicates("territory_code")
+    >>> print(treated[["territory_code", "name", "first_label_year", "intensity"]]
+    ...       .to_string(index=False))
+    territory_code             name  first_label_year  intensity
+                29        Finistère              2016        4.0
+                35  Ille-et-Vilaine              2016        2.5
+                44 Loire-Atlantique              2017        3.0
+                56         Morbihan              2017        1.5
+    >>> "creations_companies_per10k" in panel, "unemployment_rate_per10k" in panel
+    (True, False)
     """
 
-    if level not in PANEL_LEVELS:
-        raise InputError(f"level={level!r}: expected one of {', '.join(PANEL_LEVELS)}")
-    if freq not in FREQS:
-        raise InputError(f"freq={freq!r}: expected one of {', '.join(FREQS)}")
-    if uncertain not in (None, "exclude", "keep"):
-        raise InputError(f"uncertain={uncertain!r}: expected 'exclude' or 'keep'")
     missing_cols = [c for c in LONG_COLUMNS if c not in long.columns]
     if missing_cols:
         raise InputError(f"the long table lacks column(s) {missing_cols}")
@@ -168,16 +214,23 @@ def build_panel(
         lvl: sorted(pd.unique(g["indicator"].astype(str)))
         for lvl, g in creation_rows.groupby(creation_rows["level"].astype(str), observed=True)
     }
-    if outcomes is not None:
-        outcomes = list(outcomes)
-        bad = [o for o in outcomes if not o.startswith("creations_") or o.endswith("_per10k")]
+    all_indicators = set(pd.unique(ind))
+    requested = None if outcomes is None else list(dict.fromkeys(outcomes))
+    if requested is not None:
+        bad = [o for o in requested if o not in all_indicators or o == "population"
+               or o.endswith("_per10k")]
         if bad:
             raise InputError(
-                f"outcomes {bad}: expected creation count indicators of the long table "
-                f"(present: {_listing(by_level)})"
+                f"outcomes {bad}: expected indicators of the long table other than population "
+                f"(present: {', '.join(sorted(all_indicators - {'population'}))})"
             )
+    # Creation counts are the backbone of the panel (they set its years, its coverage and
+    # whether a missing cell is a zero); other indicators are added to it.
+    other_outcomes = [o for o in (requested or []) if not o.startswith("creations_")]
+    outcomes = [o for o in (requested or []) if o.startswith("creations_")] or None
     count_level = _count_level(by_level, outcomes, level)
     present = by_level[count_level]
+    keep_creations = outcomes is not None or requested is None
     if outcomes is None:
         outcomes = [o for o in COUNT_OUTCOMES if o in present] + [
             o for o in present if o not in COUNT_OUTCOMES
@@ -279,52 +332,59 @@ def build_panel(
         salaried_jobs_table(long, level, com, years), on=["territory_code", "year"], how="left"
     )
     panel = panel.merge(
-        unemployment_table(long, level, com, freq, periods), on=["territory_code", "period"], how="left"
+        unemployment_table(long, level, com, freq, periods), on=["territory_code", "period"],
+        how="left"
     )
     panel = panel.merge(tpe_stock_rate(level, panel, com), on="territory_code", how="left")
 
+    # ---- other outcomes: covariates already on the panel, or any indicator of the long table
+    rate_outcomes: list[str] = []
+    count_others: list[str] = []
+    for o in other_outcomes:
+        if o not in panel.columns:
+            panel = panel.merge(other_outcome(long, o, level, com, freq),
+                                on=["territory_code", "period"], how="left")
+        if o in RATE_INDICATORS:
+            rate_outcomes.append(o)
+        else:
+            count_others.append(o)
+            panel[f"{o}_per10k"] = (
+                PER * panel[o] / panel["population"].where(panel["population"] > 0))
+
     # ---- treatment and spending
+    demo = _data_kind(long, data_kind, demo_folder) == "demo"
     # An explicit demo_folder means demonstration PTCE, even for a long table read from paths.
-    folder = demo_folder_of(long, demo_folder)
-    demo = bool(long.attrs.get("demo", False)) or _is_demo(long) or demo_folder is not None
-    if demo and folder is None:
+    folder = demo_folder_of(long, demo_folder, demo=demo)
+    if treatment is None and demo and folder is None:
         raise InputError(
             "these are demonstration data but the demonstration folder is unknown: "
-            "pass build_panel(..., demo_folder=impact.demo.default_folder(seed, scale))"
+            "pass build_panel(..., demo_folder=impact.demo.default_folder(seed, scale)) "
+            "or a treatment table (treatment=...)"
         )
     uncertain = uncertain or ("keep" if demo else "exclude")
-    # The registry (or the demonstration's PTCE) is read once: treatment and spending.
-    placement = ptce_placement(level, demo_folder=folder if demo else None)
-    poles = placement.placed
-    treat = first_labels(poles)
-    panel = panel.merge(treat, on="territory_code", how="left")
-    panel["first_label_year"] = panel["first_label_year"].fillna(0).astype("int64")
-    panel["ptce_count"] = panel["ptce_count"].fillna(0).astype("int64")
-    panel["treated"] = (
-        (panel["first_label_year"] > 0) & (panel["year"] >= panel["first_label_year"])
-    ).astype("int64")
-    spend = spending_table(level, poles, demo=demo, path=spending_path)
-    spend = spend.groupby(["territory_code", "year"], as_index=False)["euros"].sum()
-    panel = panel.merge(
-        spend.rename(columns={"euros": "spending_eur"}), on=["territory_code", "year"], how="left"
-    )
-    panel["spending_eur"] = panel["spending_eur"].fillna(0.0)
-    panel["spending_per_inhabitant"] = (
-        panel["spending_eur"] / panel["population"].where(panel["population"] > 0)
-    ).fillna(0.0)
+    if treatment is None:
+        from impact import ptce
 
-    # ---- territories that may hold a lauréat placed only more coarsely
-    excluded: list[str] = []
-    if uncertain == "exclude":
-        excluded = uncertain_to_exclude(placement.uncertain, treat)
-        excluded = sorted(set(excluded) & set(panel["territory_code"]))
-        if excluded:
-            logger.info(
-                "uncertain='exclude': %d %s(s) may hold a PTCE placed only more coarsely and "
-                "leave the panel: %s",
-                len(excluded), level, ", ".join(excluded[:12]) + (" …" if len(excluded) > 12 else ""),
-            )
-            panel = panel[~panel["territory_code"].isin(excluded)]
+        try:
+            treatment = ptce.treatment(level, uncertain=uncertain,
+                                       demo_folder=folder if demo else None)
+        except InputError as exc:
+            if demo:
+                raise
+            raise InputError(
+                f"no usable PTCE registry for the treatment columns ({exc}). Fix or add "
+                "data/raw/ptce.csv (see impact.ptce), pass a treatment table "
+                "(treatment=...), or build from the demonstration data."
+            ) from exc
+    panel, treat_info, excluded = assign_treatment(
+        panel, read_treatment(treatment), level=level, uncertain=uncertain, demo=demo,
+        spending_path=spending_path)
+    if excluded:
+        logger.info(
+            "uncertain='exclude': %d %s(s) may hold a treated place known only more coarsely "
+            "and leave the panel: %s",
+            len(excluded), level, ", ".join(excluded[:12]) + (" …" if len(excluded) > 12 else ""),
+        )
 
     # ---- territories without population cannot have rates: drop them whole (keeps balance)
     no_pop = panel.loc[
@@ -340,6 +400,8 @@ def build_panel(
         panel = panel[~panel["territory_code"].isin(no_pop)]
     for c in ("territory_code", "level", "period", "region", "departement"):
         panel[c] = panel[c].astype("string")
+    # Creation counts asked for (all by default; none when only other indicators were asked).
+    shown = outcomes if keep_creations else []
     order = [
         "territory_code",
         "name",
@@ -350,42 +412,48 @@ def build_panel(
         "year",
         "time",
         "population",
-        *outcomes,
-        *(f"{o}_per10k" for o in outcomes),
+        *shown,
+        *(f"{o}_per10k" for o in shown),
+        *(o for o in other_outcomes if o not in _COVARIATES),
+        *(f"{o}_per10k" for o in count_others),
         "salaried_jobs",
         "unemployment_rate",
         "tpe_stock_2014_per10k",
         "first_label_year",
         "ptce_count",
+        "intensity",
         "treated",
         "spending_eur",
         "spending_per_inhabitant",
     ]
     panel = panel[order].sort_values(["territory_code", "time"]).reset_index(drop=True)
-    validate_panel(panel, outcomes)
+    validate_panel(panel, shown)
     kept = set(panel["territory_code"])
     panel.attrs.update(
         {
             "level": level,
             "freq": freq,
             "demo": demo,
+            "data_kind": "demo" if demo else "real",
             "data_source": long.attrs.get("data_source", "demo" if demo else "real"),
+            "outcomes": [*shown, *other_outcomes],
             "sources": list(long.attrs.get("sources", [])),
             "count_level": count_level,
             "dropped": [str(c) for c in no_pop],
             "not_covered": not_covered,
             "uncertain": uncertain,
             "excluded_uncertain": excluded,
-            "ptce": {
-                **placement.counts,
-                "placed_in_panel": int(poles["territory_code"].isin(kept).sum()),
+            "treatment": {
+                **treat_info,
+                "treated": sorted(set(panel.loc[panel["first_label_year"] > 0, "territory_code"])),
             },
-            "demo_folder": str(folder) if folder else None,
+            "ptce": _ptce_counts(treat_info, kept),
+            "demo_folder": str(folder) if folder and demo else None,
         }
     )
     n_treated = int((panel.groupby("territory_code")["first_label_year"].first() > 0).sum())
     logger.info(
-        "Panel: %s rows, %d territories (%d with a PTCE), periods %s–%s",
+        "Panel: %s rows, %d territories (%d treated), periods %s–%s",
         f"{len(panel):,}",
         panel["territory_code"].nunique(),
         n_treated,
@@ -447,6 +515,29 @@ def _count_units(com: pd.DataFrame, level: str, count_level: str) -> pd.Series:
     return units.rename("target")
 
 
+def _data_kind(
+    long: pd.DataFrame, data_kind: str | None, demo_folder: str | Path | None
+) -> str:
+    """``data_kind`` as given; for callers that do not pass it yet, inferred with a warning."""
+    if data_kind is not None:
+        return data_kind
+    guessed = ("demo" if bool(long.attrs.get("demo", False)) or _is_demo(long)
+               or demo_folder is not None else "real")
+    logger.warning(
+        "build_panel: data_kind not given; inferred %r from the long table. Pass "
+        "data_kind='real' or 'demo' (the inference will be removed)", guessed)
+    return guessed
+
+
+def _ptce_counts(info: dict[str, Any], kept: set[str]) -> dict[str, Any]:
+    """The PTCE counts of the panel's attrs (empty for another treatment)."""
+    codes = info.pop("pole_codes", None)
+    counts = info.pop("ptce", None)
+    if counts is None:
+        return {}
+    return {**counts, "placed_in_panel": sum(c in kept for c in codes or [])}
+
+
 def _is_demo(long: pd.DataFrame) -> bool:
     src = long["source"]
     cats = (
@@ -462,6 +553,14 @@ def validate_panel(panel: pd.DataFrame, outcomes: Sequence[str] | None = None) -
 
     Duplicated keys are reported first, in plain words (they make every other
     check misleading).
+
+    Examples
+    --------
+    >>> dup = pd.DataFrame({"territory_code": ["29", "29"], "year": [2016, 2016]})
+    >>> validate_panel(dup)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: 2 duplicated territory-year rows in the panel ...
     """
     from impact.schema import validate_panel as _validate
 

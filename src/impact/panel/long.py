@@ -52,7 +52,13 @@ REAL_PATTERNS: dict[str, list[str]] = {
 
 def real_folders(raw_dir_: str | Path | None = None) -> list[Path]:
     """Folders searched by ``build_long("real")``: the one given, else ``data/real``,
-    ``data/raw`` and the download cache of ``impact fetch``."""
+    ``data/raw`` and the download cache of ``impact fetch``.
+
+    Examples
+    --------
+    >>> [f.name for f in real_folders("my_files")]
+    ['my_files']
+    """
     if raw_dir_ is not None:
         return [Path(raw_dir_)]
     folders = [data_dir() / "real", raw_dir()]
@@ -66,7 +72,16 @@ def real_folders(raw_dir_: str | Path | None = None) -> list[Path]:
 
 
 def find_real_files(folders: Iterable[Path]) -> dict[str, Path]:
-    """The first file matching each of :data:`REAL_PATTERNS` in ``folders`` (in order)."""
+    """The first file matching each of :data:`REAL_PATTERNS` in ``folders`` (in order).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "StockUniteLegale_utf8.zip").write_bytes(b"")
+    >>> {k: v.name for k, v in find_real_files([folder]).items()}
+    {'sirene_ul': 'StockUniteLegale_utf8.zip'}
+    """
     found: dict[str, Path] = {}
     for folder in folders:
         if not Path(folder).is_dir():
@@ -85,7 +100,7 @@ def find_real_files(folders: Iterable[Path]) -> dict[str, Path]:
 
 
 def _union(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate long frames keeping text columns categorical (millions of rows, little memory)."""
+    """Concatenate long frames, text columns kept categorical (millions of rows, little memory)."""
     from pandas.api.types import union_categoricals
 
     out = {}
@@ -159,6 +174,16 @@ def build_long(
     InputError
         When no source is available: the message lists the files looked for
         and the folders searched.
+
+    Examples
+    --------
+    The real INSEE files shipped with the project (départements, 2012–2021):
+
+    >>> long = build_long("insee")
+    >>> long.attrs["data_source"], long.attrs["sources"]
+    ('insee', ['insee_population', 'insee_side', 'insee_tcl'])
+    >>> sorted(long["indicator"].astype(str).unique())[:3]
+    ['creations_companies', 'creations_legal_individual', 'creations_legal_other']
     """
     from impact.sources import sirene, unemployment, urssaf
 
@@ -189,9 +214,11 @@ def build_long(
         if not paths:
             wanted = "; ".join(f"{k}: {' or '.join(v)}" for k, v in REAL_PATTERNS.items())
             raise InputError(
-                f"no real source file found. Looked for {wanted} in {', '.join(str(f) for f in folders)}. "
+                f"no real source file found. Looked for {wanted} in "
+                f"{', '.join(str(f) for f in folders)}. "
                 "Download them with 'impact fetch <source>' (see 'impact fetch --help'), put them "
-                "in one of these folders, or use the demonstration data ('impact build --source demo')."
+                "in one of these folders, or use the demonstration data "
+                "('impact build --source demo')."
             )
     elif isinstance(sources, Mapping):
         paths = {k: Path(v) for k, v in sources.items() if v is not None}
@@ -234,7 +261,7 @@ def build_long(
             sirene.creations(
                 paths["sirene_ul"],
                 paths["sirene_et"],
-                freq=freq,
+                freq="month" if freq == "month" else "year",
                 start=start,
                 end=None if end is None else end,
             )

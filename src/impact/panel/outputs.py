@@ -22,7 +22,13 @@ logger = logging.getLogger(__name__)
 
 
 def output_paths(level: str, freq: str, out_dir: str | Path | None = None) -> dict[str, Path]:
-    """Where :func:`write_outputs` writes: ``long.parquet`` and ``panel_<level>_<freq>.parquet``."""
+    """Where :func:`write_outputs` writes: ``long.parquet`` and ``panel_<level>_<freq>.parquet``.
+
+    Examples
+    --------
+    >>> output_paths("departement", "year", "out")["panel"].as_posix()
+    'out/panel_departement_year.parquet'
+    """
     out = Path(out_dir) if out_dir else processed_dir()
     return {"long": out / "long.parquet", "panel": out / f"panel_{level}_{freq}.parquet"}
 
@@ -48,6 +54,15 @@ def write_outputs(
     ------
     OutputError
         ``out_dir`` cannot be written (checked before anything is serialised).
+
+    Examples
+    --------
+    Nothing is written for an empty panel:
+
+    >>> write_outputs(pd.DataFrame(), pd.DataFrame({"level": []}), "out")
+    Traceback (most recent call last):
+    ...
+    impact.errors.InputError: write_outputs: the panel is empty
     """
     from impact._io import atomic_files, check_writable
 

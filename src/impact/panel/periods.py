@@ -20,7 +20,13 @@ logger = logging.getLogger(__name__)
 
 
 def to_freq(period: str, freq: str) -> str:
-    """Convert a period to a coarser-or-equal frequency (``2016-07`` -> ``2016Q3`` -> ``2016``)."""
+    """Convert a period to a coarser-or-equal frequency (``2016-07`` -> ``2016Q3`` -> ``2016``).
+
+    Examples
+    --------
+    >>> to_freq("2016-07", "quarter"), to_freq("2016Q3", "year")
+    ('2016Q3', '2016')
+    """
     p = str(period)
     if freq == "year":
         return p[:4]
@@ -35,6 +41,13 @@ def to_freq(period: str, freq: str) -> str:
 
 
 def all_periods(years: Sequence[int], freq: str) -> list[str]:
+    """Every period of ``years`` at ``freq``, in order.
+
+    Examples
+    --------
+    >>> all_periods([2016, 2017], "quarter")[:3]
+    ['2016Q1', '2016Q2', '2016Q3']
+    """
     if freq == "year":
         return [str(y) for y in years]
     if freq == "quarter":
@@ -43,6 +56,13 @@ def all_periods(years: Sequence[int], freq: str) -> list[str]:
 
 
 def time_index(period: pd.Series, freq: str) -> np.ndarray:
+    """Integer time of each period: the year, ``4 × year + quarter − 1``, ``12 × year + month − 1``.
+
+    Examples
+    --------
+    >>> time_index(pd.Series(["2016-01", "2016-12"]), "month").tolist()
+    [24192, 24203]
+    """
     def fn(p: str) -> int:
         y = int(p[:4])
         if freq == "year":

@@ -36,6 +36,10 @@ Entry points
 :func:`placement`
     The lauréats placed at an analysis level, and the territories of that level
     that may hold a lauréat placed only more coarsely (``uncertain``).
+:func:`treatment`
+    The registry as a treatment table for :func:`impact.panel.build_panel`
+    (``territory_code, first_treated, intensity``), the uncertain territories
+    to leave out in its ``attrs``.
 """
 
 from impact.ptce.placement import Placement, placement
@@ -51,6 +55,7 @@ from impact.ptce.registry import (
     load,
     read_registry,
 )
+from impact.ptce.treatment import treatment
 
 __all__ = [
     "CALLS",
@@ -65,4 +70,5 @@ __all__ = [
     "load",
     "placement",
     "read_registry",
+    "treatment",
 ]

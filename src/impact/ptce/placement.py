@@ -17,9 +17,6 @@ from pathlib import Path
 import pandas as pd
 
 from impact.errors import InputError
-
-logger = logging.getLogger(__name__)
-
 from impact.ptce.registry import (
     _PLACE_COLUMN,
     _RANK,
@@ -27,6 +24,8 @@ from impact.ptce.registry import (
     PLACEMENT_LEVELS,
     read_registry,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,6 +52,12 @@ class Placement:
         ``not_in_registry`` (lauréats of the calls missing from the registry),
         ``uncertain_territories`` (distinct territories in ``uncertain``), and
         ``by_call``: the same counts (without the last) for each call.
+
+    Examples
+    --------
+    >>> where = placement("departement")
+    >>> where.level, where.counts["laureates"]
+    ('departement', 37)
     """
 
     level: str
@@ -61,7 +66,13 @@ class Placement:
     counts: dict = field(default_factory=dict)
 
     def describe(self) -> str:
-        """One French sentence for a report: lauréats placed, territories uncertain."""
+        """One French sentence for a report: lauréats placed, territories uncertain.
+
+        Examples
+        --------
+        >>> placement("region").describe()  # doctest: +ELLIPSIS
+        'Niveau region : ... lauréats placés sur 37 (...'
+        """
         c = self.counts
         return (
             f"Niveau {self.level} : {c['placed']} lauréats placés sur {c['laureates']} "
@@ -73,8 +84,19 @@ class Placement:
         )
 
 
-def _members(level: str, precision: str, code: str) -> list[str]:
-    """Territories of ``level`` inside (or meeting) the place ``code`` of ``precision``."""
+def members(level: str, precision: str, code: str) -> list[str]:
+    """Territories of ``level`` inside (or meeting) the place ``code`` of ``precision``.
+
+    ``precision`` is coarser than ``level`` (a région for départements, a
+    département or région for communes and EPCI). An EPCI meets a place when
+    one of its communes is inside.
+
+    Examples
+    --------
+    >>> from impact.ptce.placement import members
+    >>> members("departement", "region", "53")
+    ['22', '29', '35', '56']
+    """
     from impact.territories import commune_to, departements
 
     if level == "departement":  # precision is region
@@ -117,6 +139,13 @@ def placement(level: str, *, path: str | Path | None = None) -> Placement:
     ------
     InputError
         An unknown level, or a registry error (see :func:`read_registry`).
+
+    Examples
+    --------
+    >>> where = placement("departement")
+    >>> c = where.counts
+    >>> c["placed"] + c["coarser"] + c["unknown"] == c["in_registry"]
+    True
     """
     from impact.territories import commune_to
 
@@ -154,7 +183,7 @@ def placement(level: str, *, path: str | Path | None = None) -> Placement:
         rows += [
             {"territory_code": t, "ptce_id": r["ptce_id"], "label_year": int(r["label_year"]),
              "reason": reason}
-            for t in _members(level, r["precision"], code)
+            for t in members(level, r["precision"], code)
         ]
     uncertain = pd.DataFrame(
         rows, columns=["territory_code", "ptce_id", "label_year", "reason"]

@@ -17,6 +17,7 @@ import logging
 import math
 import re
 from pathlib import Path
+from typing import NoReturn
 
 import geopandas as gpd
 import pandas as pd
@@ -93,7 +94,7 @@ def _check_field_counts(path: Path, encoding: str, sep: str) -> None:
             )
 
 
-def _fail(msg: str, path: Path, row: pd.Series, column: str | None) -> None:
+def _fail(msg: str, path: Path, row: pd.Series, column: str | None) -> NoReturn:
     raise InputError(msg, path=path, line=int(row["_line"]), column=column)
 
 
@@ -372,6 +373,12 @@ def read_registry(path: str | Path | None = None) -> pd.DataFrame:
         rows for a call than it had lauréats.
     UnknownCodeError
         A commune code absent from the geography, current or former.
+
+    Examples
+    --------
+    >>> reg = read_registry()
+    >>> sorted(reg["precision"].unique())[:2], sorted(set(reg["label_year"]))
+    (['commune', 'departement'], [2014, 2016])
     """
     path = _default_path(path)
     raw = _read_raw(path)
@@ -436,6 +443,12 @@ def load(path: str | Path | None = None) -> gpd.GeoDataFrame:
     ------
     InputError, UnknownCodeError
         As :func:`read_registry`.
+
+    Examples
+    --------
+    >>> points = load()
+    >>> points.geometry.geom_type.unique().tolist(), bool((points["precision"] == "commune").all())
+    (['Point'], True)
     """
     from impact.territories import communes
 
@@ -470,6 +483,13 @@ def demo_registry(folder: str | Path) -> gpd.GeoDataFrame:
     itself is returned (real names and sources; only the outcomes around them
     are simulated). When the registry was absent, these are seeded draws of
     communes, named "PTCE fictif n" so they are never mistaken for real poles.
+
+    Examples
+    --------
+    >>> from impact.demo import generate
+    >>> files = generate(seed=1, scale=0.01)
+    >>> demo_registry(files.folder).columns[:2].tolist()
+    ['ptce_id', 'name']
     """
     t = pd.read_csv(Path(folder) / "ptce_treatment.csv", dtype={"commune": str})
     if len(t) and (t["origin"] == "registry").all():
