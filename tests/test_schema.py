@@ -50,6 +50,7 @@ def _panel() -> pd.DataFrame:
                     "tpe_stock_2014_per10k": 550.0,
                     "first_label_year": g,
                     "ptce_count": int(g > 0),
+                    "intensity": float(g > 0),
                     "treated": int(g > 0 and y >= g),
                     "spending_eur": 0.0,
                     "spending_per_inhabitant": 0.0,

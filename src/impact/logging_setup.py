@@ -7,6 +7,24 @@ handlers on import. The CLI and the notebooks call :func:`configure`.
 from __future__ import annotations
 
 import logging
+import sys
+
+
+class _CurrentStderrHandler(logging.StreamHandler):
+    """A handler writing to whatever ``sys.stderr`` is at the time of each record.
+
+    A plain ``StreamHandler()`` keeps the stream it was created with: once a test
+    runner (typer's ``CliRunner``) or a notebook kernel has replaced and closed that
+    stream, every later record fails with "--- Logging error ---".
+    """
+
+    @property
+    def stream(self):  # noqa: D401 - the current standard error
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:  # StreamHandler.__init__ assigns it
+        pass
 
 
 def configure(verbosity: int = 0) -> None:
@@ -36,7 +54,7 @@ def configure(verbosity: int = 0) -> None:
     logger = logging.getLogger("impact")
     logger.setLevel(level)
     if not any(getattr(h, "_impact", False) for h in logger.handlers):
-        handler = logging.StreamHandler()
+        handler = _CurrentStderrHandler()
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
         )

@@ -323,6 +323,16 @@ _PANEL_COLUMNS: list[tuple] = [
         ">= 0",
     ),
     (
+        "intensity",
+        "float64",
+        False,
+        [pa.Check.ge(0)],
+        "Treatment intensity of the territory from the treatment table (summed over the finer "
+        "codes it holds): the number of PTCE lauréats for the PTCE registry, euros for the "
+        "spending provider, the table's own unit for another programme; 0 if untreated.",
+        ">= 0",
+    ),
+    (
         "treated",
         "int64",
         False,
@@ -556,11 +566,12 @@ def validate_panel(df: pd.DataFrame, outcomes: Iterable[str] | None = None) -> p
     ...     "year": years * 2, "time": years * 2, "population": 1e6, "salaried_jobs": 3e5,
     ...     "unemployment_rate": 7.5, "tpe_stock_2014_per10k": 550.0,
     ...     "first_label_year": [2014, 2014, 0, 0], "ptce_count": [1, 1, 0, 0],
+    ...     "intensity": [1.0, 1.0, 0.0, 0.0],
     ...     "treated": [0, 1, 0, 0], "spending_eur": 0.0, "spending_per_inhabitant": 0.0,
     ...     "creations_tpe": [500.0, 560.0, 600.0, 610.0]})
     >>> panel["creations_tpe_per10k"] = 1e4 * panel["creations_tpe"] / panel["population"]
     >>> validate_panel(panel, ["creations_tpe"]).shape
-    (4, 19)
+    (4, 20)
     >>> validate_panel(panel.assign(treated=1), ["creations_tpe"])
     ... # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
     Traceback (most recent call last):

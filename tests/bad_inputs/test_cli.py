@@ -12,16 +12,27 @@ from impact.cli import app
 from impact.panel import DATA_SOURCES
 
 
-@pytest.fixture(autouse=True)
-def _fresh_log_handler():
-    """The CLI's log handler keeps the stderr of the first invocation, which CliRunner closes:
-    drop it after each test so that a later invocation logging something does not fail."""
+def test_log_records_go_to_the_current_stderr_after_it_was_replaced(capsys):
+    """CliRunner and notebook kernels replace (and close) stderr: the handler installed by an
+    earlier call must write to the stream of now, not fail with "--- Logging error ---"."""
+    import io
     import logging
+    import sys
 
-    yield
-    log = logging.getLogger("impact")
-    for h in [h for h in log.handlers if getattr(h, "_impact", False)]:
-        log.removeHandler(h)
+    from impact.logging_setup import configure
+
+    old = sys.stderr
+    first = io.StringIO()
+    sys.stderr = first
+    try:
+        configure(0)
+        logging.getLogger("impact.test").warning("first record")
+    finally:
+        sys.stderr = old
+    first.close()
+    logging.getLogger("impact.test").warning("second record")
+    err = capsys.readouterr().err
+    assert "second record" in err and "Logging error" not in err
 
 
 @pytest.fixture
