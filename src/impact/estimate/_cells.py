@@ -1,0 +1,150 @@
+"""Group-time cells without covariates: closed form and factored influence functions.
+
+Without covariates every ATT(g, t) is a difference of weighted mean changes,
+and its influence function for unit ``i`` depends on the unit only through its
+group ``h_i`` (cohort or never treated) and its outcomes::
+
+    psi_ik = a_k[h_i] * w_i * (y_i,c - y_i,b - m_k[h_i])
+
+with ``a_k = n / s1`` on the cohort, ``-n / s0`` on the comparison groups and 0
+elsewhere, ``m_k`` the group's mean change. So ``psi = U L``, block by block:
+for the units of group ``h``, ``U_h`` holds ``(w_i y_i,0, …, w_i y_i,T-1, w_i)``
+(``T + 1`` columns) and ``L_h`` (``(T + 1) × cells``) the coefficients. The
+multiplier bootstrap needs ``V @ psi`` for ``draws × n`` weights ``V``; computed
+as ``(V @ U) @ L`` it costs ``draws × n × (T + 1)`` multiply-adds instead of
+``draws × n × cells`` (16 against 98 per unit and draw on a 15-period panel
+with seven cohorts), for the same numbers up to rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from impact.estimate.inference import _draw_products
+
+
+@dataclass
+class UnitGroups:
+    """Units by group (first treated period, 0 for never treated)."""
+
+    values: np.ndarray  # sorted distinct groups, length H
+    code: np.ndarray  # (n,) index of each unit's group in ``values``
+    weight: np.ndarray  # (H,) total weight of each group
+    count: np.ndarray  # (H,) number of units of each group
+    order: np.ndarray  # (n,) units sorted by group (stable)
+    bounds: np.ndarray  # (H + 1,) group h is order[bounds[h]:bounds[h + 1]]
+
+    @classmethod
+    def from_groups(cls, G: np.ndarray, w: np.ndarray) -> UnitGroups:
+        values, code = np.unique(G, return_inverse=True)
+        count = np.bincount(code, minlength=len(values))
+        return cls(
+            values=values,
+            code=code,
+            weight=np.bincount(code, weights=w, minlength=len(values)),
+            count=count,
+            order=np.argsort(code, kind="stable"),
+            bounds=np.concatenate([[0], np.cumsum(count)]),
+        )
+
+
+class ClosedFormCells:
+    """ATT(g, t) of cells without covariates, their influence functions and bootstrap.
+
+    ``cell`` computes one cell and writes its influence-function column; the
+    coefficients ``L`` are kept so that :meth:`bootstrap_draws` can apply the
+    multiplier weights to the ``n × (T + 1)`` factor instead of the ``n × cells``
+    matrix.
+    """
+
+    def __init__(self, y: np.ndarray, w: np.ndarray, groups: UnitGroups, max_cells: int):
+        self.n, self.n_t = y.shape
+        # Columns contiguous: each cell reads two of them.
+        self.y = np.asfortranarray(y)
+        self.w = w
+        self.weighted = not np.all(w == 1.0)
+        self.groups = groups
+        self.coef = np.zeros((len(groups.values), self.n_t + 1, max_cells))
+        self._dy = np.empty(self.n)
+
+    def cell(
+        self, k: int, c: int, b: int, h: int, comp: np.ndarray, out: np.ndarray
+    ) -> float:
+        """ATT of the cell comparing period ``c`` with base ``b`` for group index ``h``.
+
+        ``comp`` is a boolean mask over the groups (comparison groups, excluding
+        ``h``), with positive total weight. The influence function (scaled as in
+        :mod:`impact.estimate.did`: ``psi.T @ psi / n**2`` is the variance) is
+        written into ``out`` and its coefficients stored as column ``k``.
+        """
+        g = self.groups
+        dy = np.subtract(self.y[:, c], self.y[:, b], out=self._dy)
+        # Weighted sums of the change by group: one pass, no per-group masks.
+        sdy = np.bincount(g.code, weights=dy * self.w if self.weighted else dy,
+                          minlength=len(g.values))
+        s1, s0 = g.weight[h], g.weight[comp].sum()
+        m1, m0 = sdy[h] / s1, sdy[comp].sum() / s0
+        a = np.zeros(len(g.values))
+        a[comp] = -self.n / s0
+        a[h] = self.n / s1
+        m = np.zeros(len(g.values))
+        m[comp] = m0
+        m[h] = m1
+        np.subtract(dy, m[g.code], out=out)
+        out *= a[g.code]
+        if self.weighted:
+            out *= self.w
+        col = self.coef[:, :, k]
+        col[:, c] = a
+        col[:, b] = -a
+        col[:, self.n_t] = -a * m
+        return float(m1 - m0)
+
+    def bootstrap_draws(
+        self,
+        n_cells: int,
+        cluster: np.ndarray,
+        n_clusters: int,
+        rng: np.random.Generator,
+        draws: int,
+        kind: str,
+        chunk: int = 128,
+    ) -> np.ndarray:
+        """``draws × n_cells`` bootstrap deviations ``V @ S / n``, ``S`` the cluster sums of psi.
+
+        With coarser clusters the multiplier weights are those of
+        :func:`impact.estimate.inference.multiplier_bootstrap` applied to the dense
+        influence functions with the same generator state, so results agree to
+        rounding; with unit clusters they are drawn for the units sorted by group
+        (``multiplier_bootstrap(psi[groups.order], ...)`` gives the same numbers).
+        """
+        g = self.groups
+        n_groups, width = len(g.values), self.n_t + 1
+        # Centring each unit's outcomes leaves every change y_c - y_b, hence psi,
+        # unchanged, and keeps V @ (w y) from cancelling large outcome levels.
+        yc = self.y - self.y.mean(axis=1, keepdims=True)
+        factor = np.empty((self.n, width))
+        np.multiply(yc, self.w[:, None], out=factor[:, : self.n_t])
+        factor[:, self.n_t] = self.w
+        coef = self.coef[:, :, :n_cells].reshape(n_groups * width, n_cells)
+        if n_clusters == self.n:
+            # Unit clusters: S is block diagonal once units are sorted by group. The
+            # weights are drawn in that order (unit order[j] gets column j of the
+            # draws): the same law, without permuting every chunk of draws.
+            blocks = [factor[g.order[g.bounds[h] : g.bounds[h + 1]]] for h in range(n_groups)]
+            prod = _draw_products(blocks, rng, draws, kind, chunk)
+        else:
+            # Coarser clusters: sum the factor within clusters, group by group.
+            dense = np.zeros((n_clusters, n_groups * width))
+            for h in range(n_groups):
+                units = g.order[g.bounds[h] : g.bounds[h + 1]]
+                for j in range(width):
+                    dense[:, h * width + j] = np.bincount(
+                        cluster[units], weights=factor[units, j], minlength=n_clusters
+                    )
+            prod = _draw_products([dense], rng, draws, kind, chunk)
+        boot = prod @ coef
+        boot /= self.n
+        return boot
