@@ -75,15 +75,8 @@ def rss_mb():
 
 df = pd.read_parquet(path)
 # Import before timing: the comparison is about estimation, not import cost.
-if which in ("ours", "ours_st"):
+if which == "ours":
     from impact.estimate import att_gt
-if which == "ours_st":
-    # The change proposed for aggregation.py (owned elsewhere): run aggregate() with
-    # single-threaded BLAS, as att_gt already does. Results are unchanged.
-    import impact.estimate.aggregation as _agg
-    from impact.estimate._blas import single_threaded_blas
-    _agg.aggregate = single_threaded_blas()(_agg.aggregate)
-    which = "ours"
 elif which == "diffdiff":
     from diff_diff import CallawaySantAnna
 elif which == "csdid":
@@ -105,7 +98,7 @@ def fit(boot):
             r = att_gt(df, outcome="y", unit="unit", time="year", group="g")
         t1 = time.perf_counter()
         d = r.aggregate("dynamic")  # inherits the bootstrap: cells and event study
-        # Split: att_gt (did.py) vs aggregate (aggregation.py, not single-threaded yet).
+        # Split: att_gt (did.py) vs aggregate (aggregation.py).
         out["split_boot" if boot else "split"].append((t1 - t0, time.perf_counter() - t1))
         return (r.table[["group", "time", "att"]].to_numpy().tolist(),
                 d.table[["event_time", "att"]].to_numpy().tolist())
@@ -166,10 +159,14 @@ print(json.dumps(out))
 
 def run(which: str, path: Path, repeat: int = 1, extras: bool = False) -> dict:
     cmd = [sys.executable, "-c", WORKER, which, str(path), str(repeat)]
+    load = os.getloadavg()[0]
     res = subprocess.run(cmd + (["extras"] if extras else []), capture_output=True, text=True)
     if res.returncode:
         raise RuntimeError(f"{which} failed:\n{res.stderr[-3000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    # 1-minute load average around the worker: the machine may be shared.
+    out["load"] = (load + os.getloadavg()[0]) / 2
+    return out
 
 
 @contextmanager
@@ -206,10 +203,6 @@ def main() -> None:
         "--repeat", type=int, default=5, help="timed runs per worker (half as many with bootstrap)"
     )
     ap.add_argument(
-        "--proposed", action="store_true",
-        help="also time impact with aggregate() single-threaded (proposed for aggregation.py)",
-    )
-    ap.add_argument(
         "--rounds", type=int, default=2, help="rounds of quiet/contention workers (medians pooled)"
     )
     args = ap.parse_args()
@@ -220,10 +213,11 @@ def main() -> None:
     print(f"panel: {n:,} units × 15 years = {len(df):,} rows, cohorts {COHORTS} + never treated")
     print(f"cpus: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
     scenarios = ["quiet"] + ([] if "contention" in args.skip else ["contention"])
-    tools = ["ours", "diffdiff"] + (["ours_st"] if args.proposed else [])
+    tools = ["ours", "diffdiff"]
     times: dict[tuple[str, str, bool], list[float]] = {}
     first: dict[str, dict] = {}
     splits: dict[tuple[str, bool], list] = {}
+    loads: dict[str, list[float]] = {}
     for rnd in range(args.rounds):
         for scen in scenarios:
             for tool in tools:
@@ -233,6 +227,7 @@ def main() -> None:
                 else:
                     r = run(tool, path, args.repeat, extras=(rnd == 0 and tool == "ours"))
                 first.setdefault(tool, r)
+                loads.setdefault(scen, []).append(r["load"])
                 if tool == "ours":
                     splits.setdefault((scen, False), []).extend(r["split"])
                     splits.setdefault((scen, True), []).extend(r["split_boot"])
@@ -243,29 +238,21 @@ def main() -> None:
     print(f"load average after: {os.getloadavg()[0]:.2f}; medians of {args.rounds} rounds × "
           f"{args.repeat} runs (bootstrap: × {max(1, args.repeat // 2)})")
     print()
-    print("| scenario | SE | impact s | diff-diff s | diff-diff / impact |")
-    print("|---|---|---|---|---|")
+    print("| scenario | SE | impact s | diff-diff s | diff-diff / impact | load average |")
+    print("|---|---|---|---|---|---|")
     for scen in scenarios:
+        ld = f"{min(loads[scen]):.1f}–{max(loads[scen]):.1f}"
         for boot in (False, True):
             a, b = med[(scen, "ours", boot)], med[(scen, "diffdiff", boot)]
             se = "bootstrap 999" if boot else "analytic"
-            print(f"| {scen} | {se} | {a:.3f} | {b:.3f} | {b / a:.1f}× |")
-            if args.proposed:
-                c = med[(scen, "ours_st", boot)]
-                print(f"| {scen} | {se}, aggregate single-threaded (proposed) | {c:.3f} | "
-                      f"{b:.3f} | {b / c:.1f}× |")
+            print(f"| {scen} | {se} | {a:.3f} | {b:.3f} | {b / a:.1f}× | {ld} |")
     if "contention" in scenarios:
         print()
         for boot in (False, True):
             se = "bootstrap 999" if boot else "analytic"
             qa, ca = med[("quiet", "ours", boot)], med[("contention", "ours", boot)]
             qb, cb = med[("quiet", "diffdiff", boot)], med[("contention", "diffdiff", boot)]
-            extra = ""
-            if args.proposed:
-                qs, cs = med[("quiet", "ours_st", boot)], med[("contention", "ours_st", boot)]
-                extra = f", impact with aggregate single-threaded {cs / qs:.2f}×"
-            print(f"contention / quiet, {se}: impact {ca / qa:.2f}×, diff-diff {cb / qb:.2f}×"
-                  + extra)
+            print(f"contention / quiet, {se}: impact {ca / qa:.2f}×, diff-diff {cb / qb:.2f}×")
     print()
     for (scen, boot), v in splits.items():
         if v:

@@ -64,10 +64,24 @@ class ClosedFormCells:
         # Columns contiguous: each cell reads two of them.
         self.y = np.asfortranarray(y)
         self.w = w
-        self.weighted = not np.all(w == 1.0)
         self.groups = groups
         self.coef = np.zeros((len(groups.values), self.n_t + 1, max_cells))
         self._dy = np.empty(self.n)
+        self._tmp = np.empty(self.n)
+        # Unit weights restricted to a cohort / to a set of comparison groups, and
+        # their totals: shared by the cells of a cohort and of a comparison set.
+        self._w_cohort: dict[int, tuple[np.ndarray, float]] = {}
+        self._w_comp: dict[bytes, tuple[np.ndarray, float]] = {}
+
+    def _weights(self, h: int, comp: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, float]:
+        if h not in self._w_cohort:
+            w1 = self.w * (self.groups.code == h)
+            self._w_cohort[h] = (w1, float(w1.sum()))
+        key = comp.tobytes()
+        if key not in self._w_comp:
+            w0 = self.w * comp[self.groups.code]
+            self._w_comp[key] = (w0, float(w0.sum()))
+        return *self._w_cohort[h], *self._w_comp[key]
 
     def cell(
         self, k: int, c: int, b: int, h: int, comp: np.ndarray, out: np.ndarray
@@ -76,26 +90,35 @@ class ClosedFormCells:
 
         ``comp`` is a boolean mask over the groups (comparison groups, excluding
         ``h``), with positive total weight. The influence function (scaled as in
-        :mod:`impact.estimate.did`: ``psi.T @ psi / n**2`` is the variance) is
-        written into ``out`` and its coefficients stored as column ``k``.
+        :mod:`impact.estimate.did`: ``psi.T @ psi / n**2`` is the variance),
+        ``n * (w1 (dy - m1) / s1 - w0 (dy - m0) / s0)``, is written into ``out``
+        and its coefficients stored as column ``k``.
         """
-        g = self.groups
+        w1, s1, w0, s0 = self._weights(h, comp)
         dy = np.subtract(self.y[:, c], self.y[:, b], out=self._dy)
-        # Weighted sums of the change by group: one pass, no per-group masks.
-        sdy = np.bincount(g.code, weights=dy * self.w if self.weighted else dy,
-                          minlength=len(g.values))
-        s1, s0 = g.weight[h], g.weight[comp].sum()
-        m1, m0 = sdy[h] / s1, sdy[comp].sum() / s0
-        a = np.zeros(len(g.values))
+        # The sums of products go through einsum, not `@`: `@` on vectors calls
+        # BLAS ddot, which OpenBLAS multi-threads from a few thousand elements;
+        # thread hand-off then costs more than the arithmetic and collapses when
+        # another process holds a core (profiled: 5x slower with one busy process
+        # on 2 cores). einsum's single-threaded SIMD loop is as fast when idle.
+        m1 = np.einsum("i,i->", w1, dy) / s1
+        m0 = np.einsum("i,i->", w0, dy) / s0
+        # Full-length vectors (zero weight outside the cell), no fancy indexing;
+        # every pass writes into preallocated buffers.
+        tmp = self._tmp
+        np.subtract(dy, m1, out=tmp)
+        np.multiply(tmp, w1, out=out)
+        out *= self.n / s1
+        np.subtract(dy, m0, out=tmp)
+        tmp *= w0
+        tmp *= self.n / s0
+        out -= tmp
+        a = np.zeros(len(self.groups.values))
         a[comp] = -self.n / s0
         a[h] = self.n / s1
-        m = np.zeros(len(g.values))
+        m = np.zeros(len(self.groups.values))
         m[comp] = m0
         m[h] = m1
-        np.subtract(dy, m[g.code], out=out)
-        out *= a[g.code]
-        if self.weighted:
-            out *= self.w
         col = self.coef[:, :, k]
         col[:, c] = a
         col[:, b] = -a

@@ -162,33 +162,32 @@ def _combine_many(
     """:func:`_combine` for several weighted sums at once: estimates and ``n × k`` influence.
 
     ``sets`` holds ``(keepers, weights)`` pairs; ``wif = (pg, w, G, groups)`` adds
-    the term of the estimated weights (:func:`_wif_dot`) to every column. One
-    ``psi @ W`` product replaces a column gather per set, and the weights' term
-    is built from one lookup of each unit's cohort.
+    the term of the estimated weights (:func:`_wif_dot`) to every column.
     """
-    n_cells, k = psi.shape[1], len(sets)
-    W = np.zeros((n_cells, k))
-    for j, (keep, wts) in enumerate(sets):
-        W[keep, j] = wts
+    n, k = psi.shape[0], len(sets)
     est = [float(att[keep] @ wts) for keep, wts in sets]
-    inf = psi @ W
+    # Each cell enters few sums: weighted column additions read psi once, where a
+    # dense psi @ W would spend cells × k multiply-adds per unit.
+    inf = np.zeros((n, k), order="F")
+    tmp = np.empty(n)
+    for j, (keep, wts) in enumerate(sets):
+        col = inf[:, j]
+        for c, wt in zip(keep, wts):
+            np.multiply(psi[:, c], wt, out=tmp)
+            col += tmp
     if wif is not None:
         pg, w, G, groups = wif
         cohorts, cell_cohort = np.unique(groups, return_inverse=True)
         pos = np.clip(np.searchsorted(cohorts, G), 0, len(cohorts) - 1)
         member_w = np.where(cohorts[pos] == G, w, 0.0)  # 0 outside the aggregated cohorts
-        sum_a = np.zeros((len(cohorts), k))
-        count = np.zeros((len(cohorts), k))
-        s, pa = np.empty(k), np.empty(k)
+        # _wif_dot's ind @ a / s - (ind @ 1) (p . a) / s**2, where the constant parts
+        # (-p . a / s and + s (p . a) / s**2) cancel: w_i times a per-cohort coefficient.
+        coef = np.zeros((len(cohorts), k))
         for j, (keep, _) in enumerate(sets):
             pk, a = pg[keep], att[keep]
-            s[j], pa[j] = pk.sum(), pk @ a
-            np.add.at(sum_a[:, j], cell_cohort[keep], a)
-            np.add.at(count[:, j], cell_cohort[keep], 1.0)
-        # As _wif_dot, column by column: ind @ a / s - (ind @ 1) (p . a) / s**2.
-        ind_a = member_w[:, None] * sum_a[pos] - pa
-        ind_1 = member_w[:, None] * count[pos] - s
-        inf += ind_a / s - ind_1 * (pa / s**2)
+            s, pa = pk.sum(), pk @ a
+            np.add.at(coef[:, j], cell_cohort[keep], a / s - pa / s**2)
+        inf += member_w[:, None] * coef[pos]
     return est, inf
 
 
