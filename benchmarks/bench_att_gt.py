@@ -84,7 +84,7 @@ elif which == "csdid":
 else:
     from differences import ATTgt
 out = {"rss_before_mb": rss_mb(), "runs": [], "boot_runs": [],
-       "split": [], "split_boot": []}
+       "split": [], "split_boot": [], "cpu_runs": [], "cpu_boot_runs": []}
 
 
 def fit(boot):
@@ -129,15 +129,17 @@ def fit(boot):
 
 
 for _ in range(repeat):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     cells, dyn = fit(False)
     out["runs"].append(time.perf_counter() - t0)
+    out["cpu_runs"].append(time.process_time() - c0)  # CPU seconds, all threads
 out["peak_mb"] = rss_mb()
 if which in ("ours", "diffdiff"):
     for _ in range(max(1, repeat // 2)):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fit(True)
         out["boot_runs"].append(time.perf_counter() - t0)
+        out["cpu_boot_runs"].append(time.process_time() - c0)
     out["peak_with_bootstrap_mb"] = rss_mb()
 if which == "ours" and len(sys.argv) > 4:
     # Marginal cost of the 999-draw dynamic bootstrap on a fitted result, and one covariate.
@@ -218,6 +220,7 @@ def main() -> None:
     first: dict[str, dict] = {}
     splits: dict[tuple[str, bool], list] = {}
     loads: dict[str, list[float]] = {}
+    cpu: dict[tuple[str, str, bool], list[float]] = {}
     for rnd in range(args.rounds):
         for scen in scenarios:
             for tool in tools:
@@ -233,6 +236,8 @@ def main() -> None:
                     splits.setdefault((scen, True), []).extend(r["split_boot"])
                 times.setdefault((scen, tool, False), []).extend(r["runs"])
                 times.setdefault((scen, tool, True), []).extend(r["boot_runs"])
+                cpu.setdefault((scen, tool, False), []).extend(r["cpu_runs"])
+                cpu.setdefault((scen, tool, True), []).extend(r["cpu_boot_runs"])
     med = {k: float(np.median(v)) for k, v in times.items()}
     ours = first["ours"]
     print(f"load average after: {os.getloadavg()[0]:.2f}; medians of {args.rounds} rounds × "
@@ -246,6 +251,18 @@ def main() -> None:
             a, b = med[(scen, "ours", boot)], med[(scen, "diffdiff", boot)]
             se = "bootstrap 999" if boot else "analytic"
             print(f"| {scen} | {se} | {a:.3f} | {b:.3f} | {b / a:.1f}× | {ld} |")
+    # CPU seconds (user + system, all threads of the worker) depend much less on
+    # the other sessions' load than wall time: a check of the ratios on a shared
+    # machine, and of spin-waiting threads (CPU > wall).
+    cmed = {k: float(np.median(v)) for k, v in cpu.items()}
+    print()
+    print("| scenario | SE | impact CPU s | diff-diff CPU s | diff-diff / impact (CPU) |")
+    print("|---|---|---|---|---|")
+    for scen in scenarios:
+        for boot in (False, True):
+            a, b = cmed[(scen, "ours", boot)], cmed[(scen, "diffdiff", boot)]
+            se = "bootstrap 999" if boot else "analytic"
+            print(f"| {scen} | {se} | {a:.3f} | {b:.3f} | {b / a:.1f}× |")
     if "contention" in scenarios:
         print()
         for boot in (False, True):
