@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -174,7 +175,11 @@ def run(which: str, path: Path, repeat: int = 1, extras: bool = False) -> dict:
 @contextmanager
 def busy_process():
     """One competing CPU-bound process (a Python busy loop) for the duration of the block."""
-    p = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    # In its own session, like another user's job: with the kernel's autogroup
+    # scheduling (on here), a child in our session would share our session's CPU
+    # share, so on a machine busy with other sessions it would halve the worker's
+    # time whatever the worker does. On an idle machine both give the same result.
+    p = subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
     time.sleep(0.3)  # let it get scheduled
     try:
         yield
@@ -199,7 +204,9 @@ def main() -> None:
     )
     ap.add_argument("--small", action="store_true", help="3,500 units instead of 35,000")
     ap.add_argument(
-        "--skip", nargs="*", default=[], help="skip 'csdid', 'differences' and/or 'contention'"
+        "--skip", nargs="*", default=[],
+        help="skip 'csdid', 'differences', 'contention' and/or 'diffdiff' (impact only: quick "
+        "quiet/contention rounds)",
     )
     ap.add_argument(
         "--repeat", type=int, default=5, help="timed runs per worker (half as many with bootstrap)"
@@ -215,7 +222,7 @@ def main() -> None:
     print(f"panel: {n:,} units × 15 years = {len(df):,} rows, cohorts {COHORTS} + never treated")
     print(f"cpus: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
     scenarios = ["quiet"] + ([] if "contention" in args.skip else ["contention"])
-    tools = ["ours", "diffdiff"]
+    tools = ["ours"] + ([] if "diffdiff" in args.skip else ["diffdiff"])
     times: dict[tuple[str, str, bool], list[float]] = {}
     first: dict[str, dict] = {}
     splits: dict[tuple[str, bool], list] = {}
@@ -238,7 +245,8 @@ def main() -> None:
                 times.setdefault((scen, tool, True), []).extend(r["boot_runs"])
                 cpu.setdefault((scen, tool, False), []).extend(r["cpu_runs"])
                 cpu.setdefault((scen, tool, True), []).extend(r["cpu_boot_runs"])
-    med = {k: float(np.median(v)) for k, v in times.items()}
+    # Missing entries (diff-diff skipped) print as nan.
+    med = defaultdict(lambda: np.nan, {k: float(np.median(v)) for k, v in times.items()})
     ours = first["ours"]
     print(f"load average after: {os.getloadavg()[0]:.2f}; medians of {args.rounds} rounds × "
           f"{args.repeat} runs (bootstrap: × {max(1, args.repeat // 2)})")
@@ -254,7 +262,7 @@ def main() -> None:
     # CPU seconds (user + system, all threads of the worker) depend much less on
     # the other sessions' load than wall time: a check of the ratios on a shared
     # machine, and of spin-waiting threads (CPU > wall).
-    cmed = {k: float(np.median(v)) for k, v in cpu.items()}
+    cmed = defaultdict(lambda: np.nan, {k: float(np.median(v)) for k, v in cpu.items()})
     print()
     print("| scenario | SE | impact CPU s | diff-diff CPU s | diff-diff / impact (CPU) |")
     print("|---|---|---|---|---|")
@@ -283,13 +291,14 @@ def main() -> None:
         f"bootstrap on a fitted result +{ours['dynamic_bootstrap_seconds']:.3f} s; one covariate "
         f"(method='dr') {ours['dr_covariate_seconds']:.3f} s"
     )
-    dd = first["diffdiff"]
-    d_cells, k_cells = max_diff(ours["cells"], dd["cells"], 2)
-    d_dyn, k_dyn = max_diff(ours["dyn"], dd["dyn"], 1)
-    print(
-        f"diff-diff: peak RSS {dd['peak_mb']:.0f} MB; max |diff| ATT(g,t) {d_cells:.1e} over "
-        f"{k_cells} cells, event times {d_dyn:.1e} over {k_dyn}"
-    )
+    if "diffdiff" in first:
+        dd = first["diffdiff"]
+        d_cells, k_cells = max_diff(ours["cells"], dd["cells"], 2)
+        d_dyn, k_dyn = max_diff(ours["dyn"], dd["dyn"], 1)
+        print(
+            f"diff-diff: peak RSS {dd['peak_mb']:.0f} MB; max |diff| ATT(g,t) {d_cells:.1e} over "
+            f"{k_cells} cells, event times {d_dyn:.1e} over {k_dyn}"
+        )
     base = med[("quiet", "ours", False)]
     for ref in ("csdid", "differences"):
         if ref in args.skip:
