@@ -172,7 +172,7 @@ def _combine_many(
     tmp = np.empty(n)
     for j, (keep, wts) in enumerate(sets):
         col = inf[:, j]
-        for c, wt in zip(keep, wts):
+        for c, wt in zip(keep, wts, strict=True):
             np.multiply(psi[:, c], wt, out=tmp)
             col += tmp
     if wif is not None:
