@@ -128,20 +128,20 @@ class ClosedFormCells:
     def bootstrap_draws(
         self,
         n_cells: int,
-        cluster: np.ndarray,
-        n_clusters: int,
         rng: np.random.Generator,
         draws: int,
         kind: str,
         chunk: int = 128,
     ) -> np.ndarray:
-        """``draws × n_cells`` bootstrap deviations ``V @ S / n``, ``S`` the cluster sums of psi.
+        """``draws × n_cells`` bootstrap deviations ``V @ psi / n``, one weight per unit.
 
-        With coarser clusters the multiplier weights are those of
-        :func:`impact.estimate.inference.multiplier_bootstrap` applied to the dense
-        influence functions with the same generator state, so results agree to
-        rounding; with unit clusters they are drawn for the units sorted by group
-        (``multiplier_bootstrap(psi[groups.order], ...)`` gives the same numbers).
+        For unit clusters only: the factor ``U`` is then block diagonal once units
+        are sorted by group, and the weights are drawn in that order (unit
+        ``order[j]`` gets column ``j`` of the draws), the same law without
+        permuting every chunk of draws: ``multiplier_bootstrap(psi[groups.order],
+        ...)`` with the same generator gives the same numbers. (With coarser
+        clusters the cluster sums of ``U`` are dense, ``H (T + 1)`` columns against
+        ``cells``, so the dense bootstrap of ``psi`` is as cheap.)
         """
         g = self.groups
         n_groups, width = len(g.values), self.n_t + 1
@@ -152,22 +152,7 @@ class ClosedFormCells:
         np.multiply(yc, self.w[:, None], out=factor[:, : self.n_t])
         factor[:, self.n_t] = self.w
         coef = self.coef[:, :, :n_cells].reshape(n_groups * width, n_cells)
-        if n_clusters == self.n:
-            # Unit clusters: S is block diagonal once units are sorted by group. The
-            # weights are drawn in that order (unit order[j] gets column j of the
-            # draws): the same law, without permuting every chunk of draws.
-            blocks = [factor[g.order[g.bounds[h] : g.bounds[h + 1]]] for h in range(n_groups)]
-            prod = _draw_products(blocks, rng, draws, kind, chunk)
-        else:
-            # Coarser clusters: sum the factor within clusters, group by group.
-            dense = np.zeros((n_clusters, n_groups * width))
-            for h in range(n_groups):
-                units = g.order[g.bounds[h] : g.bounds[h + 1]]
-                for j in range(width):
-                    dense[:, h * width + j] = np.bincount(
-                        cluster[units], weights=factor[units, j], minlength=n_clusters
-                    )
-            prod = _draw_products([dense], rng, draws, kind, chunk)
-        boot = prod @ coef
+        blocks = [factor[g.order[g.bounds[h] : g.bounds[h + 1]]] for h in range(n_groups)]
+        boot = _draw_products(blocks, rng, draws, kind, chunk) @ coef
         boot /= self.n
         return boot

@@ -419,15 +419,10 @@ def att_gt(
     se_type = "analytic (influence function)"
     crit = np.nan
     if bootstrap:
-        if closed is not None:
-            # Same draws as multiplier_bootstrap(psi, ...), applied to psi's factors.
+        if closed is not None and panel.n_clusters == n:
+            # Unit clusters: the draws multiply psi's n × (T + 1) factor (see _cells).
             boot = closed.bootstrap_draws(
-                len(rows),
-                panel.cluster,
-                panel.n_clusters,
-                np.random.default_rng(seed),
-                int(bootstrap),
-                bootstrap_weights,
+                len(rows), np.random.default_rng(seed), int(bootstrap), bootstrap_weights
             )
             bt = _summarise_draws(boot, int(bootstrap), alpha, None)
         else:
