@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -75,15 +76,8 @@ def rss_mb():
 
 df = pd.read_parquet(path)
 # Import before timing: the comparison is about estimation, not import cost.
-if which in ("ours", "ours_st"):
+if which == "ours":
     from impact.estimate import att_gt
-if which == "ours_st":
-    # The change proposed for aggregation.py (owned elsewhere): run aggregate() with
-    # single-threaded BLAS, as att_gt already does. Results are unchanged.
-    import impact.estimate.aggregation as _agg
-    from impact.estimate._blas import single_threaded_blas
-    _agg.aggregate = single_threaded_blas()(_agg.aggregate)
-    which = "ours"
 elif which == "diffdiff":
     from diff_diff import CallawaySantAnna
 elif which == "csdid":
@@ -91,7 +85,7 @@ elif which == "csdid":
 else:
     from differences import ATTgt
 out = {"rss_before_mb": rss_mb(), "runs": [], "boot_runs": [],
-       "split": [], "split_boot": []}
+       "split": [], "split_boot": [], "cpu_runs": [], "cpu_boot_runs": []}
 
 
 def fit(boot):
@@ -105,7 +99,7 @@ def fit(boot):
             r = att_gt(df, outcome="y", unit="unit", time="year", group="g")
         t1 = time.perf_counter()
         d = r.aggregate("dynamic")  # inherits the bootstrap: cells and event study
-        # Split: att_gt (did.py) vs aggregate (aggregation.py, not single-threaded yet).
+        # Split: att_gt (did.py) vs aggregate (aggregation.py).
         out["split_boot" if boot else "split"].append((t1 - t0, time.perf_counter() - t1))
         return (r.table[["group", "time", "att"]].to_numpy().tolist(),
                 d.table[["event_time", "att"]].to_numpy().tolist())
@@ -136,15 +130,17 @@ def fit(boot):
 
 
 for _ in range(repeat):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     cells, dyn = fit(False)
     out["runs"].append(time.perf_counter() - t0)
+    out["cpu_runs"].append(time.process_time() - c0)  # CPU seconds, all threads
 out["peak_mb"] = rss_mb()
 if which in ("ours", "diffdiff"):
     for _ in range(max(1, repeat // 2)):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fit(True)
         out["boot_runs"].append(time.perf_counter() - t0)
+        out["cpu_boot_runs"].append(time.process_time() - c0)
     out["peak_with_bootstrap_mb"] = rss_mb()
 if which == "ours" and len(sys.argv) > 4:
     # Marginal cost of the 999-draw dynamic bootstrap on a fitted result, and one covariate.
@@ -166,16 +162,24 @@ print(json.dumps(out))
 
 def run(which: str, path: Path, repeat: int = 1, extras: bool = False) -> dict:
     cmd = [sys.executable, "-c", WORKER, which, str(path), str(repeat)]
+    load = os.getloadavg()[0]
     res = subprocess.run(cmd + (["extras"] if extras else []), capture_output=True, text=True)
     if res.returncode:
         raise RuntimeError(f"{which} failed:\n{res.stderr[-3000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    # 1-minute load average around the worker: the machine may be shared.
+    out["load"] = (load + os.getloadavg()[0]) / 2
+    return out
 
 
 @contextmanager
 def busy_process():
     """One competing CPU-bound process (a Python busy loop) for the duration of the block."""
-    p = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    # In its own session, like another user's job: with the kernel's autogroup
+    # scheduling (on here), a child in our session would share our session's CPU
+    # share, so on a machine busy with other sessions it would halve the worker's
+    # time whatever the worker does. On an idle machine both give the same result.
+    p = subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
     time.sleep(0.3)  # let it get scheduled
     try:
         yield
@@ -200,14 +204,12 @@ def main() -> None:
     )
     ap.add_argument("--small", action="store_true", help="3,500 units instead of 35,000")
     ap.add_argument(
-        "--skip", nargs="*", default=[], help="skip 'csdid', 'differences' and/or 'contention'"
+        "--skip", nargs="*", default=[],
+        help="skip 'csdid', 'differences', 'contention' and/or 'diffdiff' (impact only: quick "
+        "quiet/contention rounds)",
     )
     ap.add_argument(
         "--repeat", type=int, default=5, help="timed runs per worker (half as many with bootstrap)"
-    )
-    ap.add_argument(
-        "--proposed", action="store_true",
-        help="also time impact with aggregate() single-threaded (proposed for aggregation.py)",
     )
     ap.add_argument(
         "--rounds", type=int, default=2, help="rounds of quiet/contention workers (medians pooled)"
@@ -220,10 +222,12 @@ def main() -> None:
     print(f"panel: {n:,} units × 15 years = {len(df):,} rows, cohorts {COHORTS} + never treated")
     print(f"cpus: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
     scenarios = ["quiet"] + ([] if "contention" in args.skip else ["contention"])
-    tools = ["ours", "diffdiff"] + (["ours_st"] if args.proposed else [])
+    tools = ["ours"] + ([] if "diffdiff" in args.skip else ["diffdiff"])
     times: dict[tuple[str, str, bool], list[float]] = {}
     first: dict[str, dict] = {}
     splits: dict[tuple[str, bool], list] = {}
+    loads: dict[str, list[float]] = {}
+    cpu: dict[tuple[str, str, bool], list[float]] = {}
     for rnd in range(args.rounds):
         for scen in scenarios:
             for tool in tools:
@@ -233,39 +237,47 @@ def main() -> None:
                 else:
                     r = run(tool, path, args.repeat, extras=(rnd == 0 and tool == "ours"))
                 first.setdefault(tool, r)
+                loads.setdefault(scen, []).append(r["load"])
                 if tool == "ours":
                     splits.setdefault((scen, False), []).extend(r["split"])
                     splits.setdefault((scen, True), []).extend(r["split_boot"])
                 times.setdefault((scen, tool, False), []).extend(r["runs"])
                 times.setdefault((scen, tool, True), []).extend(r["boot_runs"])
-    med = {k: float(np.median(v)) for k, v in times.items()}
+                cpu.setdefault((scen, tool, False), []).extend(r["cpu_runs"])
+                cpu.setdefault((scen, tool, True), []).extend(r["cpu_boot_runs"])
+    # Missing entries (diff-diff skipped) print as nan.
+    med = defaultdict(lambda: np.nan, {k: float(np.median(v)) for k, v in times.items()})
     ours = first["ours"]
     print(f"load average after: {os.getloadavg()[0]:.2f}; medians of {args.rounds} rounds × "
           f"{args.repeat} runs (bootstrap: × {max(1, args.repeat // 2)})")
     print()
-    print("| scenario | SE | impact s | diff-diff s | diff-diff / impact |")
-    print("|---|---|---|---|---|")
+    print("| scenario | SE | impact s | diff-diff s | diff-diff / impact | load average |")
+    print("|---|---|---|---|---|---|")
     for scen in scenarios:
+        ld = f"{min(loads[scen]):.1f}–{max(loads[scen]):.1f}"
         for boot in (False, True):
             a, b = med[(scen, "ours", boot)], med[(scen, "diffdiff", boot)]
             se = "bootstrap 999" if boot else "analytic"
+            print(f"| {scen} | {se} | {a:.3f} | {b:.3f} | {b / a:.1f}× | {ld} |")
+    # CPU seconds (user + system, all threads of the worker) depend much less on
+    # the other sessions' load than wall time: a check of the ratios on a shared
+    # machine, and of spin-waiting threads (CPU > wall).
+    cmed = defaultdict(lambda: np.nan, {k: float(np.median(v)) for k, v in cpu.items()})
+    print()
+    print("| scenario | SE | impact CPU s | diff-diff CPU s | diff-diff / impact (CPU) |")
+    print("|---|---|---|---|---|")
+    for scen in scenarios:
+        for boot in (False, True):
+            a, b = cmed[(scen, "ours", boot)], cmed[(scen, "diffdiff", boot)]
+            se = "bootstrap 999" if boot else "analytic"
             print(f"| {scen} | {se} | {a:.3f} | {b:.3f} | {b / a:.1f}× |")
-            if args.proposed:
-                c = med[(scen, "ours_st", boot)]
-                print(f"| {scen} | {se}, aggregate single-threaded (proposed) | {c:.3f} | "
-                      f"{b:.3f} | {b / c:.1f}× |")
     if "contention" in scenarios:
         print()
         for boot in (False, True):
             se = "bootstrap 999" if boot else "analytic"
             qa, ca = med[("quiet", "ours", boot)], med[("contention", "ours", boot)]
             qb, cb = med[("quiet", "diffdiff", boot)], med[("contention", "diffdiff", boot)]
-            extra = ""
-            if args.proposed:
-                qs, cs = med[("quiet", "ours_st", boot)], med[("contention", "ours_st", boot)]
-                extra = f", impact with aggregate single-threaded {cs / qs:.2f}×"
-            print(f"contention / quiet, {se}: impact {ca / qa:.2f}×, diff-diff {cb / qb:.2f}×"
-                  + extra)
+            print(f"contention / quiet, {se}: impact {ca / qa:.2f}×, diff-diff {cb / qb:.2f}×")
     print()
     for (scen, boot), v in splits.items():
         if v:
@@ -279,13 +291,14 @@ def main() -> None:
         f"bootstrap on a fitted result +{ours['dynamic_bootstrap_seconds']:.3f} s; one covariate "
         f"(method='dr') {ours['dr_covariate_seconds']:.3f} s"
     )
-    dd = first["diffdiff"]
-    d_cells, k_cells = max_diff(ours["cells"], dd["cells"], 2)
-    d_dyn, k_dyn = max_diff(ours["dyn"], dd["dyn"], 1)
-    print(
-        f"diff-diff: peak RSS {dd['peak_mb']:.0f} MB; max |diff| ATT(g,t) {d_cells:.1e} over "
-        f"{k_cells} cells, event times {d_dyn:.1e} over {k_dyn}"
-    )
+    if "diffdiff" in first:
+        dd = first["diffdiff"]
+        d_cells, k_cells = max_diff(ours["cells"], dd["cells"], 2)
+        d_dyn, k_dyn = max_diff(ours["dyn"], dd["dyn"], 1)
+        print(
+            f"diff-diff: peak RSS {dd['peak_mb']:.0f} MB; max |diff| ATT(g,t) {d_cells:.1e} over "
+            f"{k_cells} cells, event times {d_dyn:.1e} over {k_dyn}"
+        )
     base = med[("quiet", "ours", False)]
     for ref in ("csdid", "differences"):
         if ref in args.skip:

@@ -78,18 +78,22 @@ def numeric_groups(values: pd.Series, name: str) -> pd.Series:
     Numbers stored as text ("2015") are converted; anything else ("never",
     "2015-06") is an error rather than silently read as never treated.
     """
-    g = pd.to_numeric(values, errors="coerce")
-    bad = g.isna() & values.notna()
-    if bad.any():
-        found = _examples(pd.unique(values[bad].astype(str)))
-        raise InputError(
-            f"column {name!r} must hold the first treated period as a number "
-            f"(0 or missing for never treated), found {found}",
-            column=name,
-        )
-    g = g.astype(float)
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        g = values.astype(float)  # already numbers: nothing to convert or reject
+    else:
+        g = pd.to_numeric(values, errors="coerce")
+        bad = g.isna() & values.notna()
+        if bad.any():
+            found = _examples(pd.unique(values[bad].astype(str)))
+            raise InputError(
+                f"column {name!r} must hold the first treated period as a number "
+                f"(0 or missing for never treated), found {found}",
+                column=name,
+            )
+        g = g.astype(float)
+    arr = g.to_numpy()
     # An infinite group would silently become "never treated" (later than the last period).
-    inf = np.isinf(g.to_numpy())
+    inf = np.isinf(arr)
     if inf.any():
         raise InputError(
             f"{int(inf.sum())} infinite first treated period(s); use 0 or "
@@ -97,8 +101,9 @@ def numeric_groups(values: pd.Series, name: str) -> pd.Series:
             column=name, value=float(g[inf].iloc[0]),
         )
     # A fractional group (2014.5) is no period of the time axis: event times would be
-    # half-periods and the cohort would match no period.
-    frac = g.notna().to_numpy() & (np.mod(g.fillna(0).to_numpy(), 1) != 0)
+    # half-periods and the cohort would match no period (NaN != floor(NaN): excluded).
+    with np.errstate(invalid="ignore"):
+        frac = ~np.isnan(arr) & (arr != np.floor(arr))
     if frac.any():
         found = _examples(pd.unique(g[frac]))
         raise InputError(
@@ -109,6 +114,46 @@ def numeric_groups(values: pd.Series, name: str) -> pd.Series:
             column=name, value=float(g[frac].iloc[0]),
         )
     return g.fillna(0)
+
+
+def _unit_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer code of each row's unit (0 .. n - 1, in sorted unit order) and the units.
+
+    Panels usually come sorted by unit: numeric identifiers in non-decreasing
+    order are then coded in one pass; anything else is factorised (hashing).
+    """
+    arr = values.to_numpy()
+    if arr.dtype.kind in "iuf" and len(arr) and not np.isnan(arr[0]):
+        change = arr[1:] != arr[:-1]
+        if (arr[1:] >= arr[:-1]).all():  # NaN compares False: sorted and complete
+            codes = np.empty(len(arr), dtype=np.intp)
+            codes[0] = 0
+            np.cumsum(change, out=codes[1:])
+            return codes, arr[np.concatenate([[0], np.flatnonzero(change) + 1])]
+    codes, units = pd.factorize(values, sort=True)
+    return codes, np.asarray(units)
+
+
+def _period_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct periods and the index of each row's period among them.
+
+    Integer periods (years) are coded by counting over their range, without
+    hashing or sorting the rows; others by a binary search in the sorted uniques.
+    """
+    if values.dtype.kind in "iu" and len(values):
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < 1_000_000:
+            offset = values - lo
+            present = np.bincount(offset, minlength=hi - lo + 1) > 0
+            periods = np.flatnonzero(present).astype(values.dtype) + values.dtype.type(lo)
+            if present.all():
+                return periods, offset.astype(np.intp, copy=False)
+            return periods, (np.cumsum(present) - 1)[offset]
+    periods = np.sort(pd.unique(values))
+    first = periods[0]
+    if first == np.floor(first) and np.array_equal(periods, first + np.arange(len(periods))):
+        return periods, (values - first).astype(np.intp)
+    return periods, np.searchsorted(periods, values)
 
 
 def _scatter(
@@ -172,9 +217,8 @@ def prepare_panel(
         )
     g = numeric_groups(data[group], group).to_numpy(dtype=float)
 
-    ucode, units = pd.factorize(data[unit], sort=True)
-    periods = np.sort(pd.unique(data[time].to_numpy()))
-    tcode = np.searchsorted(periods, data[time].to_numpy())
+    ucode, units = _unit_codes(data[unit])
+    periods, tcode = _period_codes(data[time].to_numpy())
     n, n_t = len(units), len(periods)
 
     # Duplicated unit-period rows: one integer key per row.
@@ -188,8 +232,14 @@ def prepare_panel(
             f"appear once per period. Examples: {ex}"
         )
 
-    switches = _varies_within(_scatter(g, ucode, tcode, n, n_t))
-    if switches.any():
+    # One group per unit (the last row's); rows that disagree with it reveal a group
+    # that changes within the unit. Two passes over the rows, no units × periods matrix.
+    g_unit = np.empty(n)
+    g_unit[ucode] = g
+    differs = g != g_unit[ucode]
+    if differs.any():
+        switches = np.zeros(n, dtype=bool)
+        switches[ucode[differs]] = True
         raise InputError(
             f"the first treated period ({group!r}) changes over time for {int(switches.sum())} "
             f"unit(s), e.g. {_examples(units[switches])}. Staggered DiD assumes treatment, once "
@@ -198,8 +248,11 @@ def prepare_panel(
         )
 
     # Groups inside the observed window must be periods of the axis (no 2013 in 2010, 2012, 2014).
-    inside = (g > periods[0]) & (g <= periods[-1]) & ~np.isin(g, periods)
-    if inside.any():
+    # Checked on the units' groups first (constant within units by now), on the rows
+    # only to report them.
+    gu_inside = (g_unit > periods[0]) & (g_unit <= periods[-1])
+    if (gu_inside & ~np.isin(g_unit, periods)).any():
+        inside = (g > periods[0]) & (g <= periods[-1]) & ~np.isin(g, periods)
         found = _examples(pd.unique(g[inside]))
         raise InputError(
             f"first treated period(s) {found} are not periods of the time axis "
@@ -207,9 +260,13 @@ def prepare_panel(
             column=group, value=float(g[inside][0]),
         )
 
-    y_long = pd.to_numeric(data[outcome], errors="coerce").to_numpy(dtype=float)
-    if np.isnan(y_long).sum() > data[outcome].isna().sum():
-        raise InputError(f"column {outcome!r} must be numeric", column=outcome)
+    y_col = data[outcome]
+    if pd.api.types.is_numeric_dtype(y_col) and not pd.api.types.is_bool_dtype(y_col):
+        y_long = y_col.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        y_long = pd.to_numeric(y_col, errors="coerce").to_numpy(dtype=float)
+        if np.isnan(y_long).sum() > y_col.isna().sum():
+            raise InputError(f"column {outcome!r} must be numeric", column=outcome)
     inf = np.isinf(y_long)
     if inf.any():
         i = int(np.flatnonzero(inf)[0])
@@ -250,10 +307,11 @@ def prepare_panel(
             )
         return mat[:, 0]
 
-    gvec = _scatter(g, ucode, tcode, n, n_t)[keep, 0]
+    gvec = g_unit[keep]
     if not keep.any():
         raise NothingToEstimateError(
-            "no unit is left to estimate on (every unit lacks some periods)")
+            "no unit is left to estimate on (every unit lacks some periods)"
+        )
     if not ((gvec > periods[0]) & (gvec <= periods[-1])).any():
         raise NothingToEstimateError(
             f"nothing to estimate: no unit is first treated inside the panel's periods "

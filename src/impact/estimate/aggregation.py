@@ -180,6 +180,44 @@ def _wif_dot(
     return ind_a / s - ind_1 * pa / s**2
 
 
+def _combine_many(
+    att: np.ndarray,
+    psi: np.ndarray,
+    sets: list[tuple[np.ndarray, np.ndarray]],
+    wif: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[list[float], np.ndarray]:
+    """:func:`_combine` for several weighted sums at once: estimates and ``n × k`` influence.
+
+    ``sets`` holds ``(keepers, weights)`` pairs; ``wif = (pg, w, G, groups)`` adds
+    the term of the estimated weights (:func:`_wif_dot`) to every column.
+    """
+    n, k = psi.shape[0], len(sets)
+    est = [float(att[keep] @ wts) for keep, wts in sets]
+    # Each cell enters few sums: weighted column additions read psi once, where a
+    # dense psi @ W would spend cells × k multiply-adds per unit.
+    inf = np.zeros((n, k), order="F")
+    tmp = np.empty(n)
+    for j, (keep, wts) in enumerate(sets):
+        col = inf[:, j]
+        for c, wt in zip(keep, wts, strict=True):
+            np.multiply(psi[:, c], wt, out=tmp)
+            col += tmp
+    if wif is not None:
+        pg, w, G, groups = wif
+        cohorts, cell_cohort = np.unique(groups, return_inverse=True)
+        pos = np.clip(np.searchsorted(cohorts, G), 0, len(cohorts) - 1)
+        member_w = np.where(cohorts[pos] == G, w, 0.0)  # 0 outside the aggregated cohorts
+        # _wif_dot's ind @ a / s - (ind @ 1) (p . a) / s**2, where the constant parts
+        # (-p . a / s and + s (p . a) / s**2) cancel: w_i times a per-cohort coefficient.
+        coef = np.zeros((len(cohorts), k))
+        for j, (keep, _) in enumerate(sets):
+            pk, a = pg[keep], att[keep]
+            s, pa = pk.sum(), pk @ a
+            np.add.at(coef[:, j], cell_cohort[keep], a / s - pa / s**2)
+        inf += member_w[:, None] * coef[pos]
+    return est, inf
+
+
 def _combine(att, psi, keepers, weights, wif_att=None):
     """Weighted sum of estimates and its influence function (plus the weights' term)."""
     est = float(att[keepers] @ weights)
@@ -307,25 +345,29 @@ def aggregate(
 
     labels: list[float] = []
     est_list: list[float] = []
-    inf_list: list[np.ndarray] = []
 
     if kind == "simple":
         keep = np.flatnonzero(ok & (group <= t) & (t <= group + max_e))
         wts = pg[keep] / pg[keep].sum()
-        overall, overall_inf = _combine(att, psi, keep, wts, _wif_dot(keep, pg, w, G, group, att))
-        labels, est_list, inf_list = [np.nan], [overall], [overall_inf]
+        est_list, psi_k = _combine_many(att, psi, [(keep, wts)], (pg, w, G, group))
+        overall, overall_inf = est_list[0], psi_k[:, 0]
+        labels = [np.nan]
         key = None
     elif kind == "group":
+        sets = []
         for g in cohorts:
             # A cohort's effect is the plain mean of its post-treatment cells.
             keep = np.flatnonzero(ok & (group == g) & (g <= t) & (t <= group + max_e))
             if len(keep) == 0:
                 continue
-            e, inf = _combine(att, psi, keep, np.full(len(keep), 1 / len(keep)))
-            labels.append(g), est_list.append(e), inf_list.append(inf)
+            labels.append(g)
+            sets.append((keep, np.full(len(keep), 1 / len(keep))))
+        if not sets:
+            raise InputError(f"no post-treatment group-time effect to aggregate ({kind})")
+        est_list, psi_k = _combine_many(att, psi, sets)
         gl = np.array(labels)
         pgg = pg_cohort[np.searchsorted(cohorts, gl)]
-        att_g, psi_g = np.array(est_list), np.column_stack(inf_list)
+        att_g, psi_g = np.array(est_list), psi_k
         everything = np.arange(len(gl))
         overall, overall_inf = _combine(
             att_g, psi_g, everything, pgg / pgg.sum(), _wif_dot(everything, pgg, w, G, gl, att_g)
@@ -356,39 +398,44 @@ def aggregate(
             eseq = np.unique(e_cell[sel])
             eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - (last_t - first_t))]
         eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
+        sets = []
         for e in eseq:
             keep = np.flatnonzero(sel & (e_cell == e))
-            wts = pg[keep] / pg[keep].sum()
-            est, inf = _combine(att, psi, keep, wts, _wif_dot(keep, pg, w, G, group, att))
-            labels.append(e), est_list.append(est), inf_list.append(inf)
+            labels.append(e)
+            sets.append((keep, pg[keep] / pg[keep].sum()))
         el = np.array(labels)
         post = np.flatnonzero(el >= 0)
         if len(post) == 0:
             raise InputError("no post-treatment event time in the window: widen min_e/max_e")
+        est_list, psi_k = _combine_many(att, psi, sets, (pg, w, G, group))
         overall, overall_inf = _combine(
-            np.array(est_list), np.column_stack(inf_list), post, np.full(len(post), 1 / len(post))
+            np.array(est_list), psi_k, post, np.full(len(post), 1 / len(post))
         )
         key = "event_time"
     else:  # calendar
+        sets = []
         for tt in np.unique(t[t >= group.min()]):
             keep = np.flatnonzero(ok & (t == tt) & (group <= t) & (t <= group + max_e))
             if len(keep) == 0:
                 continue
-            wts = pg[keep] / pg[keep].sum()
-            est, inf = _combine(att, psi, keep, wts, _wif_dot(keep, pg, w, G, group, att))
-            labels.append(tt), est_list.append(est), inf_list.append(inf)
+            labels.append(tt)
+            sets.append((keep, pg[keep] / pg[keep].sum()))
+        if not sets:
+            raise InputError(f"no post-treatment group-time effect to aggregate ({kind})")
+        est_list, psi_k = _combine_many(att, psi, sets, (pg, w, G, group))
         overall, overall_inf = _combine(
             np.array(est_list),
-            np.column_stack(inf_list),
+            psi_k,
             np.arange(len(est_list)),
             np.full(len(est_list), 1 / len(est_list)),
         )
         key = "time"
 
-    if not inf_list:
-        raise InputError(f"no post-treatment group-time effect to aggregate ({kind})")
-    psi_k = np.column_stack(inf_list)
-    all_psi = np.column_stack([psi_k, overall_inf])
+    # The disaggregated influence functions and the overall one, side by side.
+    all_psi = np.empty((psi_k.shape[0], psi_k.shape[1] + 1), order="F")
+    all_psi[:, :-1] = psi_k
+    all_psi[:, -1] = overall_inf
+    psi_k = all_psi[:, :-1]
     se_all = analytic_se(all_psi, panel.cluster, panel.n_clusters)
     se_type = "analytic (influence function)"
     crit = np.nan

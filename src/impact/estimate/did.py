@@ -59,13 +59,14 @@ from scipy import stats
 from impact.errors import InputError
 from impact.estimate import _drdid
 from impact.estimate._blas import single_threaded_blas
+from impact.estimate._cells import ClosedFormCells, UnitGroups
 from impact.estimate._validate import (
     numeric_groups,
     numeric_periods,
     prepare_panel,
     require_columns,
 )
-from impact.estimate.inference import analytic_se, multiplier_bootstrap
+from impact.estimate.inference import _summarise_draws, analytic_se, multiplier_bootstrap
 from impact.estimate.results import ATTgtResult
 
 __all__ = ["ATTgtResult", "att_gt"]
@@ -76,17 +77,18 @@ logger = logging.getLogger(__name__)
 def _drop_and_recode_groups(
     df: pd.DataFrame, group: str, time: str, unit: str, anticipation: int, control: str
 ) -> tuple[pd.DataFrame, list[float]]:
-    periods = np.sort(df[time].unique())
+    first, last = df[time].min(), df[time].max()
     g = numeric_groups(df[group], group)
-    late = g > periods[-1]
+    late = g > last
     if late.any():
         logger.info(
             "%d units first treated after the last period are treated as never treated",
             df.loc[late, unit].nunique(),
         )
         g = g.where(~late, 0)
-    df = df.assign(**{group: g})
-    first = periods[0]
+    # A shallow copy with the recoded column: the other columns are not copied.
+    df = df.copy(deep=False)
+    df[group] = g
     early = (df[group] > 0) & (df[group] <= first + anticipation)
     if early.any():
         n_early = df.loc[early, unit].nunique()
@@ -322,22 +324,27 @@ def att_gt(
     rows: list[dict] = []
     # Influence functions are written column by column into one Fortran-ordered
     # block (each column contiguous), sized for the largest possible number of cells.
-    psi_buf = np.zeros((n, max(1, len(cohorts) * n_t)), order="F")
+    max_cells = max(1, len(cohorts) * n_t)
+    psi_buf = np.zeros((n, max_cells), order="F")
     start = 1 if base_period == "varying" else 0
     skipped_no_control: list[tuple[float, float]] = []
     ps_cache: dict[tuple, tuple] = {}
+    # Cohort and comparison groups are chosen on the few distinct groups, not on
+    # n-long unit masks; without covariates the cells are closed forms (see _cells).
+    groups = UnitGroups.from_groups(G, w)
+    gv = groups.values
+    closed = ClosedFormCells(y, w, groups, max_cells) if x is None else None
     for g in cohorts:
-        treated = G == g
+        h = int(np.searchsorted(gv, g))
         pre_idx = np.flatnonzero(periods + anticipation < g)
         if len(pre_idx) == 0:
             continue
         base_universal = pre_idx[-1]
-        w1 = w * treated
-        s1 = w1.sum()
-        if s1 <= 0:
+        if groups.weight[h] <= 0:
             skipped_no_control.append((g, np.nan))
             continue
-        n_treated = int(treated.sum())
+        n_treated = int(groups.count[h])
+        treated = G == g if closed is None else None
         for c in range(start, n_t):
             t = periods[c]
             post = bool(g <= t)
@@ -360,32 +367,20 @@ def att_gt(
             # anticipation) in both periods of the cell, hence the later one.
             threshold = max(t, periods[b])
             if control == "never":
-                comp = G == 0
+                comp_g = gv == 0
             else:
-                comp = (G == 0) | ((G > threshold + anticipation) & (G != g))
-            w0 = w * comp
-            s0 = w0.sum()
-            if s0 <= 0:
+                comp_g = (gv == 0) | ((gv > threshold + anticipation) & (gv != g))
+            if groups.weight[comp_g].sum() <= 0:
                 skipped_no_control.append((g, t))
                 continue
             col = psi_buf[:, len(rows)]
-            if x is None:
+            if closed is not None:
                 # Closed form, identical to reg/ipw/dr with an intercept only:
-                # difference of weighted mean changes. Computed on full-length
-                # vectors (zero weight outside the cell) to avoid fancy indexing.
-                # The sums of products go through einsum, not `@`: `@` on
-                # vectors calls BLAS ddot, which OpenBLAS multi-threads from a
-                # few thousand elements; thread hand-off then costs more than
-                # the arithmetic and collapses when another process holds a
-                # core (profiled: 5x slower with one busy process on 2 cores).
-                # einsum's single-threaded SIMD loop is as fast when idle and
-                # does not depend on the BLAS thread limit set above.
-                dy = y[:, c] - y[:, b]
-                m1 = np.einsum("i,i->", w1, dy) / s1
-                m0 = np.einsum("i,i->", w0, dy) / s0
-                att = m1 - m0
-                col[:] = n * (w1 * (dy - m1) / s1 - w0 * (dy - m0) / s0)
+                # difference of weighted mean changes (see impact.estimate._cells).
+                att = closed.cell(len(rows), c, b, h, comp_g, col)
             else:
+                assert treated is not None and x is not None
+                comp = comp_g[groups.code]
                 sub = treated | comp
                 dy = y[sub, c] - y[sub, b]
                 ws = w[sub]
@@ -398,7 +393,7 @@ def att_gt(
                     # The propensity score does not involve the outcome: cells with
                     # the same cohort, comparison units and covariates share it
                     # (e.g. every period of a cohort with never-treated controls).
-                    key = (g, xp, comp.tobytes())
+                    key = (g, xp, comp_g.tobytes())
                     ps_parts = ps_cache.get(key)
                     if ps_parts is None:
                         ps_parts = ps_cache[key] = _drdid.propensity_parts(x_sub, d_sub, w_sub)
@@ -412,7 +407,7 @@ def att_gt(
                     att=float(att),
                     post=post,
                     n_treated=n_treated,
-                    n_control=int(comp.sum()),
+                    n_control=int(groups.count[comp_g].sum()),
                     base=periods[b],
                 )
             )
@@ -437,15 +432,22 @@ def att_gt(
     se_type = "analytic (influence function)"
     crit = np.nan
     if bootstrap:
-        bt = multiplier_bootstrap(
-            psi,
-            panel.cluster,
-            panel.n_clusters,
-            draws=int(bootstrap),
-            kind=bootstrap_weights,
-            alpha=alpha,
-            seed=seed,
-        )
+        if closed is not None and panel.n_clusters == n:
+            # Unit clusters: the draws multiply psi's n × (T + 1) factor (see _cells).
+            boot = closed.bootstrap_draws(
+                len(rows), np.random.default_rng(seed), int(bootstrap), bootstrap_weights
+            )
+            bt = _summarise_draws(boot, int(bootstrap), alpha, None)
+        else:
+            bt = multiplier_bootstrap(
+                psi,
+                panel.cluster,
+                panel.n_clusters,
+                draws=int(bootstrap),
+                kind=bootstrap_weights,
+                alpha=alpha,
+                seed=seed,
+            )
         se = np.where(np.isfinite(bt.se), bt.se, se)
         crit = bt.crit
         se_type = f"multiplier bootstrap ({int(bootstrap)} {bootstrap_weights} draws)"
@@ -455,9 +457,9 @@ def att_gt(
     if bootstrap:
         table["ci_low_uniform"] = table["att"] - crit * table["se"]
         table["ci_high_uniform"] = table["att"] + crit * table["se"]
-    for col in ("group", "time", "event_time", "base"):
-        if np.all(np.mod(table[col], 1) == 0):
-            table[col] = table[col].astype(int)
+    for name in ("group", "time", "event_time", "base"):
+        if np.all(np.mod(table[name], 1) == 0):
+            table[name] = table[name].astype(int)
     cols = ["group", "time", "att", "se", "ci_low", "ci_high"]
     table = table[cols + [c for c in table.columns if c not in cols]]
     options = dict(
