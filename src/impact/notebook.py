@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import pandas as pd
 
 from impact._io import atomic_path
+from impact._options import choices
 from impact.errors import InputError
+from impact.estimate.did import att_gt
 from impact.estimate.power import minimum_detectable_effect
 
 # Re-exported: the notebooks import the narrative helpers from here.
@@ -26,6 +28,8 @@ from impact.narrative import conclusion as conclusion
 from impact.narrative import pre_period_note as pre_period_note
 from impact.narrative import real_data_caveats as real_data_caveats
 from impact.narrative import robust_inference_text as robust_inference_text
+from impact.panel.estimation import build_panel
+from impact.panel.long import DATA_SOURCES
 
 if TYPE_CHECKING:
     from impact.panel.estimation import DataKind, PanelFreq, PanelLevel, UncertainRule
@@ -33,14 +37,16 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: Allowed values of the parameters shared by the notebooks.
+# The allowed values are read from the signatures the parameters are passed to (one
+# place: their Literal annotations), not written again here.
 CHOICES: dict[str, tuple] = {
-    "source": ("insee", "demo", "real"),
-    "uncertain": (None, "exclude", "keep"),
-    "level": ("commune", "epci", "departement", "region"),
-    "freq": ("year",),
-    "control": ("never", "notyet"),
-    "method": ("dr", "ipw", "reg"),
-    "base_period": ("varying", "universal"),
+    "source": tuple(DATA_SOURCES),
+    "uncertain": (None, *choices(build_panel, "uncertain")),
+    "level": choices(build_panel, "level"),
+    "freq": ("year",),  # the notebooks estimate on annual panels
+    "control": choices(att_gt, "control"),
+    "method": choices(att_gt, "method"),
+    "base_period": choices(att_gt, "base_period"),
 }
 
 #: Years any source can cover (SIRENE creation dates start long before; the
