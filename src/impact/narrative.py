@@ -293,9 +293,23 @@ def real_data_caveats(panel: pd.DataFrame, info: Mapping[str, Any]) -> list[str]
     ...     print(c[:60])
     30 des 37 lauréats des appels à projets de 2013 et 2015 sont
     À l'échelle des départements, un PTCE est petit : l'estimati
+
+    For another programme the same limits are told without PTCE lauréats:
+
+    >>> info = {"source": "insee", "level_label": "départements", "ptce_treatment": False,
+    ...         "programme": "programme fictif", "not_covered": ["971"]}
+    >>> for c in real_data_caveats(panel, info):
+    ...     print(c[-60:])
+     : les territoires traités d'outre-mer sortent de l'analyse.
+    lle ne doit pas être raccordée à ces premières publications.
+    ter), pas sur les entreprises accompagnées par le programme.
     """
     ptce = info.get("ptce", {})
     level_label = info.get("level_label", "territoires")
+    # Another programme's treatment table (``treatment=`` in the notebooks) gets the same
+    # data caveats in words that do not speak of PTCE lauréats.
+    is_ptce = bool(info.get("ptce_treatment", True))
+    programme = info.get("programme") or "programme"
     caveats = []
     not_covered = info.get("not_covered") or []
     if info.get("source") == "insee":
@@ -304,7 +318,8 @@ def real_data_caveats(panel: pd.DataFrame, info: Mapping[str, Any]) -> list[str]
             f"{level_label} analysés). Les données départementales livrées ne couvrent pas "
             "l'outre-mer"
             + (f" ({len(not_covered)} {level_label} hors champ)" if not_covered else "")
-            + " : les lauréats de La Réunion et de la Martinique sortent de l'analyse.")
+            + (" : les lauréats de La Réunion et de la Martinique sortent de l'analyse."
+               if is_ptce else " : les territoires traités d'outre-mer sortent de l'analyse."))
         caveats.append(
             "Les créations sont la série révisée de la démographie des entreprises de l'Insee "
             "(SIDE, édition 2024), plus élevée que les chiffres publiés à l'époque : elle ne doit "
@@ -323,8 +338,10 @@ def real_data_caveats(panel: pd.DataFrame, info: Mapping[str, Any]) -> list[str]
             f"{info.get('uncertain')!r}).")
     if info.get("creation_level") in ("departement", "region") or panel["level"].iloc[0] in (
             "departement", "region"):
+        small = "un PTCE est petit" if is_ptce else f"le {programme} touche peu d'entreprises"
+        whom = "par le pôle" if is_ptce else "par le programme"
         caveats.append(
-            f"À l'échelle des {level_label}, un PTCE est petit : l'estimation mesure l'effet sur "
+            f"À l'échelle des {level_label}, {small} : l'estimation mesure l'effet sur "
             "l'ensemble du territoire (une intention de traiter), pas sur les entreprises "
-            "accompagnées par le pôle.")
+            f"accompagnées {whom}.")
     return caveats
