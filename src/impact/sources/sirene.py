@@ -504,12 +504,16 @@ def creations(
     ...     "siren,nic,codeCommuneEtablissement\\n301000011,00011,74010\\n"
     ...     "301000029,00015,74011\\n301000037,00017,29019\\n", encoding="utf-8")
     >>> long = creations(folder / "ul.csv", folder / "et.csv", freq="year")
-    >>> long[["territory_code", "period", "indicator", "value"]].head(4)
-      territory_code period        indicator  value
-    0          74010   2016  creations_total    2.0
-    1          29019   2017  creations_total    1.0
-    2          74010   2016    creations_tpe    2.0
-    3          29019   2017    creations_ess    1.0
+    >>> rows = long[["territory_code", "period", "indicator", "value"]]
+    >>> main = ["creations_total", "creations_tpe", "creations_ess"]
+    >>> rows = rows[rows["value"].gt(0) & rows["indicator"].isin(main)]
+    >>> # Rows come in streaming order (DuckDB, in parallel): sort them to compare.
+    >>> print(rows.sort_values(["indicator", "territory_code"]).to_string(index=False))
+    territory_code period       indicator  value
+             29019   2017 creations_total    1.0
+             74010   2016 creations_total    2.0
+             74010   2016   creations_tpe    2.0
+             29019   2017   creations_ess    1.0
     >>> long.attrs["n_units"]
     3
     """
