@@ -57,7 +57,9 @@ case "$cmd" in
     "$VENV/bin/ruff" check src tests
     echo "==> mypy (src/impact)"
     "$VENV/bin/mypy"
-    exec "$VENV/bin/python" -m pytest "$@" ;;
+    # Two workers (this project's CI machines have two cores; IMPACT_TEST_WORKERS=0 runs in
+    # one process). --dist loadfile keeps each file, hence each notebook's cells, on one worker.
+    exec "$VENV/bin/python" -m pytest -n "${IMPACT_TEST_WORKERS:-2}" --dist loadfile "$@" ;;
   compat)
     # CI only: the library tests again with the oldest supported pandas and geopandas. The
     # reference peers (test extra) are left out: their comparisons ran in the main suite, and
