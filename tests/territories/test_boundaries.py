@@ -36,6 +36,11 @@ def test_cache_written_and_reused(tmp_path, monkeypatch):
     # GeoParquet readable by geopandas without the library.
     again = gpd.read_parquet(path)
     assert again.geometry.geom_equals(first.geometry).all()
+    assert again.crs == first.crs
+    # The CRS reads the same whether this call built the cache or read it.
+    T.boundaries.__globals__["_boundaries_cached"].cache_clear()
+    cached = T.boundaries("region")
+    assert str(first.crs) == str(cached.crs) == "EPSG:4326"
 
 
 def test_corrupt_cache_is_rebuilt(tmp_path, monkeypatch):

