@@ -104,3 +104,20 @@ def _code_format_check(code_col: str = "territory_code", level_col: str = "level
         "(commune 5 characters, EPCI 9 digits, département 01-95/2A/2B/971-976, "
         "région 2 digits)",
     )
+
+
+def _observed_has_value(df: pd.DataFrame) -> pd.Series:
+    observed = _on_unique(df["status"], lambda v: v == "observed").to_numpy()
+    return pd.Series(~observed | df["value"].notna().to_numpy(), index=df.index)
+
+
+def _balanced(df: pd.DataFrame) -> bool:
+    n_t = df["territory_code"].nunique()
+    n_p = df["period"].nunique()
+    return len(df) == n_t * n_p
+
+
+def _treated_consistent(df: pd.DataFrame) -> pd.Series:
+    g = df["first_label_year"]
+    expected = ((g > 0) & (df["year"] >= g)).astype("int64")
+    return df["treated"] == expected

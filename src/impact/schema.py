@@ -31,10 +31,13 @@ from impact._schema_checks import (
     _PERIOD_RE,
     _STRING,
     CODE_FORMATS,
+    _balanced,
     _code_format_check,
     _in,
     _matches,
+    _observed_has_value,
     _on_unique,
+    _treated_consistent,
     pa,
 )
 from impact._schema_validation import validate
@@ -75,11 +78,6 @@ def _counts_non_negative(df: pd.DataFrame) -> pd.Series:
     is_rate = _on_unique(df["indicator"], lambda v: v in RATE_INDICATORS).to_numpy()
     v = df["value"].to_numpy(dtype=float)
     return pd.Series(is_rate | np.isnan(v) | (v >= 0), index=df.index)
-
-
-def _observed_has_value(df: pd.DataFrame) -> pd.Series:
-    observed = _on_unique(df["status"], lambda v: v == "observed").to_numpy()
-    return pd.Series(~observed | df["value"].notna().to_numpy(), index=df.index)
 
 
 # --------------------------------------------------------------------------- long table
@@ -360,18 +358,6 @@ _PANEL_COLUMNS: list[tuple] = [
         ">= 0",
     ),
 ]
-
-
-def _balanced(df: pd.DataFrame) -> bool:
-    n_t = df["territory_code"].nunique()
-    n_p = df["period"].nunique()
-    return len(df) == n_t * n_p
-
-
-def _treated_consistent(df: pd.DataFrame) -> pd.Series:
-    g = df["first_label_year"]
-    expected = ((g > 0) & (df["year"] >= g)).astype("int64")
-    return df["treated"] == expected
 
 
 def panel_schema(outcomes: Iterable[str] | None = None) -> pa.DataFrameSchema:
