@@ -16,10 +16,15 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["example_panel", "example_treatment"]
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+
+__all__ = ["example_grid", "example_panel", "example_treatment"]
 
 EXAMPLE_EFFECT = 2.0
 """Effect of treatment on ``outcome`` in :func:`example_panel`, every treated year."""
@@ -115,4 +120,37 @@ def example_treatment() -> pd.DataFrame:
             "first_treated": [2016, 2016, 2017, 2017],
             "intensity": [4.0, 2.5, 3.0, 1.5],
         }
+    )
+
+
+def example_grid(n_units: int = 40, columns: int = 8) -> gpd.GeoDataFrame:
+    """Square polygons for the territories of :func:`example_panel` (spatial examples).
+
+    Territory ``T001`` is the south-west corner; codes run along rows of
+    ``columns`` squares of 0.1° from (2°E, 46°N), in WGS 84.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``code`` and ``geometry``, one row per territory.
+
+    Examples
+    --------
+    >>> grid = example_grid()
+    >>> len(grid), grid["code"].iloc[0], grid.crs.to_epsg()
+    (40, 'T001', 4326)
+    >>> [round(v, 1) for v in grid.geometry.iloc[9].bounds]  # T010: second row, second column
+    [2.1, 46.1, 2.2, 46.2]
+    """
+    # geopandas is imported here: `import impact.datasets` stays light for the panel examples.
+    import geopandas as gpd  # noqa: F811
+    from shapely.geometry import box
+
+    # Each edge computed the same way for both squares sharing it, so neighbours touch exactly.
+    col, row = np.arange(n_units) % columns, np.arange(n_units) // columns
+    return gpd.GeoDataFrame(
+        {"code": [f"T{i + 1:03d}" for i in range(n_units)]},
+        geometry=[box(2 + 0.1 * c, 46 + 0.1 * r, 2 + 0.1 * (c + 1), 46 + 0.1 * (r + 1))
+                  for c, r in zip(col, row, strict=True)],
+        crs=4326,
     )

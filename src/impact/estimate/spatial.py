@@ -81,12 +81,8 @@ def unit_coordinates(where: str | GeoDataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import geopandas as gpd
-    >>> from shapely.geometry import box
-    >>> grid = gpd.GeoDataFrame(  # 40 squares of 0.1° on a 8 × 5 grid, T001 at the corner
-    ...     {"code": [f"T{i + 1:03d}" for i in range(40)]},
-    ...     geometry=[box(2 + 0.1 * (i % 8), 46 + 0.1 * (i // 8), 2.1 + 0.1 * (i % 8),
-    ...                   46.1 + 0.1 * (i // 8)) for i in range(40)], crs=4326)
+    >>> from impact.datasets import example_grid
+    >>> grid = example_grid()  # 40 squares on an 8 × 5 grid, T001 at the corner
     >>> unit_coordinates(grid).loc["T001"].round(2).tolist()
     [2.05, 46.05]
     """
@@ -159,12 +155,8 @@ def neighbours(
 
     Examples
     --------
-    >>> import geopandas as gpd
-    >>> from shapely.geometry import box
-    >>> grid = gpd.GeoDataFrame(  # 40 squares of 0.1° on a 8 × 5 grid, T001 at the corner
-    ...     {"code": [f"T{i + 1:03d}" for i in range(40)]},
-    ...     geometry=[box(2 + 0.1 * (i % 8), 46 + 0.1 * (i // 8), 2.1 + 0.1 * (i % 8),
-    ...                   46.1 + 0.1 * (i // 8)) for i in range(40)], crs=4326)
+    >>> from impact.datasets import example_grid
+    >>> grid = example_grid()  # 40 squares on an 8 × 5 grid, T001 at the corner
     >>> nb = neighbours(grid)
     >>> nb.loc[nb["code"] == "T001", "neighbour"].tolist()  # a corner square has 3
     ['T002', 'T009', 'T010']
@@ -239,12 +231,8 @@ def donut(data: pd.DataFrame, *, unit: str, group: str, neighbours: pd.DataFrame
     them leave the comparison group.
 
     >>> from impact.datasets import example_panel
-    >>> import geopandas as gpd
-    >>> from shapely.geometry import box
-    >>> grid = gpd.GeoDataFrame(  # 40 squares of 0.1° on a 8 × 5 grid, T001 at the corner
-    ...     {"code": [f"T{i + 1:03d}" for i in range(40)]},
-    ...     geometry=[box(2 + 0.1 * (i % 8), 46 + 0.1 * (i // 8), 2.1 + 0.1 * (i % 8),
-    ...                   46.1 + 0.1 * (i // 8)) for i in range(40)], crs=4326)
+    >>> from impact.datasets import example_grid
+    >>> grid = example_grid()  # 40 squares on an 8 × 5 grid, T001 at the corner
     >>> kept = donut(example_panel(), unit="territory_code", group="first_treated",
     ...              neighbours=neighbours(grid))
     >>> kept.attrs["donut_dropped"]
@@ -276,12 +264,8 @@ def spillover_design(
     Examples
     --------
     >>> from impact.datasets import example_panel
-    >>> import geopandas as gpd
-    >>> from shapely.geometry import box
-    >>> grid = gpd.GeoDataFrame(  # 40 squares of 0.1° on a 8 × 5 grid, T001 at the corner
-    ...     {"code": [f"T{i + 1:03d}" for i in range(40)]},
-    ...     geometry=[box(2 + 0.1 * (i % 8), 46 + 0.1 * (i // 8), 2.1 + 0.1 * (i % 8),
-    ...                   46.1 + 0.1 * (i // 8)) for i in range(40)], crs=4326)
+    >>> from impact.datasets import example_grid
+    >>> grid = example_grid()  # 40 squares on an 8 × 5 grid, T001 at the corner
     >>> design = spillover_design(example_panel(), unit="territory_code",
     ...                           group="first_treated", neighbours=neighbours(grid))
     >>> design.attrs["n_exposed"], sorted(design["exposed_group"].unique().tolist())
@@ -320,12 +304,8 @@ def spillover_att_gt(
     treated territories is near zero.
 
     >>> from impact.datasets import example_panel
-    >>> import geopandas as gpd
-    >>> from shapely.geometry import box
-    >>> grid = gpd.GeoDataFrame(  # 40 squares of 0.1° on a 8 × 5 grid, T001 at the corner
-    ...     {"code": [f"T{i + 1:03d}" for i in range(40)]},
-    ...     geometry=[box(2 + 0.1 * (i % 8), 46 + 0.1 * (i // 8), 2.1 + 0.1 * (i % 8),
-    ...                   46.1 + 0.1 * (i // 8)) for i in range(40)], crs=4326)
+    >>> from impact.datasets import example_grid
+    >>> grid = example_grid()  # 40 squares on an 8 × 5 grid, T001 at the corner
     >>> res = spillover_att_gt(example_panel(), outcome="outcome", unit="territory_code",
     ...                        time="year", group="first_treated", neighbours=neighbours(grid))
     >>> res.aggregate("simple").tidy().round(3)
