@@ -7,15 +7,30 @@ and, like the tests, never write to the user's ``data/processed``.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import pytest
 
 if "IMPACT_DATA_DIR" not in os.environ:
+    # Made once by the process that starts pytest; xdist workers and kernels inherit it.
     os.environ["IMPACT_DATA_DIR"] = tempfile.mkdtemp(prefix="impact-tests-")
+    atexit.register(shutil.rmtree, os.environ["IMPACT_DATA_DIR"], ignore_errors=True)
 # Matplotlib must not try to open windows in CI.
 os.environ.setdefault("MPLBACKEND", "Agg")
+if "IPYTHONDIR" not in os.environ:
+    # The kernels started by nbval, papermill and JupyterLab (several at once under
+    # pytest-xdist) keep their history in memory, in a profile of their own, instead of
+    # contending for the user's ~/.ipython/profile_default/history.sqlite.
+    _ipython = tempfile.mkdtemp(prefix="impact-ipython-")
+    os.makedirs(os.path.join(_ipython, "profile_default"))
+    for _config in ("ipython_config.py", "ipython_kernel_config.py"):
+        with open(os.path.join(_ipython, "profile_default", _config), "w") as _f:
+            _f.write('c.HistoryManager.hist_file = ":memory:"\n')
+    os.environ["IPYTHONDIR"] = _ipython
+    atexit.register(shutil.rmtree, _ipython, ignore_errors=True)
 
 # The jupytext twins of the notebooks are scripts, not modules with examples: importing
 # one would run the whole notebook. The notebooks themselves are collected by nbval.

@@ -20,31 +20,36 @@ fi
 [ -n "$PYTHON_BIN" ] || { echo "dev.sh: Python 3.11 or newer is needed (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
 
 VENV="${IMPACT_VENV:-.venv}"
-if [ ! -x "$VENV/bin/python" ]; then
-  echo "==> Creating the virtual environment $VENV with $PYTHON_BIN"
-  "$PYTHON_BIN" -m venv "$VENV"
-fi
 # Re-install only when pyproject.toml changed since the last install.
-stamp="$VENV/.impact-installed-$("$VENV/bin/python" -c 'import hashlib,sys; print(hashlib.sha256(open("pyproject.toml","rb").read()).hexdigest()[:16])')"
-if [ ! -f "$stamp" ]; then
-  echo "==> Installing impact and its dependencies into $VENV (first run takes about a minute)"
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e ".[test]"
-  rm -f "$VENV"/.impact-installed-*
-  touch "$stamp"
-fi
-# The docs extra, installed only by `./dev.sh docs`, once per pyproject.toml (same hash as above).
-install_docs_extra() {
-  local docs_stamp="$VENV/.impact-docs-installed-${stamp##*-}"
-  if [ ! -f "$docs_stamp" ]; then
-    echo "==> Installing the documentation tools (docs extra) into $VENV"
-    "$VENV/bin/python" -m pip install --quiet -e ".[docs]"
-    rm -f "$VENV"/.impact-docs-installed-*
-    touch "$docs_stamp"
+hash="$("$PYTHON_BIN" -c 'import hashlib; print(hashlib.sha256(open("pyproject.toml","rb").read()).hexdigest()[:16])')"
+stamp="$VENV/.impact-installed-$hash"
+docs_stamp="$VENV/.impact-docs-installed-$hash"
+# The main environment: impact with the test tools, and with the docs extra when asked
+# (`./dev.sh docs`, or `./dev.sh setup --docs` in CI, so that nothing installs while tests run).
+main_env() {
+  local with_docs="$1"
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "==> Creating the virtual environment $VENV with $PYTHON_BIN"
+    "$PYTHON_BIN" -m venv "$VENV"
   fi
+  local extras=""
+  [ -f "$stamp" ] || extras="test"
+  [ "$with_docs" = 0 ] || [ -f "$docs_stamp" ] || extras="${extras:+$extras,}docs"
+  [ -n "$extras" ] || return 0
+  echo "==> Installing impact and its dependencies ($extras) into $VENV (first run takes about a minute)"
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet -e ".[$extras]"
+  if [[ "$extras" == *test* ]]; then rm -f "$VENV"/.impact-installed-*; touch "$stamp"; fi
+  if [[ "$extras" == *docs* ]]; then rm -f "$VENV"/.impact-docs-installed-*; touch "$docs_stamp"; fi
 }
 
 cmd="${1:-}"; shift || true
+case "$cmd" in
+  compat) ;;  # its own environment (below)
+  docs) main_env 1 ;;
+  setup) main_env "$([ "${1:-}" = "--docs" ] && echo 1 || echo 0)" ;;
+  *) main_env 0 ;;
+esac
 case "$cmd" in
   report)
     exec "$VENV/bin/impact" report "$@" ;;
@@ -66,10 +71,22 @@ case "$cmd" in
     # the tests that use them (tests/estimate, ignored below) would fail here under CI=true;
     # what is checked is the library on old pandas/geopandas.
     CVENV="${IMPACT_COMPAT_VENV:-.venv-compat}"
-    if [ ! -x "$CVENV/bin/python" ]; then
+    if [ ! -f "$CVENV/.impact-deps-$hash" ]; then
       echo "==> Creating $CVENV with pandas 2.2 and geopandas 1.0"
-      "$PYTHON_BIN" -m venv "$CVENV"
-      "$CVENV/bin/python" -m pip install --quiet -e . "pytest>=8" "pandas==2.2.*" "geopandas==1.0.*"
+      [ -x "$CVENV/bin/python" ] || "$PYTHON_BIN" -m venv "$CVENV"
+      # The dependencies listed in pyproject.toml, read without building the package.
+      mapfile -t deps < <("$CVENV/bin/python" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))')
+      "$CVENV/bin/python" -m pip install --quiet "${deps[@]}" "pytest>=8" "pandas==2.2.*" "geopandas==1.0.*"
+      rm -f "$CVENV"/.impact-deps-*
+      touch "$CVENV/.impact-deps-$hash"
+    fi
+    # `compat --deps` stops here: CI installs these beside the main environment, and builds
+    # impact itself into $CVENV (next line) only afterwards, as both builds write src/*.egg-info.
+    if [ "${1:-}" = "--deps" ]; then echo "==> $CVENV has its dependencies"; exit 0; fi
+    if [ ! -f "$CVENV/.impact-installed-$hash" ]; then
+      "$CVENV/bin/python" -m pip install --quiet --no-deps -e .
+      rm -f "$CVENV"/.impact-installed-*
+      touch "$CVENV/.impact-installed-$hash"
     fi
     # Estimators' tests (numpy/scipy on small frames) are left to the main suite: CI stays under
     # 15 min. Every docstring example runs here too: their printed frames must not depend on
@@ -79,7 +96,6 @@ case "$cmd" in
   docs)
     # Offline (no intersphinx, notebooks not executed), from scratch (-E: every warning is
     # seen again, not only those of changed pages), and any warning fails the build.
-    install_docs_extra
     MPLBACKEND=Agg "$VENV/bin/python" -m sphinx -M html docs docs/_build -E -W --keep-going -q "$@"
     echo "==> Documentation built: open docs/_build/html/index.html" ;;
   *)

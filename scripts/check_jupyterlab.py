@@ -42,7 +42,9 @@ def _free_port() -> int:
 class LabServer:
     """A headless JupyterLab server on loopback, stopped on exit."""
 
-    def __init__(self, root: Path, timeout: float = 60.0) -> None:
+    def __init__(self, root: Path, timeout: float = 300.0) -> None:
+        # A generous start-up wait: on a busy CI machine the server and its first kernel
+        # can take well over a minute (the 60 s of the defaults failed there).
         self.port = _free_port()
         self.token = secrets.token_hex(16)
         self.root = root
@@ -82,7 +84,7 @@ class LabServer:
             data=json.dumps(body).encode() if body is not None else None,
             headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        with urllib.request.urlopen(req, timeout=60) as resp:
             raw = resp.read()
             return json.loads(raw) if raw else {}
 
@@ -94,7 +96,7 @@ class LabServer:
 
     def lab_page_ok(self) -> bool:
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}/lab?token={self.token}")
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        with urllib.request.urlopen(req, timeout=60) as resp:
             return resp.status == 200 and b"JupyterLab" in resp.read()
 
 

@@ -20,6 +20,7 @@ import pytest
 from impact import ptce
 from impact.datasets import example_treatment
 from impact.errors import InputError
+from impact.reports.runner import KERNEL_START_TIMEOUT
 from impact.estimate import att_gt
 from impact.panel import (
     build_long,
@@ -127,7 +128,7 @@ def test_second_programme_report(panel, tmp_path, monkeypatch):
     # Small draws: the run checks the plumbing, not the inference (keeps CI time low).
     papermill.execute_notebook(
         str(source), str(tmp_path / "03-out.ipynb"), kernel_name="python3", progress_bar=False,
-        cwd=str(NOTEBOOKS),
+        cwd=str(NOTEBOOKS), start_timeout=KERNEL_START_TIMEOUT,
         parameters={"treatment": str(csv), "programme": "Programme fictif", "bootstrap": 0,
                     "n_permutations": 19, "n_placebo": 0, "output_dir": str(out)})
     headline = json.loads((out / "headline.json").read_text())

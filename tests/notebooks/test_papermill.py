@@ -7,6 +7,8 @@ import nbformat
 import papermill
 import pytest
 
+from impact.reports.runner import KERNEL_START_TIMEOUT
+
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
@@ -14,7 +16,8 @@ def run(name, tmp_path, **params):
     out = tmp_path / f"{name}-out.ipynb"
     papermill.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), kernel_name="python3",
                                parameters={"output_dir": str(tmp_path / "o"), **params},
-                               cwd=str(NOTEBOOKS), progress_bar=False)
+                               cwd=str(NOTEBOOKS), progress_bar=False,
+                               start_timeout=KERNEL_START_TIMEOUT)
     return nbformat.read(out, as_version=4), json.loads((tmp_path / "o" / "headline.json").read_text())
 
 

@@ -265,6 +265,10 @@ def _error_of(nb_path: Path) -> str:
 #: Name of the inputs log the library writes in the run folder
 #: (see :func:`impact._io.record_input`).
 INPUTS_LOG = ".impact-inputs.jsonl"
+# Seconds a kernel may take to answer its first message. Papermill waits 60 s, which a
+# busy machine (parallel runs, a CI box running other suites) can exceed: the run then
+# fails before its first cell although nothing is wrong with the notebook.
+KERNEL_START_TIMEOUT = 300
 
 
 def _read_provenance(path: Path) -> dict[str, Any] | None:
@@ -338,7 +342,8 @@ def execute_run(notebook: str, params: dict[str, Any], output_dir: str,
             papermill.execute_notebook(str(nb), str(out_nb), parameters=injected,
                                        kernel_name=kernel_name, cwd=str(tmp),
                                        progress_bar=False, log_output=False,
-                                       execution_timeout=timeout, report_mode=False)
+                                       execution_timeout=timeout, report_mode=False,
+                                       start_timeout=KERNEL_START_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - a failed run is recorded, not raised
             status = "failed"
             error = _error_of(out_nb) or f"{type(exc).__name__}: {exc}"
