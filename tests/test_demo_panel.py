@@ -55,7 +55,7 @@ def test_long_table_through_the_real_readers(long):
 
 
 def test_panel_is_balanced_with_rederived_rates_and_treatment(long, files):
-    panel = build_panel(long, level="region", demo_folder=files.folder)
+    panel = build_panel(long, data_kind="demo", level="region", demo_folder=files.folder)
     validate_panel(panel)
     assert panel.groupby("territory_code").size().nunique() == 1
     row = panel.iloc[5]
@@ -64,7 +64,7 @@ def test_panel_is_balanced_with_rederived_rates_and_treatment(long, files):
     assert set(treated["first_label_year"]) <= {0, 2014, 2016}
     assert (panel["treated"] == ((panel["first_label_year"] > 0) & (panel["year"] >= panel["first_label_year"]))).all()
     # Département rates aggregate to the région rate through counts, not by averaging.
-    dep = build_panel(long, level="departement", demo_folder=files.folder)
+    dep = build_panel(long, data_kind="demo", level="departement", demo_folder=files.folder)
     ara = dep[(dep["territory_code"].isin(["01", "03", "07", "15", "26", "38", "42", "43", "63", "69", "73", "74"]))
               & (dep["year"] == 2015)]
     reg = panel[(panel["territory_code"] == "84") & (panel["year"] == 2015)].iloc[0]
@@ -74,7 +74,7 @@ def test_panel_is_balanced_with_rederived_rates_and_treatment(long, files):
 def test_injected_effect_is_visible(long, files):
     from impact.estimate import att_gt
 
-    panel = build_panel(long, level="departement", demo_folder=files.folder)
+    panel = build_panel(long, data_kind="demo", level="departement", demo_folder=files.folder)
     res = att_gt(panel, outcome="creations_tpe_per10k", unit="territory_code", time="year", group="first_label_year")
     agg = res.aggregate("simple")
     base = panel.loc[panel["first_label_year"] == 0, "creations_tpe_per10k"].mean()
@@ -91,7 +91,7 @@ def test_no_source_is_a_clear_refusal(tmp_path):
 
 
 def test_failed_write_leaves_nothing(long, files, tmp_path, monkeypatch):
-    panel = build_panel(long, level="region", demo_folder=files.folder)
+    panel = build_panel(long, data_kind="demo", level="region", demo_folder=files.folder)
     out = tmp_path / "processed"
 
     def boom(*a, **k):
@@ -108,12 +108,12 @@ def test_failed_write_leaves_nothing(long, files, tmp_path, monkeypatch):
 
 def test_panel_bad_arguments(long, files):
     with pytest.raises(InputError, match="level must be .* not 'canton'"):
-        build_panel(long, level="canton", demo_folder=files.folder)
+        build_panel(long, data_kind="demo", level="canton", demo_folder=files.folder)
     with pytest.raises(InputError, match="no data between"):
-        build_panel(long, level="region", start=2030, demo_folder=files.folder)
+        build_panel(long, data_kind="demo", level="region", start=2030, demo_folder=files.folder)
     dup = pd.DataFrame({"territory_code": ["01", "01"], "year": [2010, 2010], "population": [1, 1],
                         "creations_total": [1, 1], "creations_tpe": [1, 1], "creations_ess": [0, 0],
                         "first_label_year": [0, 0], "treated": [0, 0]})
     with pytest.raises(InputError, match="duplicated territory-year"):
         validate_panel(dup)
-    assert np.isfinite(build_panel(long, level="region", demo_folder=files.folder)["population"]).all()
+    assert np.isfinite(build_panel(long, data_kind="demo", level="region", demo_folder=files.folder)["population"]).all()

@@ -24,7 +24,7 @@ def long():
 
 @pytest.fixture(scope="module")
 def dep(long):
-    return build_panel(long, level="departement", uncertain="keep")
+    return build_panel(long, data_kind="real", level="departement", uncertain="keep")
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_overseas_departements_are_not_covered_not_zero(dep):
 
 
 def test_region_panel_sums_its_departements(long, raw):
-    reg = build_panel(long, level="region", uncertain="keep")
+    reg = build_panel(long, data_kind="real", level="region", uncertain="keep")
     from impact.territories import departements
 
     d2r = departements().set_index("departement")["region"]
@@ -83,15 +83,15 @@ def test_unemployment_is_the_published_annual_rate(dep):
 
 def test_commune_level_on_departement_data_is_a_clear_error(long):
     with pytest.raises(InputError, match="published by département.*impact fetch side_creations_communes"):
-        build_panel(long, level="commune")
+        build_panel(long, data_kind="real", level="commune")
 
 
 def test_uncertain_exclude_drops_untreated_territories_of_coarse_laureates(long, dep):
     from impact import ptce
 
     where = ptce.placement("departement")
-    excl = build_panel(long, level="departement", uncertain="exclude")
-    assert build_panel(long, level="departement").attrs["uncertain"] == "exclude"  # real default
+    excl = build_panel(long, data_kind="real", level="departement", uncertain="exclude")
+    assert build_panel(long, data_kind="real", level="departement").attrs["uncertain"] == "exclude"  # real default
     first = dep.drop_duplicates("territory_code").set_index("territory_code")["first_label_year"]
     unc = where.uncertain.assign(first=lambda d: d["territory_code"].map(first))
     unc = unc[unc["territory_code"].isin(first.index)]

@@ -38,12 +38,12 @@ def long(files):
 
 @pytest.fixture(scope="module")
 def dep(long):
-    return build_panel(long, level="departement")
+    return build_panel(long, data_kind="demo", level="departement")
 
 
 @pytest.fixture(scope="module")
 def reg(long):
-    return build_panel(long, level="region")
+    return build_panel(long, data_kind="demo", level="region")
 
 
 def test_long_table_sources_and_labels(long, files):
@@ -99,7 +99,7 @@ def test_real_mode_finds_files_and_uses_what_is_there(files, env, tmp_path):
     assert long.attrs["sources"] == ["urssaf"] and long.attrs["demo"] is False
     assert set(long["source"].astype(str)) == {"urssaf", "insee_population"}
     with pytest.raises(InputError, match="no commune-level creation counts"):
-        build_panel(long)
+        build_panel(long, data_kind="real")
 
 
 def test_departement_panel_is_balanced_and_rates_rederived(dep, long):
@@ -143,7 +143,7 @@ def test_region_rates_from_counts_not_averages(dep, reg):
 
 
 def test_unemployment_below_departement_is_population_weighted(long, dep):
-    epci = build_panel(long, level="epci", start=2015, end=2015)
+    epci = build_panel(long, data_kind="demo", level="epci", start=2015, end=2015)
     assert set(epci["year"]) == {2015}
     from impact.territories import communes
 
@@ -178,7 +178,7 @@ def test_treatment_and_spending(dep, files):
 
 
 def test_commune_panel_carries_departement_rate(long, dep):
-    com = build_panel(long, level="commune", start=2020, end=2020)
+    com = build_panel(long, data_kind="demo", level="commune", start=2020, end=2020)
     assert com["territory_code"].str.len().eq(5).all() and com["year"].eq(2020).all()
     annecy = com.set_index("territory_code").loc["74010"]
     assert annecy["unemployment_rate"] == pytest.approx(
@@ -189,7 +189,7 @@ def test_commune_panel_carries_departement_rate(long, dep):
 
 def test_quarterly_panel_adds_up_to_the_annual_one(files, dep):
     monthly = build_long("demo", seed=SEED, scale=SCALE, freq="month", start=2014, end=2016)
-    q = build_panel(monthly, level="departement", freq="quarter")
+    q = build_panel(monthly, data_kind="demo", level="departement", freq="quarter")
     assert q["period"].nunique() == 12 and q["period"].iloc[0] == "2014Q1"
     assert (np.diff(np.sort(q["time"].unique())) == 1).all()
     annual = q.groupby(["territory_code", "year"])["creations_tpe"].sum()
@@ -197,36 +197,34 @@ def test_quarterly_panel_adds_up_to_the_annual_one(files, dep):
         "creations_tpe"
     ]
     pd.testing.assert_series_equal(annual.sort_index(), ref.sort_index(), check_names=False)
-    m = build_panel(monthly, level="region", freq="month", start=2015, end=2015)
+    m = build_panel(monthly, data_kind="demo", level="region", freq="month", start=2015, end=2015)
     assert m["period"].nunique() == 12 and m["unemployment_rate"].notna().all()
     long_annual = build_long("demo", seed=SEED, scale=SCALE)
     with pytest.raises(InputError, match="needs monthly creation counts"):
-        build_panel(long_annual, freq="quarter")
+        build_panel(long_annual, data_kind="demo", freq="quarter")
 
 
 def test_bad_arguments(long):
     with pytest.raises(InputError, match="level must be .* not 'canton'"):
-        build_panel(long, level="canton")
+        build_panel(long, data_kind="demo", level="canton")
     with pytest.raises(InputError, match="freq must be .* not 'week'"):
-        build_panel(long, freq="week")
+        build_panel(long, data_kind="demo", freq="week")
     with pytest.raises(InputError, match="data_kind must be 'real' or 'demo', not 'fake'"):
         build_panel(long, data_kind="fake")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="no data between"):
-        build_panel(long, start=2030)
+        build_panel(long, data_kind="demo", start=2030)
     with pytest.raises(InputError, match=r"outcomes \['jobs_created'\]"):
-        build_panel(long, outcomes=["jobs_created"])
+        build_panel(long, data_kind="demo", outcomes=["jobs_created"])
     with pytest.raises(InputError, match="other than population"):
-        build_panel(long, outcomes=["population"])
-    one = build_panel(long, level="region", outcomes=["creations_legal_association"], region="53")
+        build_panel(long, data_kind="demo", outcomes=["population"])
+    one = build_panel(long, data_kind="demo", level="region", outcomes=["creations_legal_association"], region="53")
     assert set(one["territory_code"]) == {"53"} and "creations_legal_association_per10k" in one
 
 
-def test_any_indicator_as_outcome(long, reg, caplog):
+def test_any_indicator_as_outcome(long, reg):
     """A count other than creations gets a rate per 10,000 inhabitants; a rate is kept as is."""
-    with caplog.at_level("WARNING", logger="impact.panel.estimation"):
-        jobs = build_panel(long, level="region", data_kind="demo",
-                           outcomes=["salaried_jobs", "unemployment_rate"])
-    assert "data_kind not given" not in caplog.text  # passed: nothing inferred
+    jobs = build_panel(long, level="region", data_kind="demo",
+                       outcomes=["salaried_jobs", "unemployment_rate"])
     assert jobs.attrs["data_kind"] == "demo"
     assert jobs.attrs["outcomes"] == ["salaried_jobs", "unemployment_rate"]
     assert not [c for c in jobs.columns if c.startswith("creations_")]
@@ -236,10 +234,19 @@ def test_any_indicator_as_outcome(long, reg, caplog):
     np.testing.assert_allclose(jobs["unemployment_rate"], reg["unemployment_rate"])
 
 
-def test_data_kind_inferred_with_a_warning(long, caplog):
-    with caplog.at_level("WARNING", logger="impact.panel.estimation"):
-        panel = build_panel(long, level="region", region="53")
-    assert "data_kind not given; inferred 'demo'" in caplog.text
+def test_data_kind_is_required_and_must_agree_with_the_long_table(long):
+    """Whether numbers are real or demonstration is said by the caller, never guessed, and a
+    label the long table contradicts is refused (a demonstration must not pass as real)."""
+    with pytest.raises(TypeError, match="data_kind"):
+        build_panel(long, level="region", region="53")  # type: ignore[call-arg]
+    with pytest.raises(InputError, match=r"data_kind='real'.*demo-\* rows.*pass data_kind='demo'"):
+        build_panel(long, level="region", region="53", data_kind="real")
+    # The same rows without their demonstration marks: now "demo" is the contradiction.
+    unmarked = long.assign(source=long["source"].astype(str).str.removeprefix("demo-"))
+    unmarked.attrs = {**long.attrs, "demo": False}
+    with pytest.raises(InputError, match="data_kind='demo' but the long table has no"):
+        build_panel(unmarked, level="region", region="53", data_kind="demo")
+    panel = build_panel(long, level="region", region="53", data_kind="demo")
     assert panel.attrs["data_kind"] == "demo" and panel.attrs["treatment"]["origin"] == "ptce_demo"
 
 
@@ -320,7 +327,7 @@ def test_estimators_recover_the_injected_effect(env):
     """At scale 0.1 the simple ATT on TPE creations per 10,000 inhabitants is the injected one."""
     est = pytest.importorskip("impact.estimate")
     long = build_long("demo", seed=2014, scale=0.1)
-    panel = build_panel(long)
+    panel = build_panel(long, data_kind="demo")
     res = est.att_gt(
         panel,
         outcome="creations_tpe_per10k",

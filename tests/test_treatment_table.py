@@ -20,7 +20,6 @@ import pytest
 from impact import ptce
 from impact.datasets import example_treatment
 from impact.errors import InputError
-from impact.reports.runner import KERNEL_START_TIMEOUT
 from impact.estimate import att_gt
 from impact.panel import (
     build_long,
@@ -30,6 +29,7 @@ from impact.panel import (
     treatment_at_level,
 )
 from impact.panel.treatment_table import treatment_digest
+from impact.reports.runner import KERNEL_START_TIMEOUT
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 TREATED = {"29": "Finistère", "35": "Ille-et-Vilaine", "44": "Loire-Atlantique", "56": "Morbihan"}
@@ -233,12 +233,14 @@ def test_uncertain_and_years_outside_the_panel_in_build_panel(long, caplog):
     assert "after 2021" in caplog.text and "in or before 2012" in caplog.text
 
 
-def test_data_kind_is_recorded_as_given_never_guessed(long, caplog):
-    with caplog.at_level(logging.WARNING, logger="impact.panel.estimation"):
-        panel = build_panel(long, level="region", treatment=example_treatment(), data_kind="demo",
-                            outcomes=["creations_total"])
-    assert panel.attrs["data_kind"] == "demo" and panel.attrs["demo"] is True
-    assert "data_kind not given" not in caplog.text
+def test_data_kind_is_recorded_as_given_and_checked_against_the_long_table(long):
+    panel = build_panel(long, level="region", treatment=example_treatment(), data_kind="real",
+                        outcomes=["creations_total"])
+    assert panel.attrs["data_kind"] == "real" and panel.attrs["demo"] is False
+    # The INSEE rows cannot be labelled a demonstration (nor a demonstration real).
+    with pytest.raises(InputError, match="data_kind='demo' but the long table has no"):
+        build_panel(long, level="region", treatment=example_treatment(), data_kind="demo",
+                    outcomes=["creations_total"])
     # Four départements of two régions: Bretagne (53, 2016) and Pays de la Loire (52, 2017).
     first = panel.drop_duplicates("territory_code").set_index("territory_code")
     assert first.loc[first["first_label_year"] > 0, "first_label_year"].to_dict() == {

@@ -462,7 +462,7 @@ def test_bom_crlf_and_no_metadata(tmp_path):
 
 
 def test_insee_source_uses_cached_commune_files_for_epci_panels(tmp_path, monkeypatch):
-    """build_long("insee") + build_panel(level="epci") on a cached Melodi file.
+    """build_long("insee") + build_panel(level="epci", data_kind="real") on a cached Melodi file.
 
     Every commune of one EPCI, 2012–2021, with one secret cell: the EPCI's total is the
     sum of its communes, the secret year stays missing, and the département level keeps
@@ -492,7 +492,7 @@ def test_insee_source_uses_cached_commune_files_for_epci_panels(tmp_path, monkey
 
     long = build_long("insee")
     assert long.attrs["commune_files"] is True
-    panel = build_panel(long, level="epci", uncertain="keep")
+    panel = build_panel(long, data_kind="real", level="epci", uncertain="keep")
     assert panel.attrs["count_level"] == "commune"
     assert set(panel["territory_code"]) == {epci}  # the only EPCI whose communes are all there
     got = panel.set_index("year")["creations_total"]
@@ -500,8 +500,8 @@ def test_insee_source_uses_cached_commune_files_for_epci_panels(tmp_path, monkey
     for y in (2012, 2016, 2021):
         assert got[y] == want[y]
     # The département panel still comes from the shipped département file.
-    assert build_panel(long, level="departement").attrs["count_level"] == "departement"
+    assert build_panel(long, data_kind="real", level="departement").attrs["count_level"] == "departement"
 
     monkeypatch.setenv("IMPACT_CACHE_DIR", str(tmp_path / "empty"))
     with pytest.raises(InputError, match="impact fetch side_creations_communes"):
-        build_panel(build_long("insee"), level="epci")
+        build_panel(build_long("insee"), data_kind="real", level="epci")

@@ -103,7 +103,7 @@ def build_panel(
     freq: Literal["year", "quarter", "month"] = "year",
     treatment: pd.DataFrame | str | Path | None = None,
     outcomes: Sequence[str] | None = None,
-    data_kind: Literal["real", "demo"] | None = None,
+    data_kind: Literal["real", "demo"],
     start: int | None = None,
     end: int | None = None,
     region: str | None = None,
@@ -140,10 +140,11 @@ def build_panel(
         ``<outcome>_per10k`` column; a rate (``unemployment_rate``) is kept as
         it is.
     data_kind
-        ``"real"`` or ``"demo"``: whether the long table holds real or
-        demonstration data, recorded in ``attrs["data_kind"]``. Callers should
-        pass it; when omitted it is inferred from the long table (with a
-        warning) for older code.
+        ``"real"`` or ``"demo"`` (required): whether the long table holds real
+        or demonstration data, recorded in ``attrs["data_kind"]``. It is never
+        guessed; a value the long table contradicts (demonstration rows or
+        ``long.attrs["demo"]`` against ``"real"``, none of them against
+        ``"demo"``) is an :class:`~impact.errors.InputError`.
     start, end
         Years to keep (inclusive; default: the years of the creation counts).
     region
@@ -205,6 +206,7 @@ def build_panel(
     missing_cols = [c for c in LONG_COLUMNS if c not in long.columns]
     if missing_cols:
         raise InputError(f"the long table lacks column(s) {missing_cols}")
+    _check_data_kind(long, data_kind, demo_folder)
     # ---- creations: at the panel's level when the source publishes it there, else summed from
     # the finest level it has (communes for SIRENE, the demonstration and the INSEE commune
     # files; départements for the shipped INSEE files, which serve the régions)
@@ -352,7 +354,7 @@ def build_panel(
                 PER * panel[o] / panel["population"].where(panel["population"] > 0))
 
     # ---- treatment and spending
-    demo = _data_kind(long, data_kind, demo_folder) == "demo"
+    demo = data_kind == "demo"
     # An explicit demo_folder means demonstration PTCE, even for a long table read from paths.
     folder = demo_folder_of(long, demo_folder, demo=demo)
     if treatment is None and demo and folder is None:
@@ -515,18 +517,24 @@ def _count_units(com: pd.DataFrame, level: str, count_level: str) -> pd.Series:
     return units.rename("target")
 
 
-def _data_kind(
-    long: pd.DataFrame, data_kind: str | None, demo_folder: str | Path | None
-) -> str:
-    """``data_kind`` as given; for callers that do not pass it yet, inferred with a warning."""
-    if data_kind is not None:
-        return data_kind
-    guessed = ("demo" if bool(long.attrs.get("demo", False)) or _is_demo(long)
-               or demo_folder is not None else "real")
-    logger.warning(
-        "build_panel: data_kind not given; inferred %r from the long table. Pass "
-        "data_kind='real' or 'demo' (the inference will be removed)", guessed)
-    return guessed
+def _check_data_kind(
+    long: pd.DataFrame, data_kind: str, demo_folder: str | Path | None
+) -> None:
+    """Refuse a ``data_kind`` the long table contradicts: demonstration numbers must
+    never be labelled real, nor real ones demonstration."""
+    marks = []
+    if long.attrs.get("demo"):
+        marks.append('long.attrs["demo"] is True')
+    if "source" in long.columns and _is_demo(long):
+        marks.append("its source column has demo-* rows")
+    if data_kind == "real" and (marks or demo_folder is not None):
+        why = "; ".join(marks) if marks else "a demonstration folder (demo_folder) was given"
+        raise InputError(f"build_panel: data_kind='real' but the long table is a demonstration "
+                         f"({why}); pass data_kind='demo'")
+    if data_kind == "demo" and not marks and demo_folder is None:
+        raise InputError("build_panel: data_kind='demo' but the long table has no demonstration "
+                         "rows (no demo-* source, long.attrs['demo'] not set) and no demo_folder "
+                         "was given; pass data_kind='real'")
 
 
 def _ptce_counts(info: dict[str, Any], kept: set[str]) -> dict[str, Any]:
