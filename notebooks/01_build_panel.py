@@ -47,8 +47,9 @@ seed = 2014
 scale = 1.0
 
 # %%
-# %xmode Minimal
-from impact.notebook import check_parameters
+from impact.notebook import check_parameters, short_tracebacks
+
+short_tracebacks()  # a bad parameter shows as one clear line, not a traceback
 
 params = check_parameters(source=source, level=level, freq=freq, start=start, end=end, region=region,
                           uncertain=uncertain, seed=seed, scale=scale, treatment=treatment,
@@ -63,7 +64,13 @@ from IPython.display import Markdown, display
 from impact import describe, quality
 from impact.attention import collect_warnings
 from impact.maps import save_figure
-from impact.notebook import build_tables, national_indicators, output_folder, write_headline
+from impact.notebook import (
+    build_tables,
+    national_indicators,
+    output_folder,
+    programme_note,
+    write_headline,
+)
 
 logging.getLogger("impact").setLevel(logging.WARNING)
 # Warnings are collected and explained at the end (« Points d'attention »), not printed raw.
@@ -142,6 +149,8 @@ by_territory.iloc[list(range(5)) + list(range(-5, 0))]
 # %%
 if info["ptce_treatment"] and not info["demo"]:
     print(describe.placement_summary(info["ptce"], info["excluded_uncertain"], info["level_label"]))
+elif not info["ptce_treatment"]:
+    display(Markdown(programme_note(info)))
 else:
     print(f"Programme : {info['programme']} — {len(info['treated'])} {info['level_label']} "
           f"traités : {', '.join(info['treated'])}")

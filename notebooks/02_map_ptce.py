@@ -38,8 +38,9 @@ seed = 2014
 scale = 1.0
 
 # %%
-# %xmode Minimal
-from impact.notebook import check_parameters
+from impact.notebook import check_parameters, short_tracebacks
+
+short_tracebacks()  # a bad parameter shows as one clear line, not a traceback
 
 params = check_parameters(source=source, level=level, start=start, end=end, region=region, seed=seed, scale=scale)
 region = params["region"]

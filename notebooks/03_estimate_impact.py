@@ -70,8 +70,9 @@ seed = 2014
 scale = 1.0
 
 # %%
-# %xmode Minimal
-from impact.notebook import check_parameters
+from impact.notebook import check_parameters, short_tracebacks
+
+short_tracebacks()  # a bad parameter shows as one clear line, not a traceback
 
 params = check_parameters(source=source, level=level, start=start, end=end, control=control,
                           method=method, anticipation=anticipation, base_period=base_period,
@@ -110,6 +111,7 @@ from impact.notebook import (
     minimum_detectable_effect,
     output_folder,
     pre_period_note,
+    programme_note,
     real_data_caveats,
     robust_inference_text,
     secondary_outcomes,
@@ -130,8 +132,7 @@ print(f"{label} — {len(panel)} lignes : {panel['territory_code'].nunique()} {i
 if info["ptce_treatment"] and not info["demo"]:
     print(describe.placement_summary(info["ptce"], info["excluded_uncertain"], info["level_label"]))
 elif not info["ptce_treatment"]:
-    print(f"Programme : {info['programme']} — {len(info['treated'])} {info['level_label']} "
-          f"traités : {', '.join(info['treated'])}")
+    display(Markdown(programme_note(info)))
 
 # %% [markdown]
 # ## Calendrier du traitement

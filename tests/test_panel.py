@@ -321,6 +321,13 @@ def test_cli_end_to_end(tmp_path, env):
     assert res.exit_code == 2
     assert "no real source file found" in res.output
     assert not (tmp_path / "out2").exists()
+    # A demonstration cannot be written out as real data.
+    res = runner.invoke(app, ["build", "--source", "demo", "--raw-dir", str(folder),
+                              "--data-kind", "real", "--out", str(tmp_path / "out3")])
+    assert res.exit_code == 2
+    assert "data_kind='real' but the long table is a demonstration" in res.output
+    assert "--data-kind demo" in res.output
+    assert not (tmp_path / "out3").exists()
 
 
 def test_estimators_recover_the_injected_effect(env):

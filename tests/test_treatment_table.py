@@ -29,7 +29,6 @@ from impact.panel import (
     treatment_at_level,
 )
 from impact.panel.treatment_table import treatment_digest
-from impact.reports.runner import KERNEL_START_TIMEOUT
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 TREATED = {"29": "Finistère", "35": "Ille-et-Vilaine", "44": "Loire-Atlantique", "56": "Morbihan"}
@@ -98,19 +97,21 @@ def test_second_programme_estimate_matches_a_hand_computation(panel):
 
 
 def test_second_programme_report(panel, tmp_path, monkeypatch):
-    """Notebook 03 run once on the invented programme: the report names it and its territories."""
+    """`impact report` on notebook 03 with the invented programme's table, as a user runs it:
+    the run's report and the index name the programme and its territories."""
     import os
 
+    import nbformat
+    from typer.testing import CliRunner
+
     import impact
+    from impact.cli import app
+    from impact.notebook import estimation_panel
 
     # The kernel imports the same `impact` as this test (a checkout run with PYTHONPATH=src).
     package_parent = str(Path(impact.__file__).resolve().parents[1])
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
         [package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]))
-    jupytext = pytest.importorskip("jupytext")
-    papermill = pytest.importorskip("papermill")
-    from impact.notebook import estimation_panel
-
     csv = tmp_path / "programme_fictif.csv"
     example_treatment().to_csv(csv, index=False)
     # Built here, the notebook's tables are cached (data/processed/notebooks under the test's
@@ -119,30 +120,35 @@ def test_second_programme_report(panel, tmp_path, monkeypatch):
                                       programme="Programme fictif")
     assert info["treated"] == [f"{n} ({c})" for c, n in sorted(TREATED.items())]
     pd.testing.assert_series_equal(nb_panel[OUTCOME], panel[OUTCOME])
-    nb = jupytext.read(NOTEBOOKS / "03_estimate_impact.py")
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python",
-                                 "name": "python3"}
-    source = tmp_path / "03.ipynb"
-    jupytext.write(nb, source)
-    out = tmp_path / "o"
+    out = tmp_path / "reports"
     # Small draws: the run checks the plumbing, not the inference (keeps CI time low).
-    papermill.execute_notebook(
-        str(source), str(tmp_path / "03-out.ipynb"), kernel_name="python3", progress_bar=False,
-        cwd=str(NOTEBOOKS), start_timeout=KERNEL_START_TIMEOUT,
-        parameters={"treatment": str(csv), "programme": "Programme fictif", "bootstrap": 0,
-                    "n_permutations": 19, "n_placebo": 0, "output_dir": str(out)})
-    headline = json.loads((out / "headline.json").read_text())
+    res = CliRunner().invoke(app, [
+        "report", str(NOTEBOOKS / "03_estimate_impact.ipynb"), "-p", "treatment", str(csv),
+        "-p", "programme", "Programme fictif", "-p", "bootstrap", "0",
+        "-p", "n_permutations", "19", "-p", "n_placebo", "0", "--jobs", "1",
+        "--output-dir", str(out)])
+    assert res.exit_code == 0, res.output
+    [run] = [p.parent for p in out.glob("*/provenance.json")]
+    provenance = json.loads((run / "provenance.json").read_text())
+    assert provenance["parameters"]["treatment"] == str(csv)
+    headline = json.loads((run / "headline.json").read_text())
     assert headline["programme"] == "Programme fictif" and headline["treatment"] == "table"
     assert headline["treated"] == [f"{n} ({c})" for c, n in sorted(TREATED.items())]
     assert headline["n_treated"] == 4 and headline["outcome"] == OUTCOME
     assert headline["overall_att"] == round(hand_simple_att(nb_panel, OUTCOME), 2)
-    import nbformat
-
-    executed = nbformat.read(tmp_path / "03-out.ipynb", as_version=4)
-    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code"
-                      for o in c.get("outputs", []))
-    assert ("Programme : Programme fictif — 4 départements traités : Finistère (29), "
-            "Ille-et-Vilaine (35), Loire-Atlantique (44), Morbihan (56)") in printed
+    executed = nbformat.read(run / "notebook.ipynb", as_version=4)
+    shown = "".join(o.get("text", "") + o.get("data", {}).get("text/markdown", "")
+                    for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    listed = ("Programme : Programme fictif — 4 départements traités : Finistère (29), "
+              "Ille-et-Vilaine (35), Loire-Atlantique (44), Morbihan (56)")
+    assert listed in shown and "« labellisation » désigne" in shown
+    assert "Exception reporting mode" not in shown  # short tracebacks, set silently
+    report = (run / "report.html").read_text(encoding="utf-8")
+    assert listed in report
+    index = (out / "index.html").read_text("utf-8")
+    assert "<h1>Effets territoriaux du programme « Programme fictif » — rapports</h1>" in index
+    assert "Effet moyen du programme « Programme fictif »" in index  # the headline box
+    assert "Effet moyen de la labellisation" not in index
 
 
 # --------------------------------------------------------------------------- validation

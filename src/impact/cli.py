@@ -33,6 +33,8 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# Every command's docstring has "\f" before its Examples: Click ends --help there, so the
+# doctests (kept for the docs site) are not printed in the terminal.
 @app.callback()
 def main(
     verbose: Annotated[
@@ -48,6 +50,7 @@ def main(
 ) -> None:
     """Territorial impact analysis for French public policy.
 
+    \f
     Examples
     --------
     >>> from typer.testing import CliRunner
@@ -122,6 +125,7 @@ def fetch_command(
 ) -> None:
     """Download one public source into the cache (help text: ``_FETCH_HELP``).
 
+    \f
     Examples
     --------
     The help a newcomer reads (``impact fetch --help``):
@@ -194,6 +198,7 @@ def demo_command(
     them through the same readers as the real files. Everything made from them is
     labelled "Données de démonstration".
 
+    \f
     Examples
     --------
     The help a newcomer reads (``impact demo --help``):
@@ -315,6 +320,7 @@ def build_command(
     docs/data_dictionary.md). Both files are written together or not at all. Exits
     with status 2 and a message listing what was looked for when no source is found.
 
+    \f
     Examples
     --------
     The help a newcomer reads (``impact build --help``):
@@ -495,6 +501,7 @@ def report_command(
     notebook, report.html (no code), the figures as PNG, the interactive map and provenance.json.
     Open reports/index.html to see every run. Exits non-zero if any run failed.
 
+    \f
     Examples
     --------
     The help a newcomer reads (``impact report --help``):

@@ -58,7 +58,8 @@ def cohort_table(panel: pd.DataFrame, *, unit: str = "territory_code",
     -------
     pandas.DataFrame
         Index ``cohorte`` (``2014``, ``2016``, ``jamais traités``), columns
-        ``territoires`` and, when the panel has ``ptce_count``, ``ptce``.
+        ``territoires`` and, when the panel has ``ptce_count`` and its treatment
+        is the PTCE (``attrs["treatment"]["origin"]``), ``ptce``.
 
     Examples
     --------
@@ -74,7 +75,10 @@ def cohort_table(panel: pd.DataFrame, *, unit: str = "territory_code",
     first = panel.drop_duplicates(unit)
     out = first.assign(cohorte=first[group].map(lambda g: NEVER_LABEL if g == 0 else str(int(g))))
     agg = {"territoires": (unit, "size")}
-    if "ptce_count" in first.columns:
+    # PTCE counted only when the PTCE are the treatment: for another programme's table the
+    # column is zero everywhere and would read as "no PTCE" beside treated cohorts.
+    origin = str(panel.attrs.get("treatment", {}).get("origin", "ptce"))
+    if "ptce_count" in first.columns and origin.startswith("ptce"):
         agg["ptce"] = ("ptce_count", "sum")
     table = out.groupby("cohorte").agg(**agg)
     order = sorted([c for c in table.index if c != NEVER_LABEL]) + [

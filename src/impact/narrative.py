@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
         WildBootstrapResult,
     )
 
-__all__ = ["bacon_text", "conclusion", "pre_period_note", "real_data_caveats",
+__all__ = ["bacon_text", "conclusion", "pre_period_note", "programme_note", "real_data_caveats",
            "robust_inference_text"]
 
 
@@ -275,6 +275,46 @@ def pre_period_note(panel: pd.DataFrame, *, group: str = "first_label_year",
                  f"{max(short[0] - first - 1, 0)} comparaison(s) avant le label : il a peu de "
                  "puissance, et un test non significatif ne garantit pas des tendances parallèles.")
     return text
+
+
+def programme_note(info: Mapping[str, Any]) -> str:
+    """Which programme a report studies, in French Markdown, when it is not the PTCE.
+
+    The notebooks tell the PTCE story; run on another programme's treatment
+    table, their prose still says « labellisation » and « PTCE ». This note,
+    shown at the top of such a run, says what those words then mean. Empty for
+    the PTCE (``info["ptce_treatment"]`` true).
+
+    ``info`` is the panel description of the notebooks (``programme``,
+    ``ptce_treatment``, ``treated``, ``level_label``).
+
+    Examples
+    --------
+    >>> print(programme_note({"programme": "Programme fictif", "ptce_treatment": False,
+    ...                       "level_label": "départements",
+    ...                       "treated": ["Finistère (29)", "Morbihan (56)"]}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    **Programme : Programme fictif — 2 départements traités : Finistère (29), Morbihan (56).**
+    Les textes de ce rapport ont été écrits pour les PTCE : ici, « labellisation » désigne
+    l'entrée d'un territoire dans le programme Programme fictif (l'année `first_treated`
+    de sa table de traitement), « PTCE » ses territoires traités, et la relation
+    dose-réponse porte sur l'intensité de la table (`intensity`), non sur les subventions
+    aux PTCE.
+    >>> programme_note({"programme": "PTCE", "ptce_treatment": True})
+    ''
+    """
+    if info.get("ptce_treatment", True):
+        return ""
+    treated = list(info.get("treated", []))
+    name = str(info.get("programme", "programme"))
+    return (
+        f"**Programme : {name} — {len(treated)} {info.get('level_label', 'territoires')} "
+        f"traités : {', '.join(treated)}.** "
+        "Les textes de ce rapport ont été écrits pour les PTCE : ici, « labellisation » désigne "
+        f"l'entrée d'un territoire dans le programme {name} (l'année `first_treated` de sa table "
+        "de traitement), « PTCE » ses territoires traités, et la relation dose-réponse porte sur "
+        "l'intensité de la table (`intensity`), non sur les subventions aux PTCE."
+    )
 
 
 def real_data_caveats(panel: pd.DataFrame, info: Mapping[str, Any]) -> list[str]:

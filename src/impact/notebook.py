@@ -26,6 +26,7 @@ from impact.estimate.power import minimum_detectable_effect
 from impact.narrative import bacon_text as bacon_text
 from impact.narrative import conclusion as conclusion
 from impact.narrative import pre_period_note as pre_period_note
+from impact.narrative import programme_note as programme_note
 from impact.narrative import real_data_caveats as real_data_caveats
 from impact.narrative import robust_inference_text as robust_inference_text
 from impact.panel.estimation import build_panel
@@ -126,6 +127,26 @@ def check_parameters(**params: Any) -> dict[str, Any]:
     if problems:
         raise InputError("invalid notebook parameters:\n  - " + "\n  - ".join(problems))
     return out
+
+
+def short_tracebacks() -> None:
+    """One-line errors in the notebooks (IPython's ``Minimal`` mode), silently.
+
+    A bad parameter then shows as the library's own message, not a page of
+    traceback; unlike the ``%xmode Minimal`` magic, nothing is printed in the
+    report. Does nothing outside IPython.
+
+    Examples
+    --------
+    >>> short_tracebacks()  # outside IPython: nothing to do
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with the notebook tools
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "InteractiveTB"):
+        shell.InteractiveTB.set_mode(mode="Minimal")
 
 
 def check_period_has_data(panel, time_col: str, start: int | None, end: int | None) -> None:

@@ -121,3 +121,12 @@ def test_build_help_explains_the_treatment_table():
 def test_build_sources_are_listed_in_the_help():
     res = CliRunner().invoke(app, ["build", "--help"])
     assert all(f"'{name}'" in res.output for name in DATA_SOURCES)
+
+
+@pytest.mark.parametrize("command", ["demo", "build", "fetch", "report"])
+def test_help_stops_before_the_docstring_examples(command):
+    """The docstrings' Examples (doctests) are for the docs site, not for the terminal."""
+    res = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    assert ">>>" not in res.output and "Examples" not in res.output
+    assert "--help" in res.output  # the options panel is still there

@@ -79,6 +79,8 @@ def test_bad_values_stop_early_with_one_clear_message(tmp_path, params, message)
     # InputError with one message, not a traceback deep in pandas.
     assert info.value.exec_count <= 4
     assert info.value.ename == "InputError"
+    # IPython's Minimal mode (impact.notebook.short_tracebacks): the message, no frames.
+    assert len(info.value.traceback) == 1 and "Traceback" not in info.value.traceback[0]
 
 
 def test_report_runner_refuses_unknown_notebook_parameter(tmp_path):

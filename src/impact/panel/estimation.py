@@ -530,11 +530,11 @@ def _check_data_kind(
     if data_kind == "real" and (marks or demo_folder is not None):
         why = "; ".join(marks) if marks else "a demonstration folder (demo_folder) was given"
         raise InputError(f"build_panel: data_kind='real' but the long table is a demonstration "
-                         f"({why}); pass data_kind='demo'")
+                         f"({why}); pass data_kind='demo' (impact build --data-kind demo)")
     if data_kind == "demo" and not marks and demo_folder is None:
         raise InputError("build_panel: data_kind='demo' but the long table has no demonstration "
                          "rows (no demo-* source, long.attrs['demo'] not set) and no demo_folder "
-                         "was given; pass data_kind='real'")
+                         "was given; pass data_kind='real' (impact build --data-kind real)")
 
 
 def _ptce_counts(info: dict[str, Any], kept: set[str]) -> dict[str, Any]:

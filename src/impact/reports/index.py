@@ -105,6 +105,23 @@ def _order(run: Mapping[str, Any]) -> tuple:
     return (not is_real(run), Path(str(run.get("notebook", ""))).stem, run.get("run_id", ""))
 
 
+def programme_of(run: Mapping[str, Any]) -> str | None:
+    """The programme a run studies when it is not the PTCE (None for the PTCE).
+
+    Read from the run's headline, else from its parameters.
+
+    Examples
+    --------
+    >>> programme_of({"headline": {"programme": "Programme fictif"}})
+    'Programme fictif'
+    >>> programme_of({"parameters": {"programme": "PTCE"}}) is None
+    True
+    """
+    name = (run.get("headline") or {}).get("programme") or (run.get("parameters") or {}).get(
+        "programme")
+    return None if not name or str(name) == "PTCE" else str(name)
+
+
 def headline_sentence(headline: Mapping[str, Any]) -> str:
     """The estimation headline in one French sentence (HTML-escaped).
 
@@ -120,13 +137,22 @@ def headline_sentence(headline: Mapping[str, Any]) -> str:
     IC à 95 % [0,40 ; 2,07] : significativement différent de zéro. 96 départements.
     >>> headline_sentence({"overall_att": 1.0})
     ''
+
+    Another programme is named instead of the PTCE label:
+
+    >>> headline_sentence({"overall_att": 0.36, "ci_low": -1.48, "ci_high": 2.21,
+    ...                    "programme": "Programme fictif"})[:45]
+    'Effet moyen du programme « Programme fictif »'
     """
     att, lo, hi = headline.get("overall_att"), headline.get("ci_low"), headline.get("ci_high")
     if att is None or lo is None or hi is None:
         return ""
     significant = lo > 0 or hi < 0
+    programme = programme_of({"headline": headline})
+    subject = (f"Effet moyen du programme « {html.escape(programme)} »" if programme
+               else "Effet moyen de la labellisation")
     text = (
-        f"Effet moyen de la labellisation : <span class='big'>{_fr(att)}</span> "
+        f"{subject} : <span class='big'>{_fr(att)}</span> "
         f"{html.escape(str(headline.get('outcome_label', headline.get('outcome', ''))))}, "
         f"IC à 95 % [{_fr(lo)} ; {_fr(hi)}] : "
         + (
@@ -157,6 +183,11 @@ def _card(run: Mapping[str, Any], failures_html: Callable[[Mapping[str, Any]], s
     rid = html.escape(run.get("run_id", ""))
     stem = Path(str(run.get("notebook", "?"))).stem
     title = NOTEBOOK_TITLES.get(stem, stem)
+    programme = programme_of(run)
+    if programme and stem == "03_estimate_impact":
+        title = f"Effet du programme « {programme} »"
+    elif programme:
+        title = f"{title} — {programme}"
     real = is_real(run)
     badge = (
         "<span class='badge real'>données réelles</span>"
@@ -251,9 +282,16 @@ def render_index(
     n_failed = sum(r.get("status") == "failed" for r in runs)
     n_real = sum(is_real(r) for r in runs)
     cards = "".join(_card(r, failures_html) for r in runs)
+    programmes = {programme_of(r) for r in runs} or {None}
+    if programmes == {None}:
+        subject = "des PTCE"
+    elif len(programmes) == 1:
+        subject = f"du programme « {html.escape(str(next(iter(programmes))))} »"
+    else:
+        subject = "des programmes"
     return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>impact — rapports</title>
-<style>{_CSS}</style></head><body><header><h1>Effets territoriaux des PTCE — rapports</h1>
+<style>{_CSS}</style></head><body><header><h1>Effets territoriaux {subject} — rapports</h1>
 <p>{len(runs)} exécution(s) : {n_real} sur données réelles, {len(runs) - n_real} sur données de
 démonstration ; {n_failed} en échec.</p></header><main>{hero}<div class="cards">{cards}</div></main>
 </body></html>"""
