@@ -8,13 +8,13 @@ on a département panel. Import them from :mod:`impact.demo`.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from impact._warnings import warn as _warn
 from impact.errors import InputError
 
 #: The injected effect of PTCE labelling (read by tests and notebooks).
@@ -143,13 +143,11 @@ def expected_att(
     """
     levels = set(panel["level"].astype(str)) if "level" in panel.columns else set()
     if levels - {"departement"}:
-        warnings.warn(
+        _warn(
             f"expected_att is exact only on a département panel, not at level "
             f"{sorted(levels)}: the demonstration effect is injected by département, and "
             "only the treated départements of a larger territory are affected",
-            UserWarning,
-            stacklevel=2,
-        )
+            UserWarning)
     g = panel[group].to_numpy(dtype=float)
     t = panel[time].to_numpy(dtype=float)
     post = (g > 0) & (t >= g)

@@ -16,11 +16,10 @@ scaled as in DRDID (its mean square over ``n`` is the variance).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from scipy import special
 
+from impact._warnings import warn as _warn
 from impact.errors import InputError
 
 TRIM_LEVEL = 0.995
@@ -67,12 +66,10 @@ def _logit(x: np.ndarray, d: np.ndarray, w: np.ndarray, max_iter: int = 50) -> n
             converged = True
             break
     if not converged:
-        warnings.warn(
+        _warn(
             "the propensity-score logit did not converge in a group-time cell (the covariates "
             "nearly separate the cohort from its comparison units); check overlap",
-            RuntimeWarning,
-            stacklevel=4,
-        )
+            RuntimeWarning)
     return special.expit(x @ beta)
 
 

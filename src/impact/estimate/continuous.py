@@ -34,7 +34,6 @@ second-order for the curves).
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -44,6 +43,7 @@ from scipy import stats
 from scipy.interpolate import BSpline
 
 from impact._options import check_options
+from impact._warnings import warn as _warn
 from impact.errors import InputError
 from impact.estimate.protocol import ResultBase, normal_pvalue, tidy_frame
 
@@ -267,15 +267,13 @@ def continuous_did(
     Dz = per_unit["d"].to_numpy(dtype=float)
     bad = (G > 0) & ~(Dz > 0)
     if bad.any():
-        warnings.warn(
+        _warn(
             f"{int(bad.sum())} treated units have a missing or non-positive dose (e.g. "
-            f"{wide.index[bad][0]!r}) and are dropped",
-            stacklevel=2,
-        )
+            f"{wide.index[bad][0]!r}) and are dropped")
     early = (G > 0) & (G <= periods[0])
     if early.any():
-        warnings.warn(f"{int(early.sum())} units treated in the first period (no pre-period) "
-                      "are dropped", stacklevel=2)
+        _warn(f"{int(early.sum())} units treated in the first period (no pre-period) "
+                      "are dropped")
     keep = ~bad & ~early
     Y, G, Dz = Y[keep], G[keep], np.where(G[keep] > 0, Dz[keep], 0.0)
     n = len(G)

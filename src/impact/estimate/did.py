@@ -48,7 +48,6 @@ Differences from R ``did``:
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Sequence
 from typing import Literal
 
@@ -56,6 +55,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from impact._warnings import warn as _warn
 from impact.errors import InputError
 from impact.estimate import _drdid
 from impact.estimate._blas import single_threaded_blas
@@ -92,12 +92,10 @@ def _drop_and_recode_groups(
     early = (df[group] > 0) & (df[group] <= first + anticipation)
     if early.any():
         n_early = df.loc[early, unit].nunique()
-        warnings.warn(
+        _warn(
             f"Dropped {n_early} units already treated in the first period "
             f"({first:g}{' + anticipation' if anticipation else ''}): they have no "
-            "pre-treatment period.",
-            stacklevel=3,
-        )
+            "pre-treatment period.")
         df = df.loc[~early]
     if not (df[group] == 0).any():
         if control == "never":
@@ -141,12 +139,10 @@ def _check_group_sizes(G: np.ndarray, n_covariates: int, control: str) -> None:
             if 0 in small and control == "never"
             else ""
         )
-        warnings.warn(
+        _warn(
             f"some groups have fewer than {required} units (number of covariates + 5): "
             f"{', '.join('never treated' if g == 0 else f'{g:g}' for g in small)}. Their "
-            f"estimates and standard errors are unreliable.{advice}",
-            stacklevel=3,
-        )
+            f"estimates and standard errors are unreliable.{advice}")
 
 
 # Single-threaded BLAS for the whole estimation (cell loop, logits, bootstrap
@@ -412,12 +408,10 @@ def att_gt(
                 )
             )
     if skipped_no_control:
-        warnings.warn(
+        _warn(
             f"{len(skipped_no_control)} group-time cell(s) have no comparison unit (or a zero "
             f"total weight) and were dropped (e.g. group {skipped_no_control[0][0]:g}, period "
-            f"{skipped_no_control[0][1]:g}).",
-            stacklevel=2,
-        )
+            f"{skipped_no_control[0][1]:g}).")
     if not rows:
         raise InputError(
             "no group-time effect could be estimated: no cohort has both a pre-period "

@@ -38,7 +38,6 @@ jackknife recompute the aggregate from the cohorts present.
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -47,6 +46,7 @@ import pandas as pd
 from scipy import stats
 
 from impact._options import check_options
+from impact._warnings import warn as _warn
 from impact.errors import InputError
 from impact.estimate.protocol import ResultBase, normal_pvalue, tidy_frame
 
@@ -429,10 +429,8 @@ def synthetic_did(
     for g in cohorts:
         T0 = int((periods < g).sum())
         if T0 < 2:
-            warnings.warn(
-                f"cohort {g:g} has fewer than two pre-treatment periods and is left out",
-                stacklevel=2,
-            )
+            _warn(
+                f"cohort {g:g} has fewer than two pre-treatment periods and is left out")
             continue
         usable.append((g, T0))
     if not usable:
@@ -556,18 +554,14 @@ def synthetic_did(
 def _jackknife(Yall, G, never, members, usable, fits, sizes, periods):
     """Leave-one-unit-out with fixed weights (R ``jackknife_se``)."""
     if any(len(members[g]) < 2 for g, _ in usable):
-        warnings.warn(
+        _warn(
             "the jackknife needs at least two treated units in every cohort (R synthdid returns "
-            "NA): standard error not computed; use se_method='placebo'",
-            stacklevel=3,
-        )
+            "NA): standard error not computed; use se_method='placebo'")
         return np.nan, {g: np.nan for g, _ in usable}, np.array([])
     if any(np.count_nonzero(fits[g].omega) == 1 for g, _ in usable):
-        warnings.warn(
+        _warn(
             "a single control has a non-zero unit weight: the jackknife is undefined (R "
-            "synthdid returns NA)",
-            stacklevel=3,
-        )
+            "synthdid returns NA)")
         return np.nan, {g: np.nan for g, _ in usable}, np.array([])
     units = np.r_[never, *[members[g] for g, _ in usable]]
     out = []

@@ -26,7 +26,6 @@ estimator (balanced panels here).
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -37,6 +36,7 @@ from scipy import sparse, stats
 from scipy.spatial import cKDTree
 
 from impact._options import check_options
+from impact._warnings import warn as _warn
 from impact.errors import InputError
 from impact.estimate._validate import numeric_groups, numeric_periods, require_columns
 from impact.estimate.protocol import ResultBase, tidy_frame
@@ -485,12 +485,10 @@ def conley_twfe(
     dv = np.diag(V)
     if (dv < 0).any():
         # Possible with the uniform kernel, which is not positive semi-definite.
-        warnings.warn(
+        _warn(
             "negative Conley variance (the uniform kernel is not positive semi-definite): "
             "SE set to NaN; use kernel='bartlett' or a smaller cutoff",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+            RuntimeWarning)
     se = np.sqrt(np.where(dv >= 0, dv, np.nan))
     z = stats.norm.ppf(1 - alpha / 2)
     table = pd.DataFrame({"term": treatment, "estimate": beta, "se": se})
