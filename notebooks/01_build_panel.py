@@ -167,7 +167,8 @@ display(Markdown(watch.markdown()))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-headline = {"source": source, "level": level, "programme": programme, "rows": int(len(panel)),
+headline = {"source": source, "level": level, "level_label": info["level_label"],
+            "programme": programme, "rows": int(len(panel)),
             "territories": int(panel["territory_code"].nunique()),
             "years": f"{int(panel['year'].min())}-{int(panel['year'].max())}",
             "treated_territories": int((panel.drop_duplicates("territory_code")["first_label_year"] > 0).sum())}

@@ -131,7 +131,8 @@ display(Markdown(watch.markdown()))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-headline = {"source": source, "level": level, "n_ptce": int(len(poles)),
+headline = {"source": source, "level": level, "level_label": info["level_label"],
+            "n_ptce": int(len(poles)),
             "n_ptce_2013": int((poles["call"] == 2013).sum()),
             "n_ptce_2015": int((poles["call"] == 2015).sum()),
             "n_territories": int(len(mean_outcome))}

@@ -43,3 +43,14 @@ def test_headline_sentence_says_significant_when_the_interval_excludes_zero():
     assert "significativement différent de zéro" in headline_sentence(
         {"overall_att": 2.0, "ci_low": 0.5, "ci_high": 3.5, "outcome": "y"})
     assert headline_sentence({"level": "region"}) == ""
+
+
+def test_cards_show_french_words_not_codes():
+    from impact.reports.index import render_index
+
+    run = {"run_id": "r", "notebook": "03_estimate_impact.ipynb", "status": "ok",
+           "headline": {"source": "insee", "level": "departement", "level_label": "départements",
+                        "control": "notyet", "overall_att": 1.0, "ci_low": 0.1, "ci_high": 2.0}}
+    page = render_index([run])
+    assert "<dd>pas encore traités</dd>" in page and "<dd>notyet</dd>" not in page
+    assert "<dd>départements</dd>" in page and "<dd>departement</dd>" not in page

@@ -55,6 +55,8 @@ HEADLINE_LABELS = {
     "years": "années",
     "rows": "lignes du panel",
 }
+#: French words for the codes some headline values hold.
+VALUE_LABELS = {"control": {"never": "jamais traités", "notyet": "pas encore traités"}}
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
 background:#f5f6f8;color:#222}
@@ -210,7 +212,9 @@ def _card(run: Mapping[str, Any], failures_html: Callable[[Mapping[str, Any]], s
     # A French label replaces the code it stands for (level_label for level, ...).
     shown = [k for k in HEADLINE_LABELS if k in head and f"{k}_label" not in head]
     rows = "".join(
-        f"<dt>{html.escape(HEADLINE_LABELS[k])}</dt><dd>{_fr(head[k])}</dd>" for k in shown
+        f"<dt>{html.escape(HEADLINE_LABELS[k])}</dt>"
+        f"<dd>{_fr(VALUE_LABELS[k].get(head[k], head[k]) if k in VALUE_LABELS else head[k])}</dd>"
+        for k in shown
     )
     links = [
         f"<a href='{rid}/report.html'>rapport</a>",
