@@ -20,22 +20,8 @@ their concept:
 :mod:`impact.sources._periods`
     Periods in labels (:func:`find_period`) and :func:`melt_wide`.
 
-The canonical long format
--------------------------
-Every reader of :mod:`impact.sources` returns a frame with the columns
-:data:`LONG_COLUMNS`:
-
-``territory_code``
-    Official zero-padded code (string): ``"01001"``, ``"2A"``, ``"84"``, ``"FR"``.
-``level``
-    One of :data:`LEVELS` (``commune``, ``epci``, ``departement``, ``region``,
-    ``zone_emploi``, ``france``).
-``cog_year``
-    Vintage of the codes (int); 2025 once harmonised to the current geography.
-``period``
-    ``"2016"`` (year), ``"2016Q3"`` (quarter) or ``"2016-07"`` (month).
-``indicator``, ``value`` (float, NaN when not published), ``status`` (one of
-:data:`STATUS_VALUES`), ``source``.
+The canonical long format (columns, levels, periods, statuses) is described
+once, in :mod:`impact.sources._long`.
 
 Markers of unpublished values
 -----------------------------
