@@ -26,9 +26,8 @@ if "IPYTHONDIR" not in os.environ:
     # contending for the user's ~/.ipython/profile_default/history.sqlite.
     _ipython = tempfile.mkdtemp(prefix="impact-ipython-")
     os.makedirs(os.path.join(_ipython, "profile_default"))
-    for _config in ("ipython_config.py", "ipython_kernel_config.py"):
-        with open(os.path.join(_ipython, "profile_default", _config), "w") as _f:
-            _f.write('c.HistoryManager.hist_file = ":memory:"\n')
+    with open(os.path.join(_ipython, "profile_default", "ipython_kernel_config.py"), "w") as _f:
+        _f.write('c.HistoryManager.hist_file = ":memory:"\n')
     os.environ["IPYTHONDIR"] = _ipython
     atexit.register(shutil.rmtree, _ipython, ignore_errors=True)
 

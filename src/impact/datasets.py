@@ -22,9 +22,11 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     import geopandas as gpd
 
-__all__ = ["example_grid", "example_panel", "example_treatment"]
+__all__ = ["example_grid", "example_notebook", "example_panel", "example_treatment"]
 
 EXAMPLE_EFFECT = 2.0
 """Effect of treatment on ``outcome`` in :func:`example_panel`, every treated year."""
@@ -154,3 +156,32 @@ def example_grid(n_units: int = 40, columns: int = 8) -> gpd.GeoDataFrame:
                   for c, r in zip(col, row, strict=True)],
         crs=4326,
     )
+
+
+def example_notebook(path: str | Path) -> Path:
+    """Write a two-cell parametrised notebook (``x = 1``, then ``print(x * 10)``) for the
+    report runner's examples.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``, where the notebook was written (Python 3 kernel).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     nb = example_notebook(f"{folder}/toy.ipynb")
+    ...     impact.reports.runner.notebook_parameters(nb)
+    {'x': '1'}
+    """
+    from pathlib import Path
+
+    import nbformat
+
+    params = nbformat.v4.new_code_cell("x = 1")
+    params.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell("print(x * 10)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
+    nbformat.write(nb, str(path))
+    return Path(path)

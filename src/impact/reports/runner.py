@@ -83,14 +83,11 @@ def notebook_parameters(path: str | Path) -> dict[str, Any]:
 
     Examples
     --------
-    >>> import tempfile, nbformat
+    >>> import tempfile
+    >>> from impact.datasets import example_notebook
     >>> tmp = tempfile.TemporaryDirectory()
     >>> folder = Path(tmp.name)
-    >>> params = nbformat.v4.new_code_cell("x = 1")
-    >>> params.metadata["tags"] = ["parameters"]
-    >>> nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell("print(x * 10)")])
-    >>> nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
-    >>> nbformat.write(nb, folder / "toy.ipynb")
+    >>> _ = example_notebook(folder / "toy.ipynb")
     >>> notebook_parameters(folder / "toy.ipynb")
     {'x': '1'}
     >>> tmp.cleanup()
@@ -110,14 +107,11 @@ def check_parameters(path: Path, params: dict[str, Any]) -> None:
 
     Examples
     --------
-    >>> import tempfile, nbformat
+    >>> import tempfile
+    >>> from impact.datasets import example_notebook
     >>> tmp = tempfile.TemporaryDirectory()
     >>> folder = Path(tmp.name)
-    >>> params = nbformat.v4.new_code_cell("x = 1")
-    >>> params.metadata["tags"] = ["parameters"]
-    >>> nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell("print(x * 10)")])
-    >>> nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
-    >>> nbformat.write(nb, folder / "toy.ipynb")
+    >>> _ = example_notebook(folder / "toy.ipynb")
     >>> check_parameters(folder / "toy.ipynb", {"x": 2})
     >>> check_parameters(folder / "toy.ipynb", {"y": 2})  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
@@ -291,14 +285,11 @@ def execute_run(notebook: str, params: dict[str, Any], output_dir: str,
 
     Examples
     --------
-    >>> import tempfile, nbformat
+    >>> import tempfile
+    >>> from impact.datasets import example_notebook
     >>> tmp = tempfile.TemporaryDirectory()
     >>> folder = Path(tmp.name)
-    >>> params = nbformat.v4.new_code_cell("x = 1")
-    >>> params.metadata["tags"] = ["parameters"]
-    >>> nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell("print(x * 10)")])
-    >>> nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
-    >>> nbformat.write(nb, folder / "toy.ipynb")
+    >>> _ = example_notebook(folder / "toy.ipynb")
     >>> result = execute_run(str(folder / "toy.ipynb"), {"x": 2}, str(folder / "reports"))
     >>> result.status, sorted(p.name for p in Path(result.folder).iterdir())
     ('ok', ['notebook.ipynb', 'provenance.json', 'report.html'])
@@ -487,14 +478,11 @@ def run_reports(notebooks: Sequence[str | Path], grid: Iterable[dict[str, Any]],
 
     Examples
     --------
-    >>> import tempfile, nbformat
+    >>> import tempfile
+    >>> from impact.datasets import example_notebook
     >>> tmp = tempfile.TemporaryDirectory()
     >>> folder = Path(tmp.name)
-    >>> params = nbformat.v4.new_code_cell("x = 1")
-    >>> params.metadata["tags"] = ["parameters"]
-    >>> nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell("print(x * 10)")])
-    >>> nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Py"}
-    >>> nbformat.write(nb, folder / "toy.ipynb")
+    >>> _ = example_notebook(folder / "toy.ipynb")
     >>> results = run_reports([folder / "toy.ipynb"], [{"x": 2}], output_dir=folder / "reports")
     >>> [(r.status, r.parameters) for r in results]
     [('ok', {'x': 2})]
